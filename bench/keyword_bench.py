@@ -1,0 +1,165 @@
+"""Keyword search benchmark: our Whoosh index vs a plain bm25s + jieba baseline.
+
+Run: .venv/bin/python -m bench.keyword_bench --passages 20000 [--queries 300] [--profile]
+
+Both sides index the same first N passages of ../shared/bench/scale_passages.jsonl and
+answer the same 1–4 word queries drawn from random passages. Prints one JSON object:
+build throughput, index size and query latency percentiles for each side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import logging
+import pstats
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds."""
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+    return {"p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99),
+            "mean_ms": round(statistics.mean(ordered) * 1000, 2)}
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def make_queries(texts: list[str], count: int, seed: int = 13) -> list[str]:
+    """1–4 consecutive content words of random passages, as a user would type them."""
+    from indexer.analysis import tokens
+
+    rng = random.Random(seed)
+    queries = []
+    while len(queries) < count:
+        words = [w for w in tokens(rng.choice(texts)) if len(w) >= 2 and not w.isdigit()]
+        if not words:
+            continue
+        size = rng.randint(1, 4)
+        start = rng.randrange(max(1, len(words) - size + 1))
+        queries.append(" ".join(words[start:start + size]))
+    return queries
+
+
+def time_queries(run, queries: list[str]) -> list[float]:
+    for query in queries[:20]:  # warm caches
+        run(query)
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        run(query)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def bench_ours(corpus_dir: Path, work: Path, queries: list[str], profile: bool) -> dict:
+    from indexer.build import build
+    from indexer.engine import Engine
+    from indexer.generations import current_generation
+    from indexer.query import parse
+
+    index = work / "index"
+    started = time.perf_counter()
+    report = build(corpus_dir, index)
+    seconds = time.perf_counter() - started
+    engine = Engine(index)
+    searcher = engine.generation().keyword
+    whoosh_dir = current_generation(index) / "whoosh"
+    full = time_queries(lambda q: engine.search(q, k=10), queries)
+    ranking = time_queries(lambda q: searcher.ranked_ids(parse(q), 10), queries)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for query in queries:
+            engine.search(query, k=10)
+        profiler.disable()
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(25)
+    return {
+        "passages": report.passages,
+        "build_seconds": round(seconds, 1),
+        "build_passages_per_s": round(report.passages / seconds, 1),
+        "index_mb": round(folder_size(whoosh_dir) / 2**20, 1),
+        "search_with_facets_and_highlights": percentiles(full),
+        "ranking_only": percentiles(ranking),
+    }
+
+
+def bench_bm25s(texts: list[str], queries: list[str]) -> dict:
+    import bm25s
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    started = time.perf_counter()
+    corpus_tokens = [jieba.lcut(text) for text in texts]
+    retriever = bm25s.BM25()
+    retriever.index(corpus_tokens, show_progress=False)
+    seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        retriever.save(tmp)
+        size = folder_size(Path(tmp))
+
+    def run(query: str):
+        words = [w for w in jieba.lcut(query) if w.strip()]
+        return retriever.retrieve([words], k=10, show_progress=False)
+
+    return {
+        "build_seconds": round(seconds, 1),
+        "build_passages_per_s": round(len(texts) / seconds, 1),
+        "index_mb": round(size / 2**20, 1),
+        "search": percentiles(time_queries(run, queries)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, default=20000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of searches")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    with SCALE.open(encoding="utf-8") as handle:
+        lines = [line for _, line in zip(range(args.passages), handle, strict=False)]
+    texts = [json.loads(line)["text"] for line in lines]
+    queries = make_queries(texts, args.queries)
+    work = Path(tempfile.mkdtemp(prefix="kwbench-"))
+    try:
+        corpus_dir = work / "corpus"
+        corpus_dir.mkdir()
+        (corpus_dir / "scale.jsonl").write_text("".join(lines), encoding="utf-8")
+        result = {"passages_in": len(texts), "queries": len(queries),
+                  "ours": bench_ours(corpus_dir, work, queries, args.profile),
+                  "bm25s_jieba": bench_bm25s(texts, queries)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ours, base = result["ours"], result["bm25s_jieba"]
+    result["ratios"] = {
+        "p50_ours_over_bm25s": round(ours["search_with_facets_and_highlights"]["p50_ms"]
+                                     / max(base["search"]["p50_ms"], 0.01), 1),
+        "p99_ours_over_bm25s": round(ours["search_with_facets_and_highlights"]["p99_ms"]
+                                     / max(base["search"]["p99_ms"], 0.01), 1),
+        "build_ours_over_bm25s": round(ours["build_seconds"] / max(base["build_seconds"], 0.1),
+                                       1),
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

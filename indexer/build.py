@@ -1,0 +1,152 @@
+"""Build or update an index generation from a corpus folder, then make it live atomically."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer import generations, keyword, manifest
+from indexer.catalog import Catalog
+from indexer.corpus import load_corpus
+from indexer.models import Skipped
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build or update did."""
+
+    generation: str | None
+    documents: int = 0
+    passages: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    indexed_passages: int = 0
+    embedded_passages: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+
+def _progress(desc: str, total: int):
+    from indexer import settings
+
+    if not settings.get("progress") or total < 500:
+        return None
+    from tqdm import tqdm
+
+    return lambda items: tqdm(items, total=total, desc=desc, unit="passage", leave=False)
+
+
+def _previous(index_dir: Path) -> tuple[Path | None, dict | None]:
+    """The live generation and its manifest, or (None, None) if there is no usable one."""
+    try:
+        folder = generations.current_generation(index_dir)
+        return folder, manifest.read(folder)
+    except generations.IndexNotReady:
+        return None, None
+
+
+def _write_vectors(folder: Path, catalog: Catalog, embedder) -> tuple[dict, int]:
+    """Embed every passage (the cache answers for unchanged ones) and save the vectors."""
+    from tqdm import tqdm
+
+    from indexer import settings, vectors
+
+    before = embedder.cache.misses
+    total = len(catalog.passage_list)
+    with tqdm(total=total, desc="embedding", unit="passage", leave=False,
+              disable=not settings.get("progress") or total < 500) as counter:
+        matrix = vectors.embed_catalog(catalog, embedder, progress=counter.update)
+    info = vectors.write(folder, [p.passage_id for p in catalog.passage_list], matrix,
+                         embedder.name, embedder.fingerprint)
+    return info, embedder.cache.misses - before
+
+
+def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
+          embedder=None) -> BuildReport:
+    """Index ``corpus_dir`` into a new generation of ``index_dir``.
+
+    With ``incremental``, only added or changed documents are re-indexed and deleted
+    ones removed, starting from the live generation; if nothing changed, nothing is
+    written. Readers keep the live generation until the new one is complete. Vectors
+    are made with ``embedder`` (default: the configured model) unless the
+    ``vectors_enabled`` setting is off.
+    """
+    from indexer import settings
+    from indexer.analysis import ANALYZER_VERSION
+
+    if embedder is None and settings.get("vectors_enabled"):
+        from indexer.embedding import Embedder
+
+        embedder = Embedder()
+
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    with generations.writer_lock(index_dir):
+        corpus = load_corpus(Path(corpus_dir))
+        fingerprints = {d.doc_id: manifest.document_fingerprint(d, corpus.passages[d.doc_id])
+                        for d in corpus.documents}
+        previous, old = _previous(index_dir)
+        reusable = (incremental and old is not None
+                    and old.get("analyzer_version") == ANALYZER_VERSION)
+        old_prints: dict[str, str] = old.get("documents", {}) if reusable else {}
+        report = BuildReport(generation=None, documents=len(corpus.documents),
+                             passages=sum(len(p) for p in corpus.passages.values()),
+                             skipped=corpus.skipped)
+        report.added = sorted(set(fingerprints) - set(old_prints))
+        report.removed = sorted(set(old_prints) - set(fingerprints))
+        report.changed = sorted(d for d in set(fingerprints) & set(old_prints)
+                                if fingerprints[d] != old_prints[d])
+        report.unchanged = len(fingerprints) - len(report.added) - len(report.changed)
+        if reusable and not (report.added or report.removed or report.changed):
+            report.generation, report.up_to_date = previous.name, True
+            report.seconds = time.perf_counter() - started
+            return report
+
+        generations.remove_stale(index_dir)
+        folder = generations.new_generation(index_dir)
+        try:
+            catalog = Catalog(corpus.documents, corpus.all_passages())
+            catalog.save(folder)
+            whoosh_dir = folder / keyword.WHOOSH_DIR
+            if reusable:
+                shutil.copytree(previous / keyword.WHOOSH_DIR, whoosh_dir)
+                fresh = set(report.added) | set(report.changed)
+                todo = [p for p in catalog.passage_list if p.doc_id in fresh]
+                stale = report.changed + report.removed
+            else:
+                todo, stale = catalog.passage_list, []
+                report.added = sorted(fingerprints)
+                report.changed, report.removed, report.unchanged = [], [], 0
+            report.indexed_passages = keyword.build(
+                whoosh_dir, catalog, todo, delete_docs=stale,
+                progress=_progress("keyword index", len(todo)))
+            vector_info = None
+            if embedder is not None:
+                vector_info, report.embedded_passages = _write_vectors(folder, catalog,
+                                                                       embedder)
+            manifest.write(folder, {
+                "analyzer_version": ANALYZER_VERSION,
+                "vectors": vector_info,
+                "documents_count": len(corpus.documents),
+                "passages_count": report.passages,
+                "corpus_fingerprint": manifest.corpus_fingerprint(fingerprints),
+                "documents": fingerprints,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "corpus_dir": str(corpus_dir),
+            })
+            live = generations.publish(index_dir, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        report.generation = live.name
+        generations.remove_stale(index_dir)
+    report.seconds = time.perf_counter() - started
+    return report

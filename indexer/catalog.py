@@ -1,0 +1,61 @@
+"""The documents and passages of one index generation, as plain JSON lines.
+
+The keyword and vector indexes store passage ids only; everything a result shows
+(text, title, section, offsets) comes from here, so all search modes agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+
+from indexer.models import Document, Passage
+
+DOCUMENTS_FILE = "documents.jsonl"
+PASSAGES_FILE = "passages.jsonl"
+
+
+class Catalog:
+    """Documents and passages by id, passages in index order."""
+
+    def __init__(self, documents: Iterable[Document], passages: Iterable[Passage]):
+        self.documents: dict[str, Document] = {d.doc_id: d for d in documents}
+        self.passage_list: list[Passage] = list(passages)
+        self.passages: dict[str, Passage] = {p.passage_id: p for p in self.passage_list}
+        self._by_doc: dict[str, list[Passage]] = {}
+        for passage in self.passage_list:
+            self._by_doc.setdefault(passage.doc_id, []).append(passage)
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """A document's passages in reading order."""
+        return self._by_doc.get(doc_id, [])
+
+    def save(self, folder: Path) -> None:
+        """Write documents.jsonl and passages.jsonl into a generation folder."""
+        _write_jsonl(folder / DOCUMENTS_FILE, (asdict(d) for d in self.documents.values()))
+        _write_jsonl(folder / PASSAGES_FILE, (asdict(p) for p in self.passage_list))
+
+    @classmethod
+    def load(cls, folder: Path) -> Catalog:
+        """Read a generation's documents and passages."""
+        documents = []
+        for record in _read_jsonl(folder / DOCUMENTS_FILE):
+            record["garbled_spans"] = [tuple(span) for span in record.get("garbled_spans", [])]
+            documents.append(Document(**record))
+        passages = [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
+        return cls(documents, passages)
+
+
+def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> Iterable[dict]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)

@@ -1,0 +1,174 @@
+"""The commands behind ``python -m indexer``: each adds its arguments and runs.
+
+Commands print for people by default and one JSON object with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from indexer import settings
+from indexer.serialize import build_dict, document_dict, search_dict, skipped_dict
+
+
+def _emit_json(data: dict) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def _corpus_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", nargs="?", type=Path, default=None,
+                   help="corpus folder or file (default: the corpus_dir setting)")
+
+
+def add_inspect(p: argparse.ArgumentParser) -> None:
+    _corpus_arg(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    """Show each document's metadata, counts and repairs, and every skipped file."""
+    from indexer.corpus import load_corpus
+
+    started = time.perf_counter()
+    corpus = load_corpus(args.corpus or settings.get("corpus_dir"))
+    elapsed = time.perf_counter() - started
+    if args.json:
+        _emit_json({
+            "documents": [document_dict(d, corpus.passages[d.doc_id],
+                                        corpus.dropped_lines.get(d.doc_id))
+                          for d in corpus.documents],
+            "skipped": [skipped_dict(s) for s in corpus.skipped],
+            "seconds": round(elapsed, 3),
+        })
+        return 0
+    totals: dict[str, int] = {}
+    for document in corpus.documents:
+        passages = corpus.passages[document.doc_id]
+        paragraphs = sum(1 for line in document.text.splitlines() if line.strip())
+        print(f"{document.doc_id}  {document.title or '(untitled)'}")
+        print(f"  issuer={document.issuer} region={document.region} year={document.year} "
+              f"kind={document.kind} published={document.published}")
+        print(f"  {len(document.text)} chars, {paragraphs} paragraphs, "
+              f"{len(passages)} passages")
+        repairs = {**document.repairs}
+        if repairs:
+            print("  repairs: " + ", ".join(f"{k}={v}" for k, v in repairs.items()))
+        for key, value in repairs.items():
+            totals[key] = totals.get(key, 0) + value
+        totals["paragraphs"] = totals.get("paragraphs", 0) + paragraphs
+        totals["passages"] = totals.get("passages", 0) + len(passages)
+    for skipped in corpus.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}")
+    print(f"{len(corpus.documents)} documents, "
+          + ", ".join(f"{k}={v}" for k, v in totals.items())
+          + f", {len(corpus.skipped)} skipped, in {elapsed:.2f} s")
+    return 0
+
+
+def _index_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, default=None,
+                   help="index folder (default: the index_dir setting)")
+
+
+def add_build(p: argparse.ArgumentParser) -> None:
+    _corpus_arg(p)
+    _index_arg(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _run_build(args: argparse.Namespace, incremental: bool) -> int:
+    from indexer.build import build
+
+    report = build(args.corpus or settings.get("corpus_dir"),
+                   args.index or settings.get("index_dir"), incremental=incremental)
+    if args.json:
+        _emit_json(build_dict(report))
+        return 0
+    for skipped in report.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}")
+    if report.up_to_date:
+        print(f"index {report.generation} is up to date "
+              f"({report.documents} documents, {report.passages} passages)")
+        return 0
+    print(f"generation {report.generation}: {report.documents} documents, "
+          f"{report.passages} passages; added {len(report.added)}, changed "
+          f"{len(report.changed)}, removed {len(report.removed)}, unchanged "
+          f"{report.unchanged}; indexed {report.indexed_passages} passages "
+          f"in {report.seconds:.1f} s")
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Index the whole corpus into a new generation."""
+    return _run_build(args, incremental=False)
+
+
+def run_update(args: argparse.Namespace) -> int:
+    """Re-index only added or changed documents; drop deleted ones."""
+    return _run_build(args, incremental=True)
+
+
+def add_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", help='what to look for, e.g. "校车 安全" or \'"片区合作共同体"\'')
+    p.add_argument("--mode", default="keyword", choices=("keyword", "semantic", "hybrid"))
+    p.add_argument("--k", type=int, default=10, help="hits per page")
+    p.add_argument("--page", type=int, default=1)
+    _index_arg(p)
+    p.add_argument("--json", action="store_true", help="print the API's JSON")
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Print ranked passages with the query's words marked."""
+    from indexer.engine import Engine
+
+    engine = Engine(args.index or settings.get("index_dir"))
+    result = engine.search(args.query, mode=args.mode, k=args.k, page=args.page)
+    data = search_dict(result, engine.generation().catalog)
+    if args.json:
+        _emit_json(data)
+        return 0
+    if result.message:
+        print(result.message)
+    print(f"{data['total']} passages match {args.query!r}")
+    for hit in data["hits"]:
+        marked = hit["highlight"].replace("<mark>", "[").replace("</mark>", "]")
+        print(f"{hit['rank']:>3}. {hit['score']:.3f}  {hit['title']} · {hit['section']} "
+              f"· 第{hit['paragraph_no']}段  ({hit['passage_id']})")
+        print(f"     {html.unescape(marked)}")
+    return 0
+
+
+def add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_model(args: argparse.Namespace) -> int:
+    """Make the embedding model ready (convert the bundled one once) and say where it is."""
+    from indexer.embedding import resolve_model
+
+    path = resolve_model()
+    if args.json:
+        _emit_json({"ok": True, "model": path})
+    else:
+        print(f"embedding model ready: {path}")
+    return 0
+
+
+Command = tuple[Callable[[argparse.ArgumentParser], None],
+                Callable[[argparse.Namespace], int], str]
+
+COMMANDS: dict[str, Command] = {
+    "inspect": (add_inspect, run_inspect,
+                "Show documents, metadata, passages and repairs of a corpus."),
+    "build": (add_build, run_build, "Index the whole corpus into a new generation."),
+    "update": (add_build, run_update,
+               "Re-index added or changed documents and drop deleted ones."),
+    "search": (add_search, run_search, "Search the live index."),
+    "model": (add_model, run_model,
+              "Convert the bundled embedding model if needed and print its location."),
+}

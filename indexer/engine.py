@@ -1,0 +1,115 @@
+"""The query side in one place: open the live generation and search it in any mode.
+
+An :class:`Engine` is cheap to create; the generation (catalog, keyword index) loads on
+first use and is swapped when a build makes a new generation live, without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer import generations, keyword, manifest
+from indexer.catalog import Catalog
+from indexer.highlight import highlight
+from indexer.query import BadQuery, NothingToSearch, parse
+from indexer.results import Filters, SearchResult
+
+log = logging.getLogger(__name__)
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+@dataclass
+class Generation:
+    """One opened index generation and its searchers."""
+
+    folder: Path
+    manifest: dict
+    catalog: Catalog
+    keyword: keyword.KeywordSearcher
+    vector: object | None  # VectorSearcher, when the generation has vectors
+
+
+def open_generation(folder: Path, embedder_factory) -> Generation:
+    """Open a generation folder, refusing one built by another analyzer or format."""
+    from indexer.analysis import ANALYZER_VERSION
+
+    data = manifest.read(folder)
+    manifest.check_analyzer(data, ANALYZER_VERSION)
+    catalog = Catalog.load(folder)
+    vector = None
+    if data.get("vectors"):
+        from indexer.vectors import VectorSearcher
+
+        vector = VectorSearcher(folder, catalog, embedder_factory())
+    return Generation(folder, data, catalog,
+                      keyword.KeywordSearcher(folder / keyword.WHOOSH_DIR, catalog), vector)
+
+
+class Engine:
+    """Search and read the live index of ``index_dir``."""
+
+    def __init__(self, index_dir: Path, embedder=None):
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._generation: Generation | None = None
+        self._embedder = embedder
+
+    def embedder(self):
+        """The embedding model, shared by every generation (loaded on first use)."""
+        if self._embedder is None:
+            from indexer.embedding import Embedder
+
+            self._embedder = Embedder()
+        return self._embedder
+
+    def generation(self) -> Generation:
+        """The live generation, reopened if a build switched CURRENT since last time."""
+        live = generations.current_generation(self.index_dir)
+        current = self._generation
+        if current is not None and current.folder == live:
+            return current
+        with self._lock:
+            if self._generation is None or self._generation.folder != live:
+                log.info("opening index generation %s", live.name)
+                self._generation = open_generation(live, self.embedder)
+            return self._generation
+
+    def search(self, query: str, mode: str = "keyword", k: int = 10, page: int = 1,
+               filters: Filters | None = None) -> SearchResult:
+        """Rank passages for ``query`` in one of :data:`MODES`."""
+        if mode not in MODES:
+            raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        parsed = parse(query)
+        generation = self.generation()
+        if mode == "keyword":
+            return generation.keyword.search(parsed, k=k, filters=filters, page=page)
+        if mode == "semantic":
+            return self._semantic(generation, parsed, k, page, filters)
+        raise BadQuery("hybrid mode is not available yet: use keyword or semantic")
+
+    def _semantic(self, generation: Generation, parsed, k: int, page: int,
+                  filters: Filters | None) -> SearchResult:
+        if generation.vector is None:
+            raise generations.IndexNotReady(
+                "this index has no vectors: rebuild it with vectors enabled")
+        if not parsed.text.strip():
+            raise NothingToSearch("nothing to search: the query has no words to look for")
+        all_filters = parsed.filters.merged(filters) if filters else parsed.filters
+        hits = generation.vector.search(parsed.text, k=k * page, filters=all_filters)
+        facets: dict[str, dict[str, int]] = {"doc": {}, "year": {}, "region": {}}
+        for hit in hits:
+            document = generation.catalog.documents[
+                generation.catalog.passages[hit.passage_id].doc_id]
+            for name, value in (("doc", document.doc_id), ("year", document.year),
+                                ("region", document.region)):
+                if value:
+                    facets[name][value] = facets[name].get(value, 0) + 1
+        page_hits = hits[(page - 1) * k:]
+        for hit in page_hits:
+            hit.highlight = highlight(generation.catalog.passages[hit.passage_id].text, parsed)
+        return SearchResult(query=parsed.raw, mode="semantic", hits=page_hits, total=len(hits),
+                            page=page, k=k, facets=facets)

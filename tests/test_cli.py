@@ -1,0 +1,65 @@
+"""The command line: inspect, build, search, with --json, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.__main__ import main
+from tests.conftest import CORPUS
+
+HIT_KEYS = {"passage_id", "doc_id", "title", "section", "paragraph_no", "text", "highlight",
+            "score", "scores"}
+
+
+def _json(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_inspect_json_has_every_document_field(capsys):
+    code, data = _json(capsys, ["inspect", str(CORPUS), "--json"])
+    assert code == 0 and data["skipped"] == []
+    assert len(data["documents"]) == 5
+    for document in data["documents"]:
+        assert {"doc_id", "title", "issuer", "region", "year", "kind", "published", "source",
+                "text", "repairs", "passages"} <= set(document)
+        for passage in document["passages"]:
+            assert {"passage_id", "section", "paragraph_no", "start", "end", "text"} <= set(
+                passage)
+            assert document["text"][passage["start"]:passage["end"]] == passage["text"]
+    repairs = {d["doc_id"][:3]: d["repairs"] for d in data["documents"]}
+    assert repairs["002"]["pinyin_removed"] > 0 and repairs["004"]["mojibake_repaired"] > 0
+
+
+def test_inspect_prints_a_summary_for_people(capsys):
+    assert main(["inspect", str(CORPUS)]) == 0
+    out = capsys.readouterr().out
+    assert "句容市教育局2016年工作总结和2017年工作设想" in out
+    assert out.strip().splitlines()[-1].startswith("5 documents")
+
+
+def test_search_json_is_the_api_shape(capsys, index_dir):
+    code, data = _json(capsys, ["search", "校车 安全", "--index", str(index_dir), "--json"])
+    assert code == 0
+    assert {"ok", "query", "mode", "total", "hits", "facets"} <= set(data)
+    assert data["ok"] is True and data["mode"] == "keyword" and data["total"] >= 1
+    assert HIT_KEYS <= set(data["hits"][0])
+    assert "<mark>校车</mark>" in data["hits"][0]["highlight"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["search", "，。", "--json"], "nothing to search"),
+    (["search", "教育", "--index", "/nonexistent/index", "--json"], "no index at"),
+])
+def test_errors_are_one_clear_line(capsys, index_dir, argv, message):
+    if "--index" not in argv:
+        argv = [*argv, "--index", str(index_dir)]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code != 0
+    data = json.loads(captured.out)
+    assert data["ok"] is False and message in data["error"]
+    assert len(captured.err.strip().splitlines()) == 1 and message in captured.err

@@ -1,0 +1,106 @@
+"""Keyword search on the bundled corpus: scripts, phrases, digits, filters, operators."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.query import NothingToSearch
+from indexer.results import Filters
+
+
+def _texts(engine, query, k=50, **kw):
+    result = engine.search(query, k=k, **kw)
+    catalog = engine.generation().catalog
+    return result, [catalog.passages[h.passage_id] for h in result.hits]
+
+
+def test_simplified_query_finds_and_marks_traditional_text(engine):
+    catalog = engine.generation().catalog
+    wanted = [p for p in catalog.passage_list if "學校建設" in p.text and not p.garbled]
+    assert wanted and all(p.doc_id.startswith(("002", "004")) for p in wanted)
+    result = engine.search("学校建设", k=100)
+    marked = {h.passage_id: h.highlight for h in result.hits}
+    for passage in wanted:
+        assert passage.passage_id in marked
+        assert "<mark>學校</mark><mark>建設</mark>" in marked[passage.passage_id] or \
+            "<mark>學校建設</mark>" in marked[passage.passage_id]
+
+
+def test_phrase_finds_exactly_the_passages_that_contain_it(engine):
+    catalog = engine.generation().catalog
+    expected = {p.passage_id for p in catalog.passage_list if "片区合作共同体" in p.text}
+    assert len(expected) >= 3
+    result, passages = _texts(engine, '"片区合作共同体"', k=200)
+    assert {p.passage_id for p in passages} == expected
+    assert result.total == len(expected)
+    for hit in result.hits:
+        assert "<mark>片区合作共同体</mark>" in hit.highlight
+
+
+@pytest.mark.parametrize("query, needle", [("5所", "5所"), ("2016年 中考", "2016年"),
+                                           ("34.5分", "34.5分")])
+def test_numbers_keep_their_digits_and_units(engine, query, needle):
+    result, passages = _texts(engine, query)
+    catalog = engine.generation().catalog
+    assert passages
+    for passage in passages:  # the title counts: a passage of a 2016 report matches 2016年
+        assert needle in passage.text or needle in catalog.documents[passage.doc_id].title
+    marked = [h.highlight for h, p in zip(result.hits, passages, strict=True) if needle in p.text]
+    assert marked and all(f"<mark>{needle.split('.')[0]}" in h for h in marked)
+
+
+def test_year_and_region_filters_narrow_results(engine):
+    everything, passages = _texts(engine, "教育", k=500)
+    regions = {engine.generation().catalog.documents[p.doc_id].region for p in passages}
+    assert {"句容市", "吉林市"} <= regions
+    in_jurong, passages = _texts(engine, "教育 region:句容", k=500)
+    assert 0 < in_jurong.total < everything.total
+    assert {p.doc_id[:3] for p in passages} == {"000"}
+    in_2016, passages = _texts(engine, "教育 year:2016", k=500)
+    assert {p.doc_id[:3] for p in passages} == {"000", "001"}
+    by_argument, _ = _texts(engine, "教育", k=500, filters=Filters(year=["2016"]))
+    assert by_argument.total == in_2016.total
+
+
+def test_minus_word_excludes(engine):
+    _, teachers = _texts(engine, "教师", k=500)
+    _, training = _texts(engine, "培训", k=500)
+    expected = {p.passage_id for p in teachers} - {p.passage_id for p in training}
+    assert 0 < len(expected) < len(teachers)
+    _, without = _texts(engine, "教师 -培训", k=500)
+    assert {p.passage_id for p in without} == expected
+    assert all("培训" not in p.text for p in without)
+    _, with_not = _texts(engine, "教师 NOT 培训", k=500)
+    assert [p.passage_id for p in with_not] == [p.passage_id for p in without]
+
+
+def test_or_finds_either(engine):
+    a, _ = _texts(engine, "县管校聘", k=200)
+    b, _ = _texts(engine, "校安工程", k=200)
+    either, _ = _texts(engine, "县管校聘 OR 校安工程", k=200)
+    assert a.total > 0 and b.total > 0
+    assert max(a.total, b.total) <= either.total <= a.total + b.total
+
+
+def test_and_with_no_hits_falls_back_to_or_and_says_so(engine):
+    result = engine.search("片区合作共同体 奥林匹克竞赛")
+    assert result.fallback == "or"
+    assert result.total > 0 and result.message
+
+
+@pytest.mark.parametrize("query", ["", "   ", "，。！？", "的", "-教育"])
+def test_nothing_to_search(engine, query):
+    with pytest.raises(NothingToSearch):
+        engine.search(query)
+
+
+def test_facets_count_the_query_matches(engine):
+    result = engine.search("教育 质量", k=5)
+    assert sum(result.facets["doc"].values()) == result.total
+    assert set(result.facets["year"]) >= {"2016", "2017"}
+
+
+def test_markup_in_a_query_is_escaped(engine):
+    result = engine.search("<script>alert(1)</script> 教育")
+    for hit in result.hits:
+        assert "<script>" not in hit.highlight

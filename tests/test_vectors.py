@@ -1,0 +1,72 @@
+"""The vector index: exact search equals brute force, cache counters, model mismatch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.build import build
+from indexer.engine import Engine
+from indexer.manifest import IndexMismatch
+from indexer.results import Filters
+from tests.fakes import FakeEmbedder
+
+
+@pytest.fixture
+def fake_index(tmp_path, corpus_copy):
+    embedder = FakeEmbedder(tmp_path / "cache")
+    index = tmp_path / "index"
+    report = build(corpus_copy, index, embedder=embedder)
+    return index, embedder, report, corpus_copy
+
+
+def _brute_force(engine, vector, k, allowed_docs=None):
+    generation = engine.generation()
+    catalog = generation.catalog
+    rows = [(p.passage_id, float(np.dot(vector, generation.vector.vectors[i])))
+            for i, p in enumerate(catalog.passage_list)
+            if allowed_docs is None or p.doc_id in allowed_docs]
+    rows.sort(key=lambda row: -row[1])
+    return [pid for pid, _ in rows[:k]]
+
+
+def test_exact_search_equals_brute_force_cosine(fake_index):
+    index, embedder, report, _ = fake_index
+    engine = Engine(index, embedder=embedder)
+    for query in ["校车安全管理", "學校建設", "教师队伍建设 师德", "中考 成绩"]:
+        hits = engine.generation().vector.search(query, k=10)
+        assert [h.passage_id for h in hits] == _brute_force(engine, embedder.embed_query(query), 10)
+        assert [h.rank for h in hits] == list(range(1, 11))
+
+
+def test_filters_apply_before_ranking(fake_index):
+    index, embedder, _, _ = fake_index
+    engine = Engine(index, embedder=embedder)
+    catalog = engine.generation().catalog
+    jurong = {d for d, doc in catalog.documents.items() if doc.region == "句容市"}
+    hits = engine.generation().vector.search("教育质量", k=5, filters=Filters(region=["句容"]))
+    assert [h.passage_id for h in hits] == _brute_force(
+        engine, embedder.embed_query("教育质量"), 5, jurong)
+
+
+def test_rebuilding_an_unchanged_corpus_embeds_nothing(fake_index):
+    index, embedder, report, corpus_copy = fake_index
+    assert report.embedded_passages == report.passages
+    again = build(corpus_copy, index, embedder=embedder)
+    assert again.embedded_passages == 0 and embedder.cache.misses == report.passages
+    changed = next(corpus_copy.glob("003_*.txt"))
+    changed.write_text(changed.read_text(encoding="utf-8").replace(
+        "小学教师专业调整取得历史性进步", "小学教师轮岗交流取得历史性进步"), encoding="utf-8")
+    edited = build(corpus_copy, index, incremental=True, embedder=embedder)
+    assert edited.embedded_passages == 1
+
+
+def test_an_index_built_by_another_model_is_a_clear_error(fake_index):
+    index, _, _, _ = fake_index
+
+    class OtherModel(FakeEmbedder):
+        name = fingerprint = "another-model"
+
+    engine = Engine(index, embedder=OtherModel(index.parent / "other-cache"))
+    with pytest.raises(IndexMismatch, match="built with model 'fake-bigram-64'"):
+        engine.search("教育", mode="semantic")
