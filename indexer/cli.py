@@ -159,6 +159,49 @@ def run_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", type=Path, help="passages .jsonl to index in a temporary index")
+    p.add_argument("--queries", type=Path, required=True, help="questions .jsonl with gold_pids")
+    p.add_argument("--index", type=Path, help="evaluate an existing index instead")
+    p.add_argument("--modes", default="keyword,semantic,hybrid",
+                   help="comma-separated modes (default: all three)")
+    p.add_argument("--distractors", type=Path, help="passages .jsonl mixed in as distractors")
+    p.add_argument("--distractor-count", type=int, default=3000,
+                   help="how many distractor lines to mix in (default 3000)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Print recall@1/5/20, MRR@10 and answer figures for each mode."""
+    from indexer.engine import MODES
+    from indexer.evaluate import evaluate
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise ValueError(f"unknown mode(s) {', '.join(unknown)}: use {', '.join(MODES)}")
+    result = evaluate(args.queries, modes, index=args.index, corpus=args.corpus,
+                      distractors=args.distractors,
+                      distractor_count=args.distractor_count if args.distractors else 0,
+                      answer_fn=_answer_scorer())
+    if args.json:
+        _emit_json(result)
+        return 0
+    print(f"{result['queries']} questions over {result['passages']} passages")
+    for mode, scores in result["modes"].items():
+        print(f"{mode:>9}: " + "  ".join(f"{k}={v}" for k, v in scores.items()))
+    return 0
+
+
+def _answer_scorer():
+    """The answer-hit scorer, when the answer module is present."""
+    try:
+        from indexer.answer import score_answer
+    except ImportError:
+        return None
+    return score_answer
+
+
 Command = tuple[Callable[[argparse.ArgumentParser], None],
                 Callable[[argparse.Namespace], int], str]
 
@@ -169,6 +212,8 @@ COMMANDS: dict[str, Command] = {
     "update": (add_build, run_update,
                "Re-index added or changed documents and drop deleted ones."),
     "search": (add_search, run_search, "Search the live index."),
+    "eval": (add_eval, run_eval,
+             "Measure retrieval and answers on questions with gold passages."),
     "model": (add_model, run_model,
               "Convert the bundled embedding model if needed and print its location."),
 }

@@ -203,7 +203,7 @@ class Embedder:
         tokenizer = self.model.tokenizer
         for text in texts:
             if len(text) > limit // 2:  # only long texts can pass the window
-                count = len(tokenizer(text, add_special_tokens=True)["input_ids"])
+                count = len(tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
                 if count > limit:
                     log.warning("passage of %d tokens is truncated to the model's %d: %.30s…",
                                 count, limit, text)

@@ -14,6 +14,7 @@ from pathlib import Path
 from indexer import generations, keyword, manifest
 from indexer.catalog import Catalog
 from indexer.highlight import highlight
+from indexer.keyword import expand_years
 from indexer.query import BadQuery, NothingToSearch, parse
 from indexer.results import Filters, SearchResult
 
@@ -31,6 +32,7 @@ class Generation:
     catalog: Catalog
     keyword: keyword.KeywordSearcher
     vector: object | None  # VectorSearcher, when the generation has vectors
+    hybrid: object | None  # HybridSearcher over the two, when there are vectors
 
 
 def open_generation(folder: Path, embedder_factory) -> Generation:
@@ -40,13 +42,15 @@ def open_generation(folder: Path, embedder_factory) -> Generation:
     data = manifest.read(folder)
     manifest.check_analyzer(data, ANALYZER_VERSION)
     catalog = Catalog.load(folder)
-    vector = None
+    keyword_searcher = keyword.KeywordSearcher(folder / keyword.WHOOSH_DIR, catalog)
+    vector = hybrid = None
     if data.get("vectors"):
+        from indexer.search import HybridSearcher
         from indexer.vectors import VectorSearcher
 
         vector = VectorSearcher(folder, catalog, embedder_factory())
-    return Generation(folder, data, catalog,
-                      keyword.KeywordSearcher(folder / keyword.WHOOSH_DIR, catalog), vector)
+        hybrid = HybridSearcher(keyword_searcher, vector)
+    return Generation(folder, data, catalog, keyword_searcher, vector, hybrid)
 
 
 class Engine:
@@ -87,29 +91,33 @@ class Engine:
         generation = self.generation()
         if mode == "keyword":
             return generation.keyword.search(parsed, k=k, filters=filters, page=page)
-        if mode == "semantic":
-            return self._semantic(generation, parsed, k, page, filters)
-        raise BadQuery("hybrid mode is not available yet: use keyword or semantic")
-
-    def _semantic(self, generation: Generation, parsed, k: int, page: int,
-                  filters: Filters | None) -> SearchResult:
         if generation.vector is None:
             raise generations.IndexNotReady(
-                "this index has no vectors: rebuild it with vectors enabled")
-        if not parsed.text.strip():
-            raise NothingToSearch("nothing to search: the query has no words to look for")
+                f"this index has no vectors, so {mode} search is not available: rebuild it "
+                "with vectors enabled (`python -m indexer build`)")
         all_filters = parsed.filters.merged(filters) if filters else parsed.filters
-        hits = generation.vector.search(parsed.text, k=k * page, filters=all_filters)
-        facets: dict[str, dict[str, int]] = {"doc": {}, "year": {}, "region": {}}
-        for hit in hits:
-            document = generation.catalog.documents[
-                generation.catalog.passages[hit.passage_id].doc_id]
-            for name, value in (("doc", document.doc_id), ("year", document.year),
-                                ("region", document.region)):
-                if value:
-                    facets[name][value] = facets[name].get(value, 0) + 1
-        page_hits = hits[(page - 1) * k:]
-        for hit in page_hits:
-            hit.highlight = highlight(generation.catalog.passages[hit.passage_id].text, parsed)
-        return SearchResult(query=parsed.raw, mode="semantic", hits=page_hits, total=len(hits),
-                            page=page, k=k, facets=facets)
+        if mode == "semantic":
+            if not parsed.text.strip():
+                raise NothingToSearch("nothing to search: the query has no words to look for")
+            hits = generation.vector.search(parsed.text, k=k * page, filters=all_filters)
+        else:
+            hits = generation.hybrid.search(parsed, k=k * page, filters=filters)
+        return _page_of_hits(generation, parsed, mode, hits, k, page)
+
+
+def _page_of_hits(generation: Generation, parsed, mode: str, hits: list, k: int,
+                  page: int) -> SearchResult:
+    """A result page from a ranked list: facets over the list, highlights on the page."""
+    catalog = generation.catalog
+    facets: dict[str, dict[str, int]] = {"doc": {}, "year": {}, "region": {}}
+    for hit in hits:
+        document = catalog.documents[catalog.passages[hit.passage_id].doc_id]
+        for name, values in (("doc", [document.doc_id]), ("year", expand_years(document.year)),
+                             ("region", [document.region] if document.region else [])):
+            for value in values:
+                facets[name][value] = facets[name].get(value, 0) + 1
+    page_hits = hits[(page - 1) * k:]
+    for hit in page_hits:
+        hit.highlight = highlight(catalog.passages[hit.passage_id].text, parsed)
+    return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=len(hits),
+                        page=page, k=k, facets=facets)

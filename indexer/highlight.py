@@ -3,38 +3,48 @@
 Folding keeps length, so a span found in ``fold(text)`` is the same span of ``text``:
 a simplified query marks ``學校建設`` in a traditional passage. Everything outside the
 ``<mark>`` tags is HTML-escaped; no markup from a document reaches a page unescaped.
+
+Matching is by substring on the folded text, which is fast and finds a word inside a
+longer one (教育 in 义务教育). A typed word is marked whole where it occurs whole;
+otherwise its parts of two or more characters are marked, and numbers only where they
+are not part of a longer number. Single characters alone are not marked: they would
+light up half the passage.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from indexer import settings
+from indexer.analysis import fold, tokens
 from indexer.query import ParsedQuery
+
+
+def _occurrences(folded: str, needle: str) -> list[tuple[int, int]]:
+    if needle.replace(".", "").isdigit():
+        pattern = rf"(?<![\d.]){re.escape(needle)}(?![\d]|\.\d)"
+        return [m.span() for m in re.finditer(pattern, folded)]
+    spans, start = [], folded.find(needle)
+    while needle and start != -1:
+        spans.append((start, start + len(needle)))
+        start = folded.find(needle, start + len(needle))
+    return spans
 
 
 def match_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
     """Character spans of ``text`` that the query's words and phrases match, merged."""
-    from indexer.analysis import fold, policy_analyzer, tokens
-
-    words: set[str] = set()
-    phrases: list[str] = []
-    for item in parsed.positive_items:
-        if item.phrase:
-            phrases.append(fold(item.text))
-        else:
-            words.update(tokens(item.text))
+    folded = fold(text)
     spans: list[tuple[int, int]] = []
-    if words:
-        for token in policy_analyzer()(text, chars=True, mode="index", removestops=False):
-            if token.text in words:
-                spans.append((token.startchar, token.endchar))
-    folded = fold(text) if phrases else ""
-    for phrase in phrases:
-        start = folded.find(phrase)
-        while phrase and start != -1:
-            spans.append((start, start + len(phrase)))
-            start = folded.find(phrase, start + len(phrase))
+    for item in parsed.positive_items:
+        whole = fold(item.text).replace(" ", "")
+        found = _occurrences(folded, whole) if whole else []
+        spans.extend(found)
+        if found or item.phrase:
+            continue
+        for word in tokens(item.text):
+            if len(word) >= 2 or word.isdigit():
+                spans.extend(_occurrences(folded, word))
     return _merge(spans)
 
 

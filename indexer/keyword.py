@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from whoosh import collectors, fields, index, scoring
+from whoosh import query as q
+
 from indexer import settings
+from indexer.analysis import fold, policy_analyzer, tokens
 from indexer.catalog import Catalog
 from indexer.highlight import highlight
 from indexer.models import Passage
@@ -26,10 +31,6 @@ SEARCH_FIELDS = ("body", "title", "section")
 
 def schema():
     """The Whoosh schema: id, filters and three analyzed text fields."""
-    from whoosh import fields
-
-    from indexer.analysis import policy_analyzer
-
     analyzer = policy_analyzer()
     return fields.Schema(
         passage_id=fields.ID(stored=True, unique=True),
@@ -44,8 +45,6 @@ def schema():
 
 
 def _fields(passage: Passage, catalog: Catalog) -> dict[str, str]:
-    from indexer.analysis import fold
-
     document = catalog.documents[passage.doc_id]
     years = " ".join(expand_years(document.year))
     return {
@@ -73,8 +72,6 @@ def expand_years(year: str | None) -> list[str]:
 def build(folder: Path, catalog: Catalog, passages: Iterable[Passage] | None = None,
           delete_docs: Iterable[str] = (), progress=None) -> int:
     """Create (or, if ``folder`` holds an index, update) the keyword index; return adds."""
-    from whoosh import index
-
     folder = Path(folder)
     if index.exists_in(str(folder)):
         ix = index.open_dir(str(folder))
@@ -97,6 +94,12 @@ def build(folder: Path, catalog: Catalog, passages: Iterable[Passage] | None = N
     return added
 
 
+def _can_loosen(parsed: ParsedQuery) -> bool:
+    """Whether an OR of the query's parts could find more than its AND did."""
+    items = parsed.positive_items
+    return len(items) > 1 or any(not item.phrase and len(item.text) > 1 for item in items)
+
+
 def _is_number(word: str) -> bool:
     return word.replace(".", "", 1).replace("%", "").isdigit()
 
@@ -105,8 +108,6 @@ class KeywordSearcher:
     """BM25F search over one generation's Whoosh index; thread-safe, one searcher per thread."""
 
     def __init__(self, folder: Path, catalog: Catalog):
-        from whoosh import index, scoring
-
         self.catalog = catalog
         self.index = index.open_dir(str(Path(folder)))
         self.weighting = scoring.BM25F(B=settings.get("keyword_bm25_b"),
@@ -128,38 +129,31 @@ class KeywordSearcher:
         self.index.close()
 
     # -- query building ---------------------------------------------------------------
-    def _item_query(self, item: Item):
-        from whoosh import query as q
-
-        from indexer.analysis import tokens
-
-        words = tokens(item.text, removestops=not item.phrase)
+    def _item_query(self, item: Item, loose: bool = False):
+        """One typed word or phrase; ``loose`` accepts any of a word's parts."""
+        words = tokens(item.text)
         if not words:
             return None
+        terms = [q.Or([q.Term(f, w, boost=self.boosts[f]) for f in SEARCH_FIELDS])
+                 for w in words]
         if len(words) == 1:
-            return q.Or([q.Term(f, words[0], boost=self.boosts[f]) for f in SEARCH_FIELDS])
+            return terms[0]
         phrase = q.Or([q.Phrase(f, words, boost=self.boosts[f]) for f in SEARCH_FIELDS])
+        if loose and not item.phrase:
+            return q.Or([*terms, phrase])
         # A number belongs to its unit (5所, 2016年, 34.5分): such a word is found as written.
         if item.phrase or any(_is_number(w) for w in words):
             return phrase
         # Other words typed together need all their parts; found together ranks higher.
-        every = q.And([q.Or([q.Term(f, w, boost=self.boosts[f]) for f in SEARCH_FIELDS])
-                       for w in words])
-        return q.Or([every, phrase])
+        return q.Or([q.And(terms), phrase])
 
-    def _group_query(self, group: list[Item]):
-        from whoosh import query as q
-
-        parts = [p for p in (self._item_query(item) for item in group) if p is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else q.Or(parts)
-
-    def build_query(self, parsed: ParsedQuery, any_group: bool = False):
-        """The Whoosh query for a parsed query: AND of its groups (OR with ``any_group``)."""
-        from whoosh import query as q
-
-        groups = [g for g in (self._group_query(group) for group in parsed.groups) if g]
+    def build_query(self, parsed: ParsedQuery, loose: bool = False):
+        """The Whoosh query: AND of the groups, or with ``loose`` any part of any of them."""
+        groups = []
+        for group in parsed.groups:
+            parts = [p for p in (self._item_query(item, loose) for item in group) if p]
+            if parts:
+                groups.append(parts[0] if len(parts) == 1 else q.Or(parts))
         if not groups:
             if parsed.filters and not parsed.positive_items:
                 positive = q.Every()
@@ -170,7 +164,7 @@ class KeywordSearcher:
         elif len(groups) == 1:
             positive = groups[0]
         else:
-            positive = q.Or(groups) if any_group else q.And(groups)
+            positive = q.Or(groups) if loose else q.And(groups)
         excluded = [x for x in (self._item_query(item) for item in parsed.excluded) if x]
         if excluded:
             # Whoosh's AndNot lets some excluded documents through; And + Not does not.
@@ -179,10 +173,6 @@ class KeywordSearcher:
 
     def filter_query(self, filters: Filters):
         """A Whoosh filter for document, year, region and kind restrictions, or None."""
-        from whoosh import query as q
-
-        from indexer.analysis import fold
-
         if not filters:
             return None
         reader = self._searcher().reader()
@@ -212,8 +202,8 @@ class KeywordSearcher:
         whoosh_filter = self.filter_query(all_filters)
         fallback = None
         results = self._run(self.build_query(parsed), whoosh_filter, k, page, facets)
-        if results.total == 0 and len(parsed.groups) > 1:
-            results = self._run(self.build_query(parsed, any_group=True), whoosh_filter, k,
+        if results.total == 0 and _can_loosen(parsed):
+            results = self._run(self.build_query(parsed, loose=True), whoosh_filter, k,
                                 page, facets)
             fallback = "or"
         hits = [
@@ -224,7 +214,7 @@ class KeywordSearcher:
         self.add_highlights(hits, parsed)
         message = None
         if fallback:
-            message = "没有同时包含所有词的段落，以下结果包含其中任意一个词。"
+            message = "没有同时包含所有词的段落，以下结果包含其中部分词语。"
         return SearchResult(query=parsed.raw, mode="keyword", hits=hits, total=results.total,
                             page=page, k=k, facets=results.facets, fallback=fallback,
                             message=message)
@@ -235,8 +225,8 @@ class KeywordSearcher:
         whoosh_filter = self.filter_query(parsed.filters.merged(filters) if filters
                                           else parsed.filters)
         results = self._run(self.build_query(parsed), whoosh_filter, k, 1, False)
-        if results.total == 0 and len(parsed.groups) > 1:
-            results = self._run(self.build_query(parsed, any_group=True), whoosh_filter, k, 1,
+        if results.total == 0 and _can_loosen(parsed):
+            results = self._run(self.build_query(parsed, loose=True), whoosh_filter, k, 1,
                                 False)
         return results.items
 
@@ -247,28 +237,63 @@ class KeywordSearcher:
             if passage is not None:
                 hit.highlight = highlight(passage.text, parsed)
 
-    def _run(self, whoosh_query, whoosh_filter, k: int, page: int, facets: bool):
-        from whoosh import sorting
+    def _doc_ids(self, searcher) -> list[str]:
+        """doc_id by document number, read once per searcher (for facet counts)."""
+        cached = getattr(self._local, "doc_ids", None)
+        if cached is None or self._local.doc_ids_for is not searcher:
+            column = searcher.reader().column_reader("doc_id")
+            cached = self._local.doc_ids = [
+                v.decode("utf-8") if isinstance(v, bytes) else v for v in column]
+            self._local.doc_ids_for = searcher
+        return cached
 
+    def _run(self, whoosh_query, whoosh_filter, k: int, page: int, facets: bool):
         searcher = self._searcher()
-        groupedby = None
-        if facets:
-            groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count,
-                                                   allow_overlap=(name == "year"))
-                         for name in ("doc_id", "year", "region")}
         limit = k * page
-        results = searcher.search(whoosh_query, limit=limit, filter=whoosh_filter,
-                                  groupedby=groupedby, terms=False)
         start = (page - 1) * k
+        if not facets:
+            results = searcher.search(whoosh_query, limit=limit, filter=whoosh_filter,
+                                      terms=False)
+            items = [(hit["passage_id"], float(hit.score)) for hit in results[start:limit]]
+            return _Page(items, 0 if results.is_empty() else results.estimated_length(), {})
+        # Facets and the exact total need every match: score them all in one pass (no
+        # block skipping) and note each document number on the way.
+        recorder = _MatchRecorder(collectors.TopCollector(limit, usequality=False, replace=0))
+        collector = (collectors.FilterCollector(recorder, allow=whoosh_filter)
+                     if whoosh_filter is not None else recorder)
+        searcher.search_with_collector(whoosh_query, collector)
+        results = collector.results()
         items = [(hit["passage_id"], float(hit.score)) for hit in results[start:limit]]
-        found_facets = {}
-        if facets:
-            for name in ("doc_id", "year", "region"):
-                counts = results.groups(name)
-                found_facets["doc" if name == "doc_id" else name] = dict(
-                    sorted(((str(key), n) for key, n in counts.items() if key not in ("", None)),
-                           key=lambda pair: (-pair[1], pair[0])))
-        return _Page(items, len(results), found_facets)
+        doc_ids = self._doc_ids(searcher)
+        per_doc = Counter(doc_ids[d] for d in recorder.docnums)
+        return _Page(items, len(recorder.docnums), self._facets(per_doc))
+
+    def _facets(self, per_doc: Counter) -> dict[str, dict[str, int]]:
+        """Counts by document, year and region, largest first."""
+        counts: dict[str, Counter] = {"doc": Counter(), "year": Counter(), "region": Counter()}
+        for doc_id, n in per_doc.items():
+            document = self.catalog.documents.get(doc_id)
+            counts["doc"][doc_id] += n
+            if document is None:
+                continue
+            for year in expand_years(document.year):
+                counts["year"][year] += n
+            if document.region:
+                counts["region"][document.region] += n
+        return {name: dict(sorted(c.items(), key=lambda pair: (-pair[1], pair[0])))
+                for name, c in counts.items()}
+
+
+class _MatchRecorder(collectors.WrappingCollector):
+    """Passes every match to the wrapped collector and remembers its document number."""
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.docnums: list[int] = []
+
+    def collect(self, sub_docnum):
+        self.docnums.append(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
 
 
 class _Page:

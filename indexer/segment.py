@@ -107,6 +107,23 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _split_long(span: tuple[int, int], text: str, maximum: int) -> list[tuple[int, int]]:
+    """A sentence longer than ``maximum`` (a table row, a run-on clause list) is cut at
+    clause marks, else at ``maximum``: a passage must fit the embedding model's window."""
+    start, end = span
+    if end - start <= maximum:
+        return [span]
+    pieces: list[tuple[int, int]] = []
+    while end - start > maximum:
+        window = text[start:start + maximum]
+        cut = max(window.rfind(mark) for mark in "，,、：:）) ")
+        cut = start + cut + 1 if cut > maximum // 3 else start + maximum
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
 def _pack(sentences: list[tuple[int, int]], target: int, maximum: int,
           minimum: int) -> list[tuple[int, int]]:
     """Group consecutive sentences into chunks near ``target`` characters."""
@@ -185,7 +202,8 @@ def _section_chunks(text: str, members: list[Paragraph], target: int, maximum: i
         if paragraph.end - start <= maximum:
             yield start, paragraph.end, number
             continue
-        sentences = sentence_spans(text, paragraph.start, paragraph.end)
+        sentences = [piece for span in sentence_spans(text, paragraph.start, paragraph.end)
+                     for piece in _split_long(span, text, maximum)]
         if start < paragraph.start:  # a merged tiny paragraph leads the first chunk
             sentences[0] = (start, sentences[0][1])
         for c_start, c_end in _pack(sentences, target, maximum, minimum):

@@ -90,6 +90,7 @@ class VectorSearcher:
             self.graph.load_index(str(folder / HNSW_FILE), max_elements=info["count"])
             self.graph.set_ef(settings.get("vector_hnsw_ef"))
         self._row_doc = np.array([catalog.passages[pid].doc_id for pid in self.ids])
+        self._row = {pid: row for row, pid in enumerate(self.ids)}
 
     def check_model(self) -> None:
         """Refuse to search vectors made by another model than the configured one."""
@@ -124,6 +125,11 @@ class VectorSearcher:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[int(r)], float(scores[r])) for r in top]
+
+    def cosines(self, query: np.ndarray, passage_ids: list[str]) -> np.ndarray:
+        """The exact cosine of each listed passage to a query vector."""
+        rows = [self._row[pid] for pid in passage_ids]
+        return np.asarray(self.vectors[rows] @ query, dtype=np.float32)
 
     def search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Rank passages by cosine similarity to the embedded query text."""

@@ -1,0 +1,31 @@
+"""Segmentation rules that the bundled reports do not exercise: giant sentences."""
+
+from __future__ import annotations
+
+import json
+
+from indexer.models import Document
+from indexer.segment import split_passages
+from tests.conftest import SHARED_BENCH
+
+
+def test_a_sentence_longer_than_the_maximum_is_cut_at_clause_marks():
+    clause = "各县（市）区要完善校车安全管理制度，"
+    text = "一、校车安全\n" + clause * 60 + "确保万无一失。"
+    document = Document(doc_id="long", source="test", text=text)
+    passages = split_passages(document, target=250, maximum=400, minimum=40)
+    assert len(passages) > 2
+    assert all(len(p.text) <= 400 for p in passages)
+    assert all(text[p.start:p.end] == p.text for p in passages)
+    assert "".join(p.text for p in passages) == text[len("一、校车安全\n"):]
+    assert all(p.text.endswith(("，", "。")) for p in passages)
+
+
+def test_real_passages_from_the_scale_file_fit_the_model_window():
+    with (SHARED_BENCH / "scale_passages.jsonl").open(encoding="utf-8") as handle:
+        records = [json.loads(next(handle)) for _ in range(3000)]
+    longest = max(records, key=lambda r: len(r["text"]))
+    document = Document(doc_id="x", source="test", text=longest["text"])
+    passages = split_passages(document, target=250, maximum=400, minimum=40)
+    assert len(longest["text"]) > 400
+    assert all(len(p.text) <= 400 for p in passages)

@@ -1,0 +1,43 @@
+"""The web app's settings, read from the one registry in :mod:`indexer.settings`.
+
+Each registry setting the app uses becomes an upper-case Flask config key
+(``index_dir`` → ``INDEX_DIR``), so the order of precedence is: the registry default,
+then the ``POLICYQA_*`` environment variable, then ``create_app(test_config)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from indexer import settings
+
+# The registry settings the web app reads; their defaults and help live in the registry.
+NAMES = (
+    "index_dir",
+    "web_host",
+    "web_port",
+    "web_threads",
+    "web_page_size",
+    "web_max_k",
+    "web_max_page",
+    "web_max_query_chars",
+    "web_examples",
+    "log_level",
+)
+
+
+def from_registry() -> dict[str, Any]:
+    """Every web setting as a Flask config key, with environment overrides applied."""
+    return {name.upper(): settings.get(name) for name in NAMES}
+
+
+def setting(app: Flask, name: str) -> Any:
+    """The value of registry setting ``name`` as this app was configured."""
+    return app.config[name.upper()]
+
+
+def examples(app: Flask) -> list[str]:
+    """The example queries shown on the home page."""
+    return [text.strip() for text in setting(app, "web_examples").split(";") if text.strip()]

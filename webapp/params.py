@@ -1,0 +1,105 @@
+"""Request arguments, parsed and validated the same way for the pages and the API.
+
+Each function raises :class:`~webapp.errors.BadRequest` with one sentence that says
+what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from werkzeug.datastructures import MultiDict
+
+from indexer.results import Filters
+from webapp.config import setting
+from webapp.errors import BadRequest
+
+FILTERS = ("doc", "year", "region")
+MAX_FILTER_CHARS = 200
+
+
+@dataclass
+class SearchArgs:
+    """A validated search request."""
+
+    q: str
+    mode: str = "keyword"
+    k: int = 10
+    page: int = 1
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+    def engine_filters(self) -> Filters:
+        return Filters(doc=list(self.filters.get("doc", [])),
+                       year=list(self.filters.get("year", [])),
+                       region=list(self.filters.get("region", [])))
+
+
+def query_text(raw: str | None, what: str = "query") -> str:
+    """A non-empty query of at most ``web_max_query_chars`` characters."""
+    text = (raw or "").strip()
+    if not text:
+        raise BadRequest(f"the {what} is empty: type what you are looking for")
+    limit = setting(current_app, "web_max_query_chars")
+    if len(text) > limit:
+        raise BadRequest(f"the {what} is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def mode(raw: str | None) -> str:
+    """One of the engine's modes; keyword when not given."""
+    from indexer.engine import MODES
+
+    value = (raw or "keyword").strip()
+    if value not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {value!r}")
+    return value
+
+
+def bounded_int(raw: str | None, name: str, default: int, high: int) -> int:
+    """A whole number from 1 to ``high``; ``default`` when not given."""
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number from 1 to {high}, "
+                         f"not {raw!r}") from None
+    if not 1 <= value <= high:
+        raise BadRequest(f"{name} must be a whole number from 1 to {high}, not {value}")
+    return value
+
+
+def search_args(args: MultiDict) -> SearchArgs:
+    """Validate ``q``, ``mode``, ``k``, ``page`` and the doc/year/region filters."""
+    app = current_app
+    filters = {}
+    for name in FILTERS:
+        values = [v.strip() for v in args.getlist(name) if v.strip()]
+        if any(len(v) > MAX_FILTER_CHARS for v in values):
+            raise BadRequest(f"a {name} filter is longer than {MAX_FILTER_CHARS} characters")
+        if values:
+            filters[name] = values
+    return SearchArgs(
+        q=query_text(args.get("q")),
+        mode=mode(args.get("mode")),
+        k=bounded_int(args.get("k"), "k", setting(app, "web_page_size"),
+                      setting(app, "web_max_k")),
+        page=bounded_int(args.get("page"), "page", 1, setting(app, "web_max_page")),
+        filters=filters,
+    )
+
+
+def highlight_span(raw: str | None, length: int) -> tuple[int, int] | None:
+    """``hl=START-END``: character offsets inside a document of ``length`` characters."""
+    if raw is None or raw == "":
+        return None
+    start_text, sep, end_text = raw.partition("-")
+    try:
+        start, end = int(start_text), int(end_text)
+    except ValueError:
+        start = end = -1
+    if not sep or not 0 <= start < end <= length:
+        raise BadRequest(f"hl must be START-END character offsets with "
+                         f"0 ≤ START < END ≤ {length}, not {raw!r}")
+    return start, end

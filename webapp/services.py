@@ -1,0 +1,142 @@
+"""The query side every request shares: one Engine, created on first use.
+
+Each public method returns the plain data that the JSON API serves as-is and the
+pages render, so the two cannot drift. Ids are only ever looked up in the catalog of
+the live generation; nothing here opens a file named by a request.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from indexer.results import Filters
+from indexer.serialize import document_dict, document_summary, passage_dict, search_dict
+from webapp.errors import NotFound
+
+if TYPE_CHECKING:
+    from indexer.engine import Engine, Generation
+
+EXTENSION = "policyqa"
+
+
+class PolicyQA:
+    """The engine of one app, opened lazily and shared across requests and threads."""
+
+    def __init__(self, index_dir: Path, engine: Engine | None = None):
+        self.index_dir = Path(index_dir)
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The Engine, created on the first request that needs it."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    from indexer.engine import Engine
+
+                    self._engine = Engine(self.index_dir)
+        return self._engine
+
+    def generation(self) -> Generation:
+        """The live generation (raises IndexNotReady when there is none)."""
+        return self.engine.generation()
+
+    # -- the data each route serves ---------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """What the live index holds and what built it."""
+        generation = self.generation()
+        data = generation.manifest
+        vectors = data.get("vectors") or {}
+        model = vectors.get("model")
+        return {
+            "ok": True,
+            "generation": generation.folder.name,
+            "built_at": data.get("built_at"),
+            "documents": len(generation.catalog.documents),
+            "passages": len(generation.catalog.passage_list),
+            "model": Path(model).name if model else None,
+            "vectors": bool(vectors),
+            "dimension": vectors.get("dimension"),
+            "analyzer_version": data.get("analyzer_version"),
+            "corpus_fingerprint": data.get("corpus_fingerprint"),
+        }
+
+    def search(self, query: str, mode: str, k: int, page: int,
+               filters: Filters) -> dict[str, Any]:
+        """One page of hits: exactly what ``indexer search --json`` prints."""
+        result = self.engine.search(query, mode=mode, k=k, page=page, filters=filters)
+        return search_dict(result, self.generation().catalog)
+
+    def documents(self) -> dict[str, Any]:
+        """Every document's metadata with its passage count, in catalog order."""
+        catalog = self.generation().catalog
+        return {"ok": True, "documents": [
+            {**document_summary(document), "passages": len(catalog.passages_of(doc_id))}
+            for doc_id, document in catalog.documents.items()]}
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        """A document with its text, passages and section outline; NotFound if unknown."""
+        catalog = self.generation().catalog
+        document = catalog.documents.get(doc_id)
+        if document is None:
+            raise NotFound(f"there is no document with id {doc_id!r} in the index")
+        return {"ok": True, "document": document_dict(document, catalog.passages_of(doc_id)),
+                "outline": outline(document.text)}
+
+    def passage(self, passage_id: str) -> dict[str, Any]:
+        """A passage, the metadata of its document and the address that shows it."""
+        catalog = self.generation().catalog
+        passage = catalog.passages.get(passage_id)
+        if passage is None:
+            raise NotFound(f"there is no passage with id {passage_id!r} in the index")
+        return {"ok": True, "passage": passage_dict(passage),
+                "document": document_summary(catalog.documents[passage.doc_id]),
+                "url": citation_url(passage.doc_id, passage.passage_id, passage.start,
+                                    passage.end)}
+
+    def title(self, doc_id: str) -> str:
+        """A document's title for display, its id when it has none."""
+        document = self.generation().catalog.documents.get(doc_id)
+        return (document.title if document and document.title else doc_id)
+
+
+def citation_url(doc_id: str, passage_id: str, start: int, end: int) -> str:
+    """The document view with a span highlighted and its passage scrolled into view."""
+    from urllib.parse import quote
+
+    return f"/documents/{quote(doc_id, safe='')}?hl={start}-{end}#{quote(passage_id, safe='')}"
+
+
+def outline(text: str) -> list[dict[str, Any]]:
+    """The section headings of a text in reading order, each with its depth and paragraph."""
+    from indexer.segment import paragraphs
+
+    entries: list[dict[str, Any]] = []
+    previous: list[str] = []
+    for paragraph in paragraphs(text):
+        path = paragraph.section_path
+        same = 0
+        while same < min(len(path), len(previous)) and path[same] == previous[same]:
+            same += 1
+        for depth in range(same, len(path)):
+            entries.append({"title": path[depth], "depth": depth,
+                            "paragraph_no": paragraph.number})
+        previous = path
+    return entries
+
+
+def init_app(app: Flask) -> PolicyQA:
+    """Register the shared service; ``POLICYQA_ENGINE`` in the config injects an Engine."""
+    service = PolicyQA(app.config["INDEX_DIR"], app.config.get("POLICYQA_ENGINE"))
+    app.extensions[EXTENSION] = service
+    return service
+
+
+def service() -> PolicyQA:
+    """The current app's service."""
+    return current_app.extensions[EXTENSION]
