@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 # torch is pinned in requirements.txt and installed first: an unpinned torch pulls CUDA.
 TORCH := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: setup model index run test lint bench clean
+.PHONY: setup browser model index run test lint clean
 
 setup: $(STAMP)
 
@@ -24,10 +24,17 @@ model: setup
 index: model
 	$(PY) -m indexer update
 
-run: index
-	$(PY) -m indexer inspect
+# Debian's Chromium for the real-browser test (Playwright cannot download its own here).
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
+	  || echo "no chromium: the browser test will be skipped"
 
-test: model
+run: index
+	$(PY) -m webapp --warm
+
+test: model browser
 	$(PY) -m pytest
 
 lint: setup

@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 NO_ANSWER = "未找到可靠的答案。以下是最接近的段落。"
 NO_PASSAGES = "未找到可靠的答案。"
 
-# Words that say what is asked, not what it is about (folded, simplified).
-QUESTION_WORDS = frozenset(
-    "多少 几 几个 几年 几次 几名 几所 什么 啥 哪 哪些 哪个 哪一 哪一个 哪一年 哪年 哪里 哪儿 "
-    "哪位 谁 何 何时 何地 何处 何种 如何 怎样 怎么 怎么样 咋 为什么 为何 是否 是不是 有没有 "
-    "吗 呢 请问 多 多大 多长 多高 多久 多远 一下 告诉 我 你 有 什么样 哪种 哪家 哪所 哪项 "
-    "什么时候 时候 情况 问题 哪些方面 方面 具体".split())
+# Words that ask (the answer sits next to what they ask about), folded and simplified.
+ASKING_WORDS = frozenset(
+    "多少 几 几个 几年 几次 几名 几所 几项 什么 啥 哪 哪些 哪个 哪一 哪一个 哪一年 哪年 哪里 "
+    "哪儿 哪位 哪种 哪家 哪所 哪项 谁 何 何时 何地 何处 何种 如何 怎样 怎么 怎么样 咋 为什么 "
+    "为何 是否 是不是 有没有 多大 多长 多高 多久 多远 什么样 什么时候".split())
+# Words of a question that say nothing about its subject.
+QUESTION_WORDS = ASKING_WORDS | frozenset(
+    "吗 呢 请问 多 一下 告诉 我 你 有 时候 情况 问题 方面 具体 哪些方面 已经 一共 总共 打算 "
+    "大约 大概 主要 分别 市里 县里 区里 镇里 省里 本市 我市 我县 我区".split())
 # What a question asks for, by the words that ask it (checked in this order).
 QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"何时|什么时候|哪一?年|哪一?天|哪一?月|几月|几号|几日|何年|日期|年份")),
@@ -41,23 +44,31 @@ QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|比例|比率|百分|占比|人数"
                           r"|数量|总数|金额|面积|均分|达线率|率是")),
 ]
-NUMBER = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十两百千万亿]+[个名所人次年项条倍元分]")
+NUMBER = re.compile(r"[一二三四五六七八九十两百千万亿]+[个名所人次年项条倍元分]")
 DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年[初底末内中]|[上下]半年|[春秋]季|月份"
                   r"|[一二三四五六七八九十]+月")
 PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|局长|总干事|院士|教授|市长|部长")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
-# A sentence shorter than this (characters, without punctuation) says too little to cite.
+# A sentence shorter than this (characters, without punctuation) says too little to cite;
+# a short unpunctuated line is a title, a short numbered one a heading: neither answers.
 MIN_SENTENCE_CHARS = 6
+TITLE_LINE_CHARS = 30
+HEADING_SENTENCE_CHARS = 25
+SENTENCE_MARKS = "。！？；!?;”’」』）)"
 # Weights: IDF from jieba's general frequency table, less a floor so that 的/年 count
 # for almost nothing; numbers are treated as fairly specific words.
 IDF_FLOOR = 4.0
 IDF_CAP = 10.0
 NUMBER_WEIGHT = 5.0
-# Where a question word is found in or around a sentence, and what it is worth there.
-IN_SENTENCE, IN_HEADING, IN_PASSAGE = 1.0, 0.6, 0.3
-# Score = weighted mix of word coverage, own-sentence coverage and embedding similarity;
-# a sentence without what the question asks for (number, date, name) is discounted.
-COVERAGE_WEIGHT, OWN_WEIGHT, SEMANTIC_WEIGHT = 0.45, 0.25, 0.30
+# Where a question word is found, and what it is worth there: in the sentence; in its
+# context (document title, region, section, the sentence before); elsewhere in the passage.
+IN_SENTENCE, IN_CONTEXT, IN_PASSAGE = 1.0, 0.6, 0.3
+# The content words nearest the asking word (…人数是多少, 多少所高中) are its focus.
+FOCUS_WINDOW = 2
+# Score parts and their weights: coverage of the question's words (in context), of its
+# focus words (in the sentence itself), and embedding similarity. A sentence without what
+# the question asks for (a number, a date, a name) is discounted.
+WEIGHTS = {"coverage": 0.45, "focus": 0.25, "semantic": 0.30}
 MISSING_CUE_FACTOR = 0.7
 # Cosine range of the embedding model over question/sentence pairs, mapped onto 0..1.
 COSINE_LOW, COSINE_HIGH = 0.78, 0.92
@@ -95,11 +106,12 @@ class Answer:
 
 @dataclass
 class Question:
-    """A question's kind (number, date, person or None) and its weighted content words."""
+    """A question's kind (number, date, person or None), weighted words and focus words."""
 
     text: str
     kind: str | None
     terms: dict[str, float]
+    focus: list[str]
     numbers: frozenset[str]
 
 
@@ -112,24 +124,30 @@ class Sentence:
     end: int
     text: str
     coverage: float = 0.0
-    own: float = 0.0
+    focus: float = 0.0
     semantic: float | None = None
     cue: bool = True
     score: float = 0.0
 
 
 def analyse(question: str) -> Question:
-    """The kind of a question and its content words, weighted by how specific they are."""
+    """The kind of a question, its content words weighted by how specific they are, and
+    its focus: the content words next to the asking word (all of them if there is none)."""
     from indexer.analysis import fold, tokens
 
     folded = fold(question)
     kind = next((name for name, pattern in QUESTION_KINDS if pattern.search(folded)), None)
-    terms: dict[str, float] = {}
-    for token in tokens(question):
-        if token not in QUESTION_WORDS:
-            terms[token] = _weight(token)
-    return Question(question, kind, {t: w for t, w in terms.items() if w > 0},
-                    frozenset(DIGITS.findall(folded)))
+    words = tokens(question)
+    terms = {w: _weight(w) for w in words if w not in QUESTION_WORDS}
+    terms = {t: w for t, w in terms.items() if w > 0}
+    asking = next((i for i, w in enumerate(words) if w in ASKING_WORDS), None)
+    if asking is None:
+        focus = list(terms)
+    else:
+        before = [w for w in words[:asking] if w in terms][-FOCUS_WINDOW:]
+        after = [w for w in words[asking + 1:] if w in terms][:FOCUS_WINDOW]
+        focus = list(dict.fromkeys(before + after)) or list(terms)
+    return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)))
 
 
 def _weight(token: str) -> float:
@@ -144,24 +162,30 @@ def _weight(token: str) -> float:
 
 
 def keyword_query(question: str) -> str:
-    """The question's content words as a keyword query (what a question retrieves with)."""
+    """The question's content words as an OR keyword query (what a question retrieves with)."""
     return " OR ".join(analyse(question).terms) or question
 
 
 def sentences(passage: Passage) -> list[tuple[int, int]]:
-    """Document spans of a passage's sentences, split at line ends, without outer spaces."""
-    from indexer.segment import sentence_spans
+    """Document spans of a passage's answerable sentences: split at sentence and line
+    ends, trimmed, without titles and headings."""
+    from indexer.segment import heading_level, sentence_spans
 
     spans = []
     text = passage.text
     for start, end in sentence_spans(text, 0, len(text)):
         for match in re.finditer(r"[^\n]+", text[start:end]):
             piece = match.group()
-            lead = len(piece) - len(piece.lstrip())
             body = piece.strip()
-            if len(re.sub(r"\W", "", body)) >= MIN_SENTENCE_CHARS:
-                begin = passage.start + start + match.start() + lead
-                spans.append((begin, begin + len(body)))
+            size = len(re.sub(r"\W", "", body))
+            if size < MIN_SENTENCE_CHARS:
+                continue
+            if size <= TITLE_LINE_CHARS and body[-1] not in SENTENCE_MARKS:
+                continue
+            if size <= HEADING_SENTENCE_CHARS and heading_level(body) is not None:
+                continue
+            begin = passage.start + start + match.start() + len(piece) - len(piece.lstrip())
+            spans.append((begin, begin + len(body)))
     return spans
 
 
@@ -169,7 +193,7 @@ def _cue(question: Question, folded: str) -> bool:
     """Whether a sentence holds the kind of thing the question asks for."""
     if question.kind == "number":
         return any(n not in question.numbers for n in DIGITS.findall(folded)) or bool(
-            NUMBER.search(re.sub(r"\d+", "", folded)))
+            NUMBER.search(folded))
     if question.kind == "date":
         return bool(DATE.search(folded))
     if question.kind == "person":
@@ -180,11 +204,10 @@ def _cue(question: Question, folded: str) -> bool:
 def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                     embedder=None, overrides: Mapping[str, Any] | None = None,
                     question_vector=None) -> list[Sentence]:
-    """Every sentence of the top hits (garbled passages skipped), best first."""
+    """Every answerable sentence of the top hits (garbled passages skipped), best first."""
     from indexer.analysis import fold
 
     asked = question if isinstance(question, Question) else analyse(question)
-    total = sum(asked.terms.values())
     found: list[Sentence] = []
     seen: set[tuple[str, int]] = set()
     for hit in hits[:settings.get("answer_passages", overrides)]:
@@ -196,43 +219,56 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                                               document.region if document else None,
                                               passage.section])))
         body = fold(passage.text)
+        previous = ""
         for start, end in sentences(passage):
+            offset = start - passage.start
+            folded = body[offset:offset + end - start]
+            context, previous = (heading, previous, body), folded
             if (passage.doc_id, start) in seen:
                 continue
             seen.add((passage.doc_id, start))
-            text = passage.text[start - passage.start:end - passage.start]
-            folded = body[start - passage.start:end - passage.start]
-            sentence = Sentence(passage, start, end, text, cue=_cue(asked, folded))
-            if total:
-                for term, weight in asked.terms.items():
-                    if term in folded:
-                        sentence.coverage += weight * IN_SENTENCE
-                        sentence.own += weight
-                    elif term in heading:
-                        sentence.coverage += weight * IN_HEADING
-                    elif term in body:
-                        sentence.coverage += weight * IN_PASSAGE
-                sentence.coverage /= total
-                sentence.own /= total
+            sentence = Sentence(passage, start, end, passage.text[offset:offset + end - start],
+                                cue=_cue(asked, folded))
+            sentence.coverage, sentence.focus = _coverage(asked, folded, *context)
+            sentence.score = _combine(sentence)
             found.append(sentence)
-    for sentence in found:
-        sentence.score = _combine(sentence)
     found.sort(key=lambda s: -s.score)
     budget = settings.get("answer_embed_sentences", overrides)
     if embedder is not None and budget > 0 and found:
         _add_semantic(asked.text, found[:budget], embedder, question_vector)
+        for sentence in found[budget:]:  # lexically weaker: count as semantically unrelated
+            sentence.semantic = 0.0
+            sentence.score = _combine(sentence)
         found.sort(key=lambda s: -s.score)
     return found
 
 
+def _coverage(asked: Question, folded: str, heading: str, previous: str,
+              body: str) -> tuple[float, float]:
+    """Weighted share of the question's words found in or around a sentence, and of its
+    focus words found in the sentence itself."""
+    total = focus_total = found = focus = 0.0
+    for term, weight in asked.terms.items():
+        total += weight
+        in_focus = term in asked.focus
+        focus_total += weight if in_focus else 0.0
+        if term in folded:
+            found += weight * IN_SENTENCE
+            focus += weight if in_focus else 0.0
+        elif term in heading or term in previous:
+            found += weight * IN_CONTEXT
+        elif term in body:
+            found += weight * IN_PASSAGE
+    return (found / total if total else 0.0), (focus / focus_total if focus_total else 0.0)
+
+
 def _combine(sentence: Sentence) -> float:
-    """One score in 0..1 from a sentence's parts (lexical only when no embedding)."""
-    lexical = (COVERAGE_WEIGHT * sentence.coverage + OWN_WEIGHT * sentence.own) / (
-        COVERAGE_WEIGHT + OWN_WEIGHT)
-    if sentence.semantic is None:
-        score = lexical
-    else:
-        score = (1 - SEMANTIC_WEIGHT) * lexical + SEMANTIC_WEIGHT * sentence.semantic
+    """One score in 0..1 from a sentence's parts (lexical parts only without embeddings)."""
+    parts = {"coverage": sentence.coverage, "focus": sentence.focus}
+    if sentence.semantic is not None:
+        parts["semantic"] = sentence.semantic
+    score = sum(WEIGHTS[name] * value for name, value in parts.items()) / sum(
+        WEIGHTS[name] for name in parts)
     return score if sentence.cue else score * MISSING_CUE_FACTOR
 
 
@@ -260,30 +296,50 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, embedder=None, *,
         ``answer_min_score``. The hits are always returned.
     """
     scored = score_sentences(question, hits, catalog, embedder, overrides, question_vector)
-    threshold = settings.get("answer_min_score", overrides)
-    if not scored or scored[0].score < threshold:
+    chosen = choose(scored, settings.get("answer_min_score", overrides),
+                    settings.get("answer_max_sentences", overrides))
+    if not chosen:
         return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits))
-    best = scored[0].score
-    chosen = [s for s in scored if s.score >= max(threshold, best * FOLLOW_RATIO)]
-    chosen = chosen[:settings.get("answer_max_sentences", overrides)]
     citations, text = cite(chosen, catalog)
     return Answer(question, True, text, citations, list(hits))
 
 
+def choose(scored: list[Sentence], threshold: float, limit: int = 3) -> list[Sentence]:
+    """The best sentence if it reaches ``threshold``, with up to ``limit - 1`` near equals."""
+    if not scored or scored[0].score < threshold:
+        return []
+    floor = max(threshold, scored[0].score * FOLLOW_RATIO)
+    return [s for s in scored if s.score >= floor][:limit]
+
+
 def cite(chosen: list[Sentence], catalog: Catalog) -> tuple[list[Citation], str]:
-    """Citations for the chosen sentences (one number per passage) and the answer text."""
-    numbers: dict[str, int] = {}
+    """Citations for the chosen sentences and the answer text with their ``[n]`` markers.
+
+    One number per passage, in order of first appearance (the best passage first); a
+    passage's sentences are read in document order, and adjacent ones are quoted together.
+    """
+    by_passage: dict[str, list[Sentence]] = {}
+    for sentence in chosen:
+        by_passage.setdefault(sentence.passage.passage_id, []).append(sentence)
     citations: list[Citation] = []
     parts: list[str] = []
-    for sentence in chosen:
-        passage = sentence.passage
-        n = numbers.setdefault(passage.passage_id, len(numbers) + 1)
+    for n, group in enumerate(by_passage.values(), start=1):
+        passage = group[0].passage
         document = catalog.documents.get(passage.doc_id)
-        citations.append(Citation(n, passage.passage_id, passage.doc_id,
-                                  document.title if document else None, passage.section,
-                                  passage.paragraph_no, sentence.text, sentence.start,
-                                  sentence.end))
-        parts.append(f"{sentence.text}[{n}]")
+        spans: list[list[int]] = []
+        for sentence in sorted(group, key=lambda s: s.start):
+            gap = passage.text[spans[-1][1] - passage.start:sentence.start - passage.start] \
+                if spans else None
+            if gap is not None and not gap.strip() and "\n" not in gap:
+                spans[-1][1] = sentence.end
+            else:
+                spans.append([sentence.start, sentence.end])
+        for start, end in spans:
+            quote = passage.text[start - passage.start:end - passage.start]
+            citations.append(Citation(n, passage.passage_id, passage.doc_id,
+                                      document.title if document else None, passage.section,
+                                      passage.paragraph_no, quote, start, end))
+            parts.append(f"{quote}[{n}]")
     return citations, "".join(parts)
 
 

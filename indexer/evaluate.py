@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tqdm import tqdm
+
+from indexer import settings
 from indexer.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,8 @@ def score_mode(engine: Engine, queries: list[dict], mode: str,
     reciprocal = 0.0
     answer_hits = answered = 0
     latencies = []
-    for query in queries:
+    for query in tqdm(queries, desc=f"eval {mode}", unit="q", leave=False,
+                      disable=not settings.get("progress")):
         gold = set(query["gold_pids"])
         started = time.perf_counter()
         try:

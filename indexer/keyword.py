@@ -213,7 +213,7 @@ class KeywordSearcher:
         ]
         self.add_highlights(hits, parsed)
         message = None
-        if fallback:
+        if fallback and results.total:
             message = "没有同时包含所有词的段落，以下结果包含其中部分词语。"
         return SearchResult(query=parsed.raw, mode="keyword", hits=hits, total=results.total,
                             page=page, k=k, facets=results.facets, fallback=fallback,

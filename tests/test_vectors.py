@@ -70,3 +70,39 @@ def test_an_index_built_by_another_model_is_a_clear_error(fake_index):
     engine = Engine(index, embedder=OtherModel(index.parent / "other-cache"))
     with pytest.raises(IndexMismatch, match="built with model 'fake-bigram-64'"):
         engine.search("教育", mode="semantic")
+
+
+# -- with the real model -------------------------------------------------------------
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, starts", [
+    ("残疾孩子怎么上学", "15.大力扶持特殊教育"),
+    ("怎样缩小城乡学校的质量差距", "2.強化改薄攻堅,努力讓農村學生接受良好教育"),
+    ("老师体罚学生怎么处理", "18.认真抓好师德建设"),
+])
+def test_paraphrased_questions_find_what_bm25_misses(engine, question, starts):
+    catalog = engine.generation().catalog
+    (target,) = [p.passage_id for p in catalog.passage_list if p.text.startswith(starts)]
+    semantic = [h.passage_id for h in engine.search(question, mode="semantic", k=5).hits]
+    keyword = [h.passage_id for h in engine.search(question, mode="keyword", k=5).hits]
+    assert target in semantic
+    assert target not in keyword
+
+
+@pytest.mark.model
+def test_real_model_search_equals_brute_force(engine):
+    vector = engine.generation().vector
+    for question in ["校车安全管理", "學前教育", "怎样提高教师待遇"]:
+        query = vector.embedder.embed_query(question)
+        hits = engine.search(question, mode="semantic", k=10).hits
+        assert [h.passage_id for h in hits] == _brute_force(engine, query, 10)
+        assert hits[0].scores["vector_score"] == pytest.approx(
+            float(np.dot(query, vector.vectors[vector.ids.index(hits[0].passage_id)])), abs=1e-4)
+
+
+@pytest.mark.model
+def test_unchanged_corpus_embeds_nothing_with_the_real_model(tmp_path, corpus_copy, engine):
+    embedder = engine.embedder()  # the session's model; its cache holds the corpus already
+    report = build(corpus_copy, tmp_path / "index", embedder=embedder)
+    assert report.embedded_passages == 0
+    assert report.passages > 100

@@ -40,7 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
-    app.jinja_env.globals.update(doc_title=lambda doc_id: services.service().title(doc_id),
+    app.jinja_env.globals.update(citation_url=services.citation_url,
+                                 ask_enabled="pages.ask" in app.view_functions,
                                  mode_labels=presentation.MODE_LABELS,
                                  facet_labels=presentation.FACET_LABELS,
                                  score_labels=presentation.SCORE_LABELS)

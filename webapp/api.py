@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from webapp import params
+from webapp.errors import BadRequest, UnsupportedMedia
 from webapp.openapi import spec
 from webapp.services import service
 
@@ -17,6 +18,22 @@ def search():
     args = params.search_args(request.args)
     return jsonify(service().search(args.q, args.mode, args.k, args.page,
                                     args.engine_filters()))
+
+
+@bp.route("/api/ask", methods=["GET", "POST"])
+def ask():
+    """An extractive answer with citations; POST takes ``{"q", "mode"}`` as JSON."""
+    if request.method == "POST":
+        if not request.is_json:
+            raise UnsupportedMedia("send the question as JSON (Content-Type: "
+                                   "application/json), e.g. {\"q\": \"...\"}")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadRequest('the body must be a JSON object such as {"q": "..."}')
+        args = params.ask_args(body)
+    else:
+        args = params.ask_args(request.args)
+    return jsonify(service().ask(args.q, args.mode))
 
 
 @bp.get("/api/documents")

@@ -24,6 +24,7 @@ NAMES = (
     "web_max_page",
     "web_max_query_chars",
     "web_examples",
+    "web_example_questions",
     "log_level",
 )
 
@@ -38,6 +39,6 @@ def setting(app: Flask, name: str) -> Any:
     return app.config[name.upper()]
 
 
-def examples(app: Flask) -> list[str]:
-    """The example queries shown on the home page."""
-    return [text.strip() for text in setting(app, "web_examples").split(";") if text.strip()]
+def examples(app: Flask, name: str = "web_examples") -> list[str]:
+    """The example queries (or, with ``web_example_questions``, questions) of the home page."""
+    return [text.strip() for text in setting(app, name).split(";") if text.strip()]

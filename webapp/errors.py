@@ -7,11 +7,11 @@ JSON API and the one error page (``error.html``) for a browser, with the same st
 from __future__ import annotations
 
 import logging
+import sys
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.embedding import ModelNotAvailable
 from indexer.generations import IndexNotReady
 from indexer.query import BadQuery
 
@@ -26,6 +26,13 @@ TITLES = {
     415: "不支持的内容类型",
     500: "服务器出错",
     503: "索引尚未就绪",
+}
+
+# A line in Chinese under the heading; the message itself is the API's sentence.
+HINTS = {
+    400: "请检查输入的内容或地址中的参数。",
+    404: "没有这个页面、文档或段落；索引更新后，旧链接可能失效。",
+    503: "需要先建立索引：在项目目录运行 python -m indexer build（或 make run）。",
 }
 
 
@@ -68,7 +75,8 @@ def error_response(message: str, status: int):
         response = jsonify({"ok": False, "error": message, "status": status})
     else:
         response = render_template("error.html", message=message, status=status,
-                                   heading=TITLES.get(status, "出错了"))
+                                   heading=TITLES.get(status, "出错了"),
+                                   hint=HINTS.get(status))
     return response, status
 
 
@@ -95,17 +103,18 @@ def register(app: Flask) -> None:
     def index_not_ready(exc: IndexNotReady):
         return error_response(str(exc), 503)
 
-    @app.errorhandler(ModelNotAvailable)
-    def model_not_available(exc: ModelNotAvailable):
-        log.error("embedding model not available: %s", exc)
-        return error_response("the embedding model is not available: run `make model` "
-                              "(or `python -m indexer model`) first", 503)
-
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return error_response(_status_message(exc), exc.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        # The embedding module (numpy) is not imported just for its error class: if it
+        # raised, it is loaded.
+        embedding = sys.modules.get("indexer.embedding")
+        if embedding is not None and isinstance(exc, embedding.ModelNotAvailable):
+            log.error("embedding model not available: %s", exc)
+            return error_response("the embedding model is not available: run `make model` "
+                                  "(or `python -m indexer model`) first", 503)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response("something went wrong on the server; the error is logged", 500)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request
 
 from webapp import params, presentation
 from webapp.config import examples
-from webapp.reading import paragraph_views
+from webapp.reading import cited_paragraph, outline_trail, paragraph_views
 from webapp.services import service
 
 bp = Blueprint("pages", __name__)
@@ -16,7 +16,8 @@ bp = Blueprint("pages", __name__)
 def home():
     """One box, two actions, example queries and the index status."""
     return render_template("home.html", health=service().health(),
-                           examples=examples(current_app))
+                           examples=examples(current_app),
+                           questions=examples(current_app, "web_example_questions"))
 
 
 @bp.get("/search")
@@ -26,6 +27,15 @@ def search():
     data = service().search(args.q, args.mode, args.k, args.page, args.engine_filters())
     return render_template("search.html", data=data, args=args,
                            view=presentation.search_view(data, args))
+
+
+@bp.get("/ask")
+def ask():
+    """An answer with [n] markers, its citations, or "no answer" with the closest passages."""
+    args = params.ask_args(request.args)
+    data = service().ask(args.q, args.mode)
+    return render_template("ask.html", data=data, args=args,
+                           view=presentation.answer_view(data))
 
 
 @bp.get("/documents")
@@ -40,9 +50,9 @@ def document(doc_id: str):
     data = service().document(doc_id)
     document = data["document"]
     span = params.highlight_span(request.args.get("hl"), len(document["text"]))
-    return render_template("document.html", data=data, span=span,
-                           paragraphs=paragraph_views(document["text"],
-                                                      document["passages"], span))
+    views = paragraph_views(document["text"], document["passages"], span)
+    return render_template("document.html", data=data, span=span, paragraphs=views,
+                           trail=outline_trail(data["outline"], cited_paragraph(views)))
 
 
 @bp.get("/passages/<passage_id>")

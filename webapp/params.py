@@ -46,11 +46,13 @@ def query_text(raw: str | None, what: str = "query") -> str:
     return text
 
 
-def mode(raw: str | None) -> str:
-    """One of the engine's modes; keyword when not given."""
+def mode(raw: str | None, default: str | None = "keyword") -> str | None:
+    """One of the engine's modes; ``default`` when not given or empty."""
     from indexer.engine import MODES
 
-    value = (raw or "keyword").strip()
+    value = (raw or "").strip()
+    if not value:
+        return default
     if value not in MODES:
         raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {value!r}")
     return value
@@ -103,3 +105,21 @@ def highlight_span(raw: str | None, length: int) -> tuple[int, int] | None:
         raise BadRequest(f"hl must be START-END character offsets with "
                          f"0 ≤ START < END ≤ {length}, not {raw!r}")
     return start, end
+
+
+@dataclass
+class AskArgs:
+    """A validated question; ``mode`` None lets the service choose."""
+
+    q: str
+    mode: str | None = None
+
+
+def ask_args(values: MultiDict | dict) -> AskArgs:
+    """Validate ``q`` and ``mode`` of a question (query string or JSON body)."""
+    raw_q, raw_mode = values.get("q"), values.get("mode")
+    if raw_q is not None and not isinstance(raw_q, str):
+        raise BadRequest("q must be a string")
+    if raw_mode is not None and not isinstance(raw_mode, str):
+        raise BadRequest("mode must be a string")
+    return AskArgs(q=query_text(raw_q, "question"), mode=mode(raw_mode, None))

@@ -93,7 +93,10 @@ def search_view(data: dict[str, Any], args: SearchArgs) -> SearchView:
             label = service().title(value) if name == "doc" else value
             view.active.append(Link(f"{FACET_LABELS[name]}：{label}",
                                     _with_filter(args, name, value, False)))
-    last = min(math.ceil(data["total"] / args.k), setting(current_app, "web_max_page"))
+    last = math.ceil(data["total"] / args.k)
+    if data["mode"] != "keyword" and len(data["hits"]) == args.k:
+        last = args.page + 1  # ranked by similarity: there is always a next page to rank
+    last = min(last, setting(current_app, "web_max_page"))
     if last > 1:
         window = sorted({1, last, *range(max(1, args.page - 2), min(last, args.page + 2) + 1)})
         view.pages = [Link(str(n), search_url(args, page=n), current=n == args.page)
@@ -147,3 +150,92 @@ def marked(highlight: str | None) -> Markup:
     if "<" in _MARK_TAGS.sub("", text) or ">" in _MARK_TAGS.sub("", text):
         return Markup.escape(text)
     return Markup(text)
+
+
+# -- the answer page ---------------------------------------------------------------------
+
+CONTEXT_CHARS = 60
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class Marker:
+    """An ``[n]`` in the answer, with the quoted sentence in its context for a preview."""
+
+    n: int
+    before: str = ""
+    quote: str = ""
+    after: str = ""
+    url: str = ""
+
+
+@dataclass
+class CitationGroup:
+    """The citations of one passage (one ``n``): where it is and what is quoted."""
+
+    n: int
+    title: str
+    section: str
+    paragraph_no: int
+    quotes: list[tuple[str, str]] = field(default_factory=list)  # (quote, url)
+    copy_text: str = ""
+
+
+@dataclass
+class AnswerView:
+    """The answer text cut at its markers, and the citation list."""
+
+    parts: list[tuple[str, Marker | None]] = field(default_factory=list)
+    citations: list[CitationGroup] = field(default_factory=list)
+
+
+def citation_text(citation: dict[str, Any]) -> str:
+    """How a citation is copied: ``《title》section 第N段``."""
+    title = citation.get("title") or citation["doc_id"]
+    section = f"{citation['section']} " if citation.get("section") else ""
+    return f"《{title}》{section}第{citation['paragraph_no']}段"
+
+
+def _marker(citation: dict[str, Any], passages: dict[str, dict[str, Any]]) -> Marker:
+    marker = Marker(citation["n"], quote=citation["quote"], url=citation["url"])
+    passage = passages.get(citation["passage_id"])
+    if passage:
+        begin = citation["start"] - passage["start"]
+        end = citation["end"] - passage["start"]
+        text = passage["text"]
+        marker.before = ("…" if begin > CONTEXT_CHARS else "") + \
+            text[max(0, begin - CONTEXT_CHARS):begin].lstrip()
+        marker.after = text[end:end + CONTEXT_CHARS].rstrip() + \
+            ("…" if len(text) - end > CONTEXT_CHARS else "")
+    return marker
+
+
+def answer_view(data: dict[str, Any]) -> AnswerView:
+    """Pair each ``[n]`` of the answer with its citation and group citations by ``n``."""
+    view = AnswerView()
+    citations = data["citations"]
+    passages = {p["passage_id"]: p for p in data["passages"]}
+    pieces = MARKER.split(data["answer"])
+    numbers = [int(n) for n in pieces[1::2]]
+    in_order = numbers == [c["n"] for c in citations]
+    by_n: dict[int, dict[str, Any]] = {}
+    for citation in citations:
+        by_n.setdefault(citation["n"], citation)
+    for index, text in enumerate(pieces[0::2]):
+        marker = None
+        if index < len(numbers):
+            n = numbers[index]
+            citation = citations[index] if in_order else by_n.get(n)
+            marker = _marker(citation, passages) if citation else Marker(n)
+        view.parts.append((text, marker))
+    groups: dict[int, CitationGroup] = {}
+    for citation in citations:
+        group = groups.get(citation["n"])
+        if group is None:
+            group = groups[citation["n"]] = CitationGroup(
+                citation["n"], citation.get("title") or citation["doc_id"],
+                citation.get("section") or "", citation["paragraph_no"],
+                copy_text=citation_text(citation))
+        group.quotes.append((citation["quote"], citation["url"]))
+    view.citations = list(groups.values())
+    return view

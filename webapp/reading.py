@@ -70,3 +70,22 @@ def paragraph_views(text: str, passages: list[dict[str, Any]],
             view.pieces.append(piece)
         views.append(view)
     return views
+
+
+def cited_paragraph(views: list[ParagraphView]) -> int | None:
+    """The number of the first paragraph holding highlighted text."""
+    return next((view.number for view in views if any(p.marked for p in view.pieces)), None)
+
+
+def outline_trail(outline: list[dict[str, Any]], paragraph_no: int | None) -> set[int]:
+    """Indexes of the outline entries whose sections contain paragraph ``paragraph_no``."""
+    if paragraph_no is None:
+        return set()
+    stack: list[tuple[int, int]] = []  # (depth, index)
+    for index, entry in enumerate(outline):
+        if entry["paragraph_no"] > paragraph_no:
+            break
+        while stack and stack[-1][0] >= entry["depth"]:
+            stack.pop()
+        stack.append((entry["depth"], index))
+    return {index for _, index in stack}

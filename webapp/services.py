@@ -46,6 +46,12 @@ class PolicyQA:
         """The live generation (raises IndexNotReady when there is none)."""
         return self.engine.generation()
 
+    def warm(self) -> None:
+        """Open the index, load the jieba dictionary and the embedding model now."""
+        self.engine.search("教育", k=1)
+        if self.generation().vector is not None:
+            self.engine.embedder().embed_query("教育")
+
     # -- the data each route serves ---------------------------------------------------
     def health(self) -> dict[str, Any]:
         """What the live index holds and what built it."""
@@ -71,6 +77,31 @@ class PolicyQA:
         """One page of hits: exactly what ``indexer search --json`` prints."""
         result = self.engine.search(query, mode=mode, k=k, page=page, filters=filters)
         return search_dict(result, self.generation().catalog)
+
+    def ask(self, question: str, mode: str | None = None) -> dict[str, Any]:
+        """An extractive answer with citations: the ask JSON plus each citation's url.
+
+        ``mode`` ranks the passages the answer is taken from; by default hybrid when the
+        index has vectors, else keyword. Keyword retrieval searches the question's content
+        words, any of them (``answer.keyword_query``). When a generation endpoint is
+        configured, ``generate`` may rewrite the answer with checked citations.
+        """
+        from indexer import settings
+        from indexer.answer import answer, answer_dict, keyword_query
+        from indexer.generate import generate
+
+        generation = self.generation()
+        catalog = generation.catalog
+        mode = mode or ("hybrid" if generation.vector is not None else "keyword")
+        query = keyword_query(question) if mode == "keyword" else question
+        hits = self.engine.search(query, mode=mode, k=settings.get("answer_passages")).hits
+        embedder = self.engine.embedder() if generation.vector is not None else None
+        extractive = answer(question, hits, catalog, embedder)
+        data = answer_dict(generate(question, hits, catalog, extractive), catalog)
+        for citation in data["citations"]:
+            citation["url"] = citation_url(citation["doc_id"], citation["passage_id"],
+                                           citation["start"], citation["end"])
+        return {**data, "mode": mode}
 
     def documents(self) -> dict[str, Any]:
         """Every document's metadata with its passage count, in catalog order."""

@@ -1,0 +1,203 @@
+"""Calibrate and check the answer threshold: false refusals, false answers, latency.
+
+Run: .venv/bin/python -m bench.answer_calibration [--index DIR] [--samples 200] [--latency]
+
+Three question sets:
+
+- ``bench/answer_questions.jsonl``: questions written for the bundled corpus, some
+  answered in it (``expect``: a string the cited sentence must contain), some not.
+- CMRC 2018 and DRCD dev questions (``../shared/bench``; DRCD asked in simplified against
+  traditional text), asked of an index of their own paragraphs: an answer counts as right
+  when a cited sentence of a gold paragraph contains a gold answer.
+- The same CMRC/DRCD questions asked of the bundled corpus, where none is answered: every
+  answer there is a false answer.
+
+Retrieval is the union of the top 5 keyword hits (the question's content words, OR) and
+the top 5 vector hits, or ``--retrieval hybrid``. Prints one JSON object: per set and
+threshold, the share of questions answered right, answered wrong and refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
+SHARED = ROOT.parent / "shared" / "bench"
+THRESHOLDS = [round(0.30 + 0.025 * i, 3) for i in range(17)]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def retrieve(engine, question: str, k: int = 5, mode: str = "union"):
+    """(hits, question vector): keyword top k ∪ vector top k, interleaved, or hybrid."""
+    from indexer.answer import keyword_query
+    from indexer.query import BadQuery, parse
+    from indexer.results import Hit
+
+    generation = engine.generation()
+    vector = engine.embedder().embed_query(question)
+    if mode == "hybrid":
+        return engine.search(question, mode="hybrid", k=2 * k).hits, vector
+    try:
+        keyword_ids = [pid for pid, _ in generation.keyword.ranked_ids(
+            parse(keyword_query(question)), k)]
+    except BadQuery:
+        keyword_ids = []
+    vector_ids = [pid for pid, _ in generation.vector.search_vector(vector, k)]
+    order: list[str] = []
+    for pair in zip(keyword_ids + [None] * k, vector_ids + [None] * k, strict=False):
+        order.extend(pid for pid in pair if pid and pid not in order)
+    return [Hit(passage_id=pid, score=0.0, rank=i) for i, pid in enumerate(order, 1)], vector
+
+
+def judge(engine, question: str, expect: list[str] | None, gold_docs: set[str] | None,
+          mode: str) -> dict:
+    """The scored sentences of one question, reduced to what each threshold would do."""
+    from indexer.analysis import fold
+    from indexer.answer import choose, score_sentences
+
+    hits, vector = retrieve(engine, question, mode=mode)
+    scored = score_sentences(question, hits, engine.generation().catalog, engine.embedder(),
+                             question_vector=vector)
+    outcome = {"question": question, "best": round(scored[0].score, 4) if scored else 0.0,
+               "right": {}}
+    for threshold in THRESHOLDS:
+        chosen = choose(scored, threshold)
+        right = False
+        if chosen and expect:
+            right = any(fold(e) in fold(s.text) for s in chosen for e in expect
+                        if gold_docs is None or s.passage.doc_id in gold_docs)
+        outcome["right"][threshold] = right
+    outcome["top"] = scored[0].text[:60] if scored else ""
+    return outcome
+
+
+def rates(outcomes: list[dict], answerable: bool) -> dict:
+    """Per threshold: answered right / answered wrong / refused, as shares."""
+    table = {}
+    for threshold in THRESHOLDS:
+        answered = [o for o in outcomes if o["best"] >= threshold]
+        right = sum(1 for o in answered if o["right"][threshold])
+        n = len(outcomes) or 1
+        if answerable:
+            table[threshold] = {"right": round(right / n, 3),
+                                "wrong": round((len(answered) - right) / n, 3),
+                                "refused": round(1 - len(answered) / n, 3)}
+        else:
+            table[threshold] = {"false_answer": round(len(answered) / n, 3)}
+    return table
+
+
+def bench_index(workdir: Path) -> Path:
+    """An index of the CMRC 2018 and DRCD dev paragraphs (one document per paragraph)."""
+    from indexer.build import build
+
+    corpus = workdir / "bench_corpus"
+    corpus.mkdir()
+    with (corpus / "paragraphs.jsonl").open("w", encoding="utf-8") as out:
+        for name in ("cmrc2018", "drcd"):
+            for row in read_jsonl(SHARED / name / "passages.jsonl"):
+                out.write(json.dumps({"id": row["pid"], "title": row["title"],
+                                      "text": row["text"]}, ensure_ascii=False) + "\n")
+    index = workdir / "bench_index"
+    build(corpus, index)
+    return index
+
+
+def bench_questions(samples: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    chosen = []
+    for path in (SHARED / "cmrc2018" / "queries.jsonl", SHARED / "drcd" / "queries_zhs.jsonl"):
+        rows = read_jsonl(path)
+        chosen.extend(rng.sample(rows, min(samples, len(rows))))
+    return chosen
+
+
+def latency(engine, questions: list[str], mode: str) -> dict:
+    """Whole-ask time (retrieval + answer), first pass and repeated, in ms."""
+    from indexer.answer import answer
+
+    def run() -> list[float]:
+        times = []
+        for question in questions:
+            started = time.perf_counter()
+            hits, vector = retrieve(engine, question, mode=mode)
+            answer(question, hits, engine.generation().catalog, engine.embedder(),
+                   question_vector=vector)
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    result = {}
+    for name in ("first", "repeat"):
+        times = sorted(run())
+        result[name] = {"p50_ms": round(statistics.median(times), 1),
+                        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, help="index of the bundled corpus (default: "
+                        "built in a temporary folder)")
+    parser.add_argument("--samples", type=int, default=150,
+                        help="CMRC and DRCD questions each (0: skip those sets)")
+    parser.add_argument("--retrieval", choices=("union", "hybrid"), default="union")
+    parser.add_argument("--latency", action="store_true", help="also time whole asks")
+    parser.add_argument("--show", action="store_true", help="print every written question")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    from indexer import settings
+    from indexer.build import build
+    from indexer.engine import Engine
+
+    report: dict = {"threshold": settings.get("answer_min_score"), "retrieval": args.retrieval}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        index = args.index
+        if index is None:
+            index = workdir / "index"
+            build(ROOT / "corpus", index)
+        engine = Engine(index)
+        written = read_jsonl(QUESTIONS)
+        outcomes = {True: [], False: []}
+        for row in written:
+            outcome = judge(engine, row["question"], row.get("expect"), None, args.retrieval)
+            outcomes[row["in_corpus"]].append(outcome)
+            if args.show:
+                print(row["id"], outcome["best"], outcome["right"][report["threshold"]]
+                      if report["threshold"] in outcome["right"] else "", row["question"],
+                      "→", outcome["top"])
+        report["written_in_corpus"] = {"n": len(outcomes[True]),
+                                       "rates": rates(outcomes[True], True)}
+        report["written_out_of_corpus"] = {"n": len(outcomes[False]),
+                                           "rates": rates(outcomes[False], False)}
+        if args.samples:
+            questions = bench_questions(args.samples)
+            own = Engine(bench_index(workdir), embedder=engine.embedder())
+            inside = [judge(own, q["question"], q["answers"], set(q["gold_pids"]),
+                            args.retrieval) for q in questions]
+            outside = [judge(engine, q["question"], None, None, args.retrieval)
+                       for q in questions]
+            report["cmrc_drcd_own_index"] = {"n": len(inside), "rates": rates(inside, True)}
+            report["cmrc_drcd_asked_of_corpus"] = {"n": len(outside),
+                                                   "rates": rates(outside, False)}
+        if args.latency:
+            report["latency"] = latency(engine, [r["question"] for r in written] * 2,
+                                        args.retrieval)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

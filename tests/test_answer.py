@@ -1,0 +1,172 @@
+"""Extractive answers on the bundled corpus: the right sentence, exact citations, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.answer import (
+    NO_ANSWER,
+    Answer,
+    Citation,
+    analyse,
+    answer,
+    answer_dict,
+    cite,
+    keyword_query,
+    score_sentences,
+    sentences,
+)
+from indexer.catalog import Catalog
+from indexer.models import Document
+from indexer.query import BadQuery, parse
+from indexer.results import Hit
+from indexer.segment import split_passages
+
+
+def ask(engine, question: str, k: int = 5) -> Answer:
+    """Until hybrid search takes questions: the keyword top k ∪ the vector top k."""
+    generation = engine.generation()
+    vector = engine.embedder().embed_query(question)
+    try:
+        keyword_ids = [pid for pid, _ in generation.keyword.ranked_ids(
+            parse(keyword_query(question)), k)]
+    except BadQuery:
+        keyword_ids = []
+    vector_ids = [pid for pid, _ in generation.vector.search_vector(vector, k)]
+    order = list(dict.fromkeys(keyword_ids + vector_ids))
+    hits = [Hit(passage_id=pid, score=0.0, rank=i) for i, pid in enumerate(order, start=1)]
+    return answer(question, hits, generation.catalog, engine.embedder(),
+                  question_vector=vector)
+
+
+def assert_exact(result: Answer, engine) -> None:
+    """Every citation's span, cut from its document, is its quote."""
+    catalog = engine.generation().catalog
+    for citation in result.citations:
+        document = catalog.documents[citation.doc_id]
+        assert document.text[citation.start:citation.end] == citation.quote
+        passage = catalog.passages[citation.passage_id]
+        assert passage.start <= citation.start < citation.end <= passage.end
+        assert f"{citation.quote}[{citation.n}]" in result.text
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, doc, expected", [
+    # A number, with the context (句容) only in the report's title.
+    ("2016年句容中考均分与镇江市区差多少分?", "000",
+     "2016年中考,我市中考均分与镇江市区比相差34.5分,较201549.7分缩小了15.2分;"),
+    # Simplified question, traditional report: quoted in its original script.
+    ("哪位老师获评全国模范教师?", "004",
+     "東山中心小學周志文老師獲評“全國模范教師”,東山莫厘中學姚建江老師獲評“全國優秀教師”;"),
+    # Paraphrased: none of 连上 / 网络 is how the report says it.
+    ("吉林市打算怎样让村小都连上网络?", "001",
+     "实施“教育光网全覆盖工程”,村小以上所有学校年内实现光纤网络进校园,实现教育内网和外网应用分离,"
+     "城市学校逐步实现有线、无线双网覆盖。"),
+])
+def test_a_question_is_answered_with_the_sentence_that_answers_it(engine, question, doc,
+                                                                  expected):
+    result = ask(engine, question)
+    assert result.answerable and not result.generated and result.flags == []
+    first = result.citations[0]
+    assert first.n == 1 and first.doc_id.startswith(doc)
+    assert first.quote == expected
+    assert result.text.startswith(f"{expected}[1]")
+    assert_exact(result, engine)
+    assert [c.n for c in result.citations] == sorted(c.n for c in result.citations)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question", [
+    "医保报销比例是多少?",
+    "北京到上海的高铁票价是多少钱?",
+    "2018年世界杯足球赛的冠军是哪个国家?",
+    "吉林市2016年教师平均工资是多少?",  # a near miss: about these reports, not in them
+])
+def test_a_question_the_corpus_does_not_answer_is_refused(engine, question):
+    result = ask(engine, question)
+    assert not result.answerable
+    assert result.text == NO_ANSWER
+    assert result.citations == []
+    assert result.hits  # the closest passages are still shown
+
+
+@pytest.mark.model
+def test_the_answer_serialises_with_its_passages(engine):
+    catalog = engine.generation().catalog
+    result = ask(engine, "吉林市直属学校的班主任津贴每月多少钱?")
+    data = answer_dict(result, catalog)
+    assert list(data) == ["ok", "question", "answerable", "answer", "citations", "passages",
+                          "generated", "flags"]
+    assert data["ok"] is True and data["answerable"] is True and data["generated"] is False
+    assert "人均每月400元" in data["answer"]
+    (citation, *_) = data["citations"]
+    assert list(citation) == ["n", "passage_id", "doc_id", "title", "section", "paragraph_no",
+                              "quote", "start", "end"]
+    assert citation["title"] == "吉林市教育局2016年工作要点"
+    assert [p["passage_id"] for p in data["passages"]] == [h.passage_id for h in result.hits]
+    assert {"text", "highlight", "score", "rank", "scores"} <= set(data["passages"][0])
+
+
+@pytest.mark.model
+def test_a_garbled_passage_is_never_cited(engine):
+    catalog = engine.generation().catalog
+    (garbled,) = [p for p in catalog.passage_list if p.garbled]
+    question = "多少个学校建成了录播教室?"  # answered only by the garbled passage
+    result = answer(question, [Hit(garbled.passage_id, 1.0, 1)], catalog, engine.embedder())
+    assert not result.answerable and result.citations == []
+    assert score_sentences(question, [Hit(garbled.passage_id, 1.0, 1)], catalog) == []
+
+
+# -- without the model: the parts ------------------------------------------------------
+
+DOC = Document(doc_id="d1", source="d1.txt", title="某市教育局2016年工作总结",
+               text="一、工作总结\n全年开通接送学生线路257条,投入车辆148辆。集中接送学生6745人;"
+                    "配备专职保安241名。\n二、明年打算\n加快建设文昌路小学,缓解城区就学压力。")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return Catalog([DOC], split_passages(DOC))
+
+
+def test_question_analysis_finds_kind_words_and_focus():
+    asked = analyse("句容市2016年小学在校生人数是多少?")
+    assert asked.kind == "number"
+    assert "多少" not in asked.terms and "在校生" in asked.terms
+    assert asked.focus == ["在校生", "人数"]
+    assert analyse("什么时候开始实施?").kind == "date"
+    assert analyse("哪位老師獲評全國模範教師?").kind == "person"  # folded first
+    assert keyword_query("校车安全怎么保障?") == "校车安全 OR 保障"  # a userdict term
+
+
+def test_sentences_have_document_offsets_and_skip_headings(small):
+    spans = [s for p in small.passage_list for s in sentences(p)]
+    quotes = [DOC.text[start:end] for start, end in spans]
+    assert quotes == ["全年开通接送学生线路257条,投入车辆148辆。", "集中接送学生6745人;",
+                      "配备专职保安241名。", "加快建设文昌路小学,缓解城区就学压力。"]
+
+
+def test_lexical_answer_and_citation_numbers(small):
+    hits = [Hit(p.passage_id, 1.0, i) for i, p in enumerate(small.passage_list, start=1)]
+    result = answer("一共配备了多少名专职保安?", hits, small)
+    assert result.answerable
+    assert result.citations[0].quote == "配备专职保安241名。"
+    assert result.text.startswith("配备专职保安241名。[1]")
+
+
+def test_adjacent_sentences_of_one_passage_are_quoted_together(small):
+    hits = [Hit(p.passage_id, 1.0, i) for i, p in enumerate(small.passage_list, start=1)]
+    scored = score_sentences("接送学生", hits, small)
+    chosen = sorted((s for s in scored if "接送" in s.text), key=lambda s: s.start)
+    citations, text = cite(chosen, small)
+    assert citations == [Citation(1, chosen[0].passage.passage_id, "d1", DOC.title,
+                                  chosen[0].passage.section, chosen[0].passage.paragraph_no,
+                                  "全年开通接送学生线路257条,投入车辆148辆。集中接送学生6745人;",
+                                  chosen[0].start, chosen[1].end)]
+    assert text == "全年开通接送学生线路257条,投入车辆148辆。集中接送学生6745人;[1]"
+
+
+def test_no_hits_means_no_answer(small):
+    result = answer("校车有多少辆?", [], small)
+    assert not result.answerable and result.citations == [] and result.hits == []
+    assert answer_dict(result, small)["passages"] == []
