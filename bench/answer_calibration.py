@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -124,26 +126,56 @@ def bench_questions(samples: int, seed: int = 7) -> list[dict]:
     return chosen
 
 
-def latency(engine, questions: list[str], mode: str) -> dict:
-    """Whole-ask time (retrieval + answer), first pass and repeated, in ms."""
+def latency(index: Path, questions: list[str], mode: str) -> dict:
+    """Whole-ask time (retrieval + answer) in ms, the model warm: a first pass with an empty
+    sentence-embedding cache (every candidate sentence embedded then), and a repeat."""
     from indexer.answer import answer
+    from indexer.embedding import Embedder
+    from indexer.engine import Engine
 
-    def run() -> list[float]:
-        times = []
-        for question in questions:
-            started = time.perf_counter()
-            hits, vector = retrieve(engine, question, mode=mode)
-            answer(question, hits, engine.generation().catalog, engine.embedder(),
-                   question_vector=vector)
-            times.append((time.perf_counter() - started) * 1000)
-        return times
-
-    result = {}
-    for name in ("first", "repeat"):
-        times = sorted(run())
-        result[name] = {"p50_ms": round(statistics.median(times), 1),
-                        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+    previous = os.environ.get("POLICYQA_EMBEDDING_CACHE_DIR")
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["POLICYQA_EMBEDDING_CACHE_DIR"] = cache
+        try:
+            engine = Engine(index, embedder=Embedder())
+            retrieve(engine, "热身")  # load the model and open the index
+            result = {}
+            for name in ("first", "repeat"):
+                times = []
+                for question in questions:
+                    started = time.perf_counter()
+                    hits, vector = retrieve(engine, question, mode=mode)
+                    answer(question, hits, engine.generation().catalog, engine.embedder(),
+                           question_vector=vector)
+                    times.append((time.perf_counter() - started) * 1000)
+                times.sort()
+                result[name] = {"p50_ms": round(statistics.median(times), 1),
+                                "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+        finally:
+            if previous is None:
+                del os.environ["POLICYQA_EMBEDDING_CACHE_DIR"]
+            else:
+                os.environ["POLICYQA_EMBEDDING_CACHE_DIR"] = previous
     return result
+
+
+def table(report: dict) -> str:
+    """The rates as a text table: one row per threshold, one column group per set."""
+    sets = [name for name in report["sets"]]
+    lines = ["threshold  " + "  ".join(f"{name} (n={report['sets'][name]['n']})"
+                                       for name in sets)]
+    for threshold in THRESHOLDS:
+        cells = []
+        for name in sets:
+            row = report["sets"][name]["rates"][threshold]
+            if "false_answer" in row:
+                cells.append(f"false answer {row['false_answer']:.1%}")
+            else:
+                cells.append(f"right {row['right']:.1%} wrong {row['wrong']:.1%} "
+                             f"refused {row['refused']:.1%}")
+        mark = " <- answer_min_score" if abs(threshold - report["threshold"]) < 1e-9 else ""
+        lines.append(f"{threshold:<9}  " + " | ".join(cells) + mark)
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -155,14 +187,17 @@ def main() -> None:
     parser.add_argument("--retrieval", choices=("union", "hybrid"), default="union")
     parser.add_argument("--latency", action="store_true", help="also time whole asks")
     parser.add_argument("--show", action="store_true", help="print every written question")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    os.environ.setdefault("POLICYQA_PROGRESS", "false")
     logging.basicConfig(level=logging.WARNING)
 
     from indexer import settings
     from indexer.build import build
     from indexer.engine import Engine
 
-    report: dict = {"threshold": settings.get("answer_min_score"), "retrieval": args.retrieval}
+    report: dict = {"threshold": settings.get("answer_min_score"),
+                    "retrieval": args.retrieval, "sets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         index = args.index
@@ -170,19 +205,17 @@ def main() -> None:
             index = workdir / "index"
             build(ROOT / "corpus", index)
         engine = Engine(index)
-        written = read_jsonl(QUESTIONS)
-        outcomes = {True: [], False: []}
-        for row in written:
+        groups: dict[str, list[dict]] = {}
+        for row in read_jsonl(QUESTIONS):
             outcome = judge(engine, row["question"], row.get("expect"), None, args.retrieval)
-            outcomes[row["in_corpus"]].append(outcome)
+            inside = "in" if row["in_corpus"] else "out"
+            groups.setdefault(f"written_{row['set']}_{inside}", []).append(outcome)
             if args.show:
-                print(row["id"], outcome["best"], outcome["right"][report["threshold"]]
-                      if report["threshold"] in outcome["right"] else "", row["question"],
-                      "→", outcome["top"])
-        report["written_in_corpus"] = {"n": len(outcomes[True]),
-                                       "rates": rates(outcomes[True], True)}
-        report["written_out_of_corpus"] = {"n": len(outcomes[False]),
-                                           "rates": rates(outcomes[False], False)}
+                print(f"{row['id']:8} {outcome['best']:.3f} {row['question']} → "
+                      f"{outcome['top']}", file=sys.stderr)
+        for name, outcomes in sorted(groups.items()):
+            report["sets"][name] = {"n": len(outcomes),
+                                    "rates": rates(outcomes, name.endswith("_in"))}
         if args.samples:
             questions = bench_questions(args.samples)
             own = Engine(bench_index(workdir), embedder=engine.embedder())
@@ -190,13 +223,19 @@ def main() -> None:
                             args.retrieval) for q in questions]
             outside = [judge(engine, q["question"], None, None, args.retrieval)
                        for q in questions]
-            report["cmrc_drcd_own_index"] = {"n": len(inside), "rates": rates(inside, True)}
-            report["cmrc_drcd_asked_of_corpus"] = {"n": len(outside),
-                                                   "rates": rates(outside, False)}
+            report["sets"]["cmrc_drcd_in"] = {"n": len(inside), "rates": rates(inside, True)}
+            report["sets"]["cmrc_drcd_asked_of_corpus"] = {"n": len(outside),
+                                                           "rates": rates(outside, False)}
         if args.latency:
-            report["latency"] = latency(engine, [r["question"] for r in written] * 2,
+            report["latency"] = latency(index, [r["question"] for r in read_jsonl(QUESTIONS)],
                                         args.retrieval)
-    print(json.dumps(report, ensure_ascii=False, indent=1))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    print(f"retrieval: {args.retrieval}; answer_min_score: {report['threshold']}")
+    print(table(report))
+    if "latency" in report:
+        print("latency (retrieval + answer):", json.dumps(report["latency"]))
 
 
 if __name__ == "__main__":

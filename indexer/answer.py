@@ -44,8 +44,10 @@ QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|比例|比率|百分|占比|人数"
                           r"|数量|总数|金额|面积|均分|达线率|率是")),
 ]
-NUMBER = re.compile(r"[一二三四五六七八九十两百千万亿]+[个名所人次年项条倍元分]")
-DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年[初底末内中]|[上下]半年|[春秋]季|月份"
+# A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
+NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
+                    r"[个名所人次年项条倍元分万亿]")
+DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
                   r"|[一二三四五六七八九十]+月")
 PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|局长|总干事|院士|教授|市长|部长")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -68,10 +70,10 @@ FOCUS_WINDOW = 2
 # Score parts and their weights: coverage of the question's words (in context), of its
 # focus words (in the sentence itself), and embedding similarity. A sentence without what
 # the question asks for (a number, a date, a name) is discounted.
-WEIGHTS = {"coverage": 0.45, "focus": 0.25, "semantic": 0.30}
-MISSING_CUE_FACTOR = 0.7
+WEIGHTS = {"coverage": 0.5, "focus": 0.2, "semantic": 0.3}
+MISSING_CUE_FACTOR = 0.8
 # Cosine range of the embedding model over question/sentence pairs, mapped onto 0..1.
-COSINE_LOW, COSINE_HIGH = 0.78, 0.92
+COSINE_LOW, COSINE_HIGH = 0.75, 0.92
 # Further sentences join the answer only when nearly as good as the best one.
 FOLLOW_RATIO = 0.9
 
@@ -338,31 +340,7 @@ def cite(chosen: list[Sentence], catalog: Catalog) -> tuple[list[Citation], str]
             quote = passage.text[start - passage.start:end - passage.start]
             citations.append(Citation(n, passage.passage_id, passage.doc_id,
                                       document.title if document else None, passage.section,
-                                      passage.paragraph_no, quote, start, end))
+                                      passage.paragraph_at(start), quote, start, end))
             parts.append(f"{quote}[{n}]")
     return citations, "".join(parts)
 
-
-def citation_dict(citation: Citation) -> dict[str, Any]:
-    """A citation as the API serves it."""
-    return {"n": citation.n, "passage_id": citation.passage_id, "doc_id": citation.doc_id,
-            "title": citation.title, "section": citation.section,
-            "paragraph_no": citation.paragraph_no, "quote": citation.quote,
-            "start": citation.start, "end": citation.end}
-
-
-def answer_dict(answer: Answer, catalog: Catalog) -> dict[str, Any]:
-    """The ask response shared by the CLI's ``--json`` and ``/api/ask``."""
-    from indexer.serialize import hit_dict
-
-    return {
-        "ok": True,
-        "question": answer.question,
-        "answerable": answer.answerable,
-        "answer": answer.text,
-        "citations": [citation_dict(c) for c in answer.citations],
-        "passages": [hit_dict(hit, catalog) for hit in answer.hits
-                     if hit.passage_id in catalog.passages],
-        "generated": answer.generated,
-        "flags": list(answer.flags),
-    }

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer import settings
-from indexer.serialize import build_dict, document_dict, search_dict, skipped_dict
+from indexer.serialize import answer_dict, build_dict, document_dict, search_dict, skipped_dict
 
 
 def _emit_json(data: dict) -> None:
@@ -168,6 +168,8 @@ def add_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--distractors", type=Path, help="passages .jsonl mixed in as distractors")
     p.add_argument("--distractor-count", type=int, default=3000,
                    help="how many distractor lines to mix in (default 3000)")
+    p.add_argument("--no-answers", action="store_true",
+                   help="measure retrieval only (skip the answer step)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -183,7 +185,7 @@ def run_eval(args: argparse.Namespace) -> int:
     result = evaluate(args.queries, modes, index=args.index, corpus=args.corpus,
                       distractors=args.distractors,
                       distractor_count=args.distractor_count if args.distractors else 0,
-                      answer_fn=_answer_scorer())
+                      answers=not args.no_answers)
     if args.json:
         _emit_json(result)
         return 0
@@ -193,13 +195,35 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _answer_scorer():
-    """The answer-hit scorer, when the answer module is present."""
-    try:
-        from indexer.answer import score_answer
-    except ImportError:
-        return None
-    return score_answer
+def add_ask(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", help="a question in your own words")
+    p.add_argument("--mode", default=None, choices=("keyword", "semantic", "hybrid"),
+                   help="how passages are ranked (default: hybrid when there are vectors)")
+    _index_arg(p)
+    p.add_argument("--json", action="store_true", help="print the API's JSON")
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """Print the answer with numbered citations, then the passages it came from."""
+    from indexer.engine import Engine
+
+    engine = Engine(args.index or settings.get("index_dir"))
+    answer, mode = engine.ask(args.question, mode=args.mode)
+    data = answer_dict(answer, engine.generation().catalog, mode)
+    if args.json:
+        _emit_json(data)
+        return 0
+    print(data["answer"])
+    for citation in data["citations"]:
+        print(f"[{citation['n']}] 《{citation['title'] or citation['doc_id']}》"
+              f"{citation['section']} 第{citation['paragraph_no']}段 "
+              f"({citation['passage_id']}, {citation['start']}-{citation['end']})")
+    if data["passages"]:
+        print(f"passages ({mode}):")
+    for hit in data["passages"]:
+        snippet = " ".join(hit["text"].split())[:60]
+        print(f"  {hit['rank']:>2}. {hit['passage_id']}  {snippet}…")
+    return 0
 
 
 Command = tuple[Callable[[argparse.ArgumentParser], None],
@@ -212,6 +236,7 @@ COMMANDS: dict[str, Command] = {
     "update": (add_build, run_update,
                "Re-index added or changed documents and drop deleted ones."),
     "search": (add_search, run_search, "Search the live index."),
+    "ask": (add_ask, run_ask, "Answer a question with cited sentences."),
     "eval": (add_eval, run_eval,
              "Measure retrieval and answers on questions with gold passages."),
     "model": (add_model, run_model,

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import generations, keyword, manifest
+from indexer import generations, keyword, manifest, settings
 from indexer.catalog import Catalog
 from indexer.highlight import highlight
 from indexer.keyword import expand_years
@@ -104,6 +104,26 @@ class Engine:
             hits = generation.hybrid.search(parsed, k=k * page, filters=filters)
         return _page_of_hits(generation, parsed, mode, hits, k, page)
 
+    def ask(self, question: str, mode: str | None = None):
+        """Answer a question from the live index: retrieve, extract (or generate), cite.
+
+        Returns the answer and the mode its passages were ranked by: hybrid by default when
+        the index has vectors, else keyword (searching the question's content words, any
+        of them).
+        """
+        from indexer.answer import answer, keyword_query
+        from indexer.generate import generate
+
+        generation = self.generation()
+        mode = mode or ("hybrid" if generation.vector is not None else "keyword")
+        if mode not in MODES:
+            raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        query = keyword_query(question) if mode == "keyword" else question
+        hits = self.search(query, mode=mode, k=settings.get("answer_passages")).hits
+        embedder = self.embedder() if generation.vector is not None else None
+        extractive = answer(question, hits, generation.catalog, embedder)
+        return generate(question, hits, generation.catalog, extractive), mode
+
 
 def _page_of_hits(generation: Generation, parsed, mode: str, hits: list, k: int,
                   page: int) -> SearchResult:
@@ -121,3 +141,4 @@ def _page_of_hits(generation: Generation, parsed, mode: str, hits: list, k: int,
         hit.highlight = highlight(catalog.passages[hit.passage_id].text, parsed)
     return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=len(hits),
                         page=page, k=k, facets=facets)
+

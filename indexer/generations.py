@@ -57,7 +57,10 @@ def new_generation(index_dir: Path) -> Path:
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     for attempt in range(1000):
-        folder = index_dir / f"gen-{stamp}-{attempt:03d}{BUILDING_SUFFIX}"
+        name = f"gen-{stamp}-{attempt:03d}"
+        if (index_dir / name).exists():  # a build in the same second already published it
+            continue
+        folder = index_dir / f"{name}{BUILDING_SUFFIX}"
         try:
             folder.mkdir()
             return folder

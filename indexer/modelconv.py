@@ -146,11 +146,9 @@ def _is_complete(directory: Path) -> bool:
 
 
 def _make_readable(directory: Path) -> None:
-    # mkdtemp (and safetensors) create owner-only files; give them the usual umask modes.
-    umask = os.umask(0)
-    os.umask(umask)
+    # mkdtemp and safetensors create owner-only files; a model folder is shared read-only.
     for path in [directory, *directory.rglob("*")]:
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 @contextlib.contextmanager

@@ -65,3 +65,16 @@ class Passage:
     @property
     def section(self) -> str:
         return SECTION_SEPARATOR.join(self.section_path)
+
+    def paragraph_at(self, offset: int) -> int:
+        """The number of the paragraph holding document offset ``offset`` of this passage.
+
+        A passage that merges short paragraphs runs over several lines; every non-empty
+        line is a paragraph (``segment.paragraphs``).
+        """
+        lines = self.text[:max(0, offset - self.start)].splitlines(keepends=True)
+        ended = [line for line in lines if line != line.rstrip("\r\n\v\f\x1c\x1d\x1e"
+                                                                "\x85\u2028\u2029")]
+        if not ended:
+            return self.paragraph_no
+        return self.paragraph_no + sum(1 for line in ended[1:] if line.strip()) + 1

@@ -9,6 +9,7 @@ from indexer.models import Document, Passage, Skipped
 from indexer.results import Hit, SearchResult
 
 if TYPE_CHECKING:
+    from indexer.answer import Answer, Citation
     from indexer.build import BuildReport
     from indexer.catalog import Catalog
 
@@ -102,3 +103,27 @@ def build_dict(report: BuildReport) -> dict[str, Any]:
     data["skipped"] = [skipped_dict(s) for s in report.skipped]
     data["seconds"] = round(report.seconds, 3)
     return {"ok": True, **data}
+
+
+def citation_dict(citation: Citation) -> dict[str, Any]:
+    """A citation as the API serves it."""
+    return {"n": citation.n, "passage_id": citation.passage_id, "doc_id": citation.doc_id,
+            "title": citation.title, "section": citation.section,
+            "paragraph_no": citation.paragraph_no, "quote": citation.quote,
+            "start": citation.start, "end": citation.end}
+
+
+def answer_dict(answer: Answer, catalog: Catalog, mode: str | None = None) -> dict[str, Any]:
+    """The ask response shared by the CLI's ``--json`` and ``/api/ask``."""
+    return {
+        "ok": True,
+        "question": answer.question,
+        "mode": mode,
+        "answerable": answer.answerable,
+        "answer": answer.text,
+        "citations": [citation_dict(c) for c in answer.citations],
+        "passages": [hit_dict(hit, catalog) for hit in answer.hits
+                     if hit.passage_id in catalog.passages],
+        "generated": answer.generated,
+        "flags": list(answer.flags),
+    }

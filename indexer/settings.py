@@ -123,7 +123,7 @@ register(
             "Example questions on the home page, separated by semicolons."),
     # Answers (indexer/answer.py, indexer/generate.py)
     Setting("answer_passages", 8, "Top hits whose sentences are scored for an answer.", int),
-    Setting("answer_min_score", 0.5,
+    Setting("answer_min_score", 0.6,
             "Least sentence score (0-1) for an answer; below it the reply is 'no answer'.",
             float),
     Setting("answer_max_sentences", 3, "Most sentences in an extractive answer.", int),

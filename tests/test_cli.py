@@ -7,6 +7,8 @@ import json
 import pytest
 
 from indexer.__main__ import main
+from indexer.catalog import Catalog
+from indexer.generations import current_generation
 from tests.conftest import CORPUS
 
 HIT_KEYS = {"passage_id", "doc_id", "title", "section", "paragraph_no", "text", "highlight",
@@ -63,3 +65,18 @@ def test_errors_are_one_clear_line(capsys, index_dir, argv, message):
     data = json.loads(captured.out)
     assert data["ok"] is False and message in data["error"]
     assert len(captured.err.strip().splitlines()) == 1 and message in captured.err
+
+
+@pytest.mark.model
+def test_ask_json_is_the_api_shape_with_exact_citations(capsys, index_dir):
+    code, data = _json(capsys, ["ask", "2016年句容中考均分与镇江市区差多少分?",
+                                "--index", str(index_dir), "--json"])
+    assert code == 0 and data["ok"] is True and data["answerable"] is True
+    assert {"question", "answer", "citations", "passages", "mode"} <= set(data)
+    citation = data["citations"][0]
+    assert {"n", "passage_id", "doc_id", "title", "section", "paragraph_no", "quote", "start",
+            "end"} <= set(citation)
+    document = Catalog.load(current_generation(index_dir)).documents[citation["doc_id"]]
+    assert document.text[citation["start"]:citation["end"]] == citation["quote"]
+    assert "34.5分" in citation["quote"] and f"[{citation['n']}]" in data["answer"]
+    assert HIT_KEYS <= set(data["passages"][0])

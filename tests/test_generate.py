@@ -8,12 +8,13 @@ import time
 
 import pytest
 
-from indexer.answer import NO_ANSWER, answer, answer_dict
+from indexer.answer import NO_ANSWER, answer
 from indexer.catalog import Catalog
 from indexer.generate import check_citations, generate
 from indexer.models import Document
 from indexer.results import Hit
 from indexer.segment import split_passages
+from indexer.serialize import answer_dict
 from tests.fake_llm import FakeLLM
 
 KEY_ENV = "POLICYQA_TEST_LLM_KEY"
@@ -85,7 +86,8 @@ def test_a_valid_generated_answer_is_served_with_checked_citations(
     assert request["path"] == "/v1/chat/completions"
     assert request["body"]["model"] == "fake-model"
     user = request["body"]["messages"][-1]["content"]
-    assert "[1] 《吉林市教育局2016年工作要点》" in user and "[2] 《句容市教育局2016年工作总结》" in user
+    assert "[1] 《吉林市教育局2016年工作要点》" in user
+    assert "[2] 《句容市教育局2016年工作总结》" in user
     assert QUESTION in user
     assert request["headers"]["Authorization"] == f"Bearer {SECRET}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from indexer.models import Document
-from indexer.segment import split_passages
+from indexer.segment import paragraphs, split_passages
 from tests.conftest import SHARED_BENCH
 
 
@@ -29,3 +29,16 @@ def test_real_passages_from_the_scale_file_fit_the_model_window():
     passages = split_passages(document, target=250, maximum=400, minimum=40)
     assert len(longest["text"]) > 400
     assert all(len(p.text) <= 400 for p in passages)
+
+
+def test_an_offset_inside_a_passage_names_its_own_paragraph(corpus):
+    spanning = 0
+    for document in corpus.documents:
+        numbers = {p.start: p.number for p in paragraphs(document.text)}
+        for passage in corpus.passages[document.doc_id]:
+            spanning += "\n" in passage.text
+            for start, number in numbers.items():
+                if passage.start <= start < passage.end:
+                    assert passage.paragraph_at(start) == number
+                    assert passage.paragraph_at(start + 1) == number
+    assert spanning, "no passage of the corpus runs over two paragraphs: nothing was checked"

@@ -79,25 +79,11 @@ class PolicyQA:
         return search_dict(result, self.generation().catalog)
 
     def ask(self, question: str, mode: str | None = None) -> dict[str, Any]:
-        """An extractive answer with citations: the ask JSON plus each citation's url.
+        """The ask JSON (as ``indexer ask --json``) plus each citation's url."""
+        from indexer.serialize import answer_dict
 
-        ``mode`` ranks the passages the answer is taken from; by default hybrid when the
-        index has vectors, else keyword. Keyword retrieval searches the question's content
-        words, any of them (``answer.keyword_query``). When a generation endpoint is
-        configured, ``generate`` may rewrite the answer with checked citations.
-        """
-        from indexer import settings
-        from indexer.answer import answer, answer_dict, keyword_query
-        from indexer.generate import generate
-
-        generation = self.generation()
-        catalog = generation.catalog
-        mode = mode or ("hybrid" if generation.vector is not None else "keyword")
-        query = keyword_query(question) if mode == "keyword" else question
-        hits = self.engine.search(query, mode=mode, k=settings.get("answer_passages")).hits
-        embedder = self.engine.embedder() if generation.vector is not None else None
-        extractive = answer(question, hits, catalog, embedder)
-        data = answer_dict(generate(question, hits, catalog, extractive), catalog)
+        answer, mode = self.engine.ask(question, mode)
+        data = answer_dict(answer, self.generation().catalog, mode)
         for citation in data["citations"]:
             citation["url"] = citation_url(citation["doc_id"], citation["passage_id"],
                                            citation["start"], citation["end"])
