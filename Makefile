@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 # torch is pinned in requirements.txt and installed first: an unpinned torch pulls CUDA.
 TORCH := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: setup browser model index run test lint clean
+.PHONY: setup browser model index run test lint soak clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ test: model browser
 
 lint: setup
 	$(PY) -m ruff check indexer webapp tests bench
+
+# 32 clients for 60 s against the production server, with two index updates under load.
+soak: model
+	$(PY) -m bench.soak --clients 32 --seconds 60 --out bench/out/soak.json
 
 clean:
 	rm -rf instance

@@ -12,8 +12,9 @@ Three question sets:
 - The same CMRC/DRCD questions asked of the bundled corpus, where none is answered: every
   answer there is a false answer.
 
-Retrieval is the union of the top 5 keyword hits (the question's content words, OR) and
-the top 5 vector hits, or ``--retrieval hybrid``. Prints one JSON object: per set and
+Retrieval is the product's (hybrid, the top ``answer_passages`` hits), or with
+``--retrieval union`` the union of the top 5 keyword hits (the question's content words,
+OR) and the top 5 vector hits. Prints one JSON object: per set and
 threshold, the share of questions answered right, answered wrong and refused.
 """
 
@@ -43,14 +44,16 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def retrieve(engine, question: str, k: int = 5, mode: str = "union"):
     """(hits, question vector): keyword top k ∪ vector top k, interleaved, or hybrid."""
+    from indexer import settings
     from indexer.answer import keyword_query
     from indexer.query import BadQuery, parse
     from indexer.results import Hit
 
     generation = engine.generation()
     vector = engine.embedder().embed_query(question)
-    if mode == "hybrid":
-        return engine.search(question, mode="hybrid", k=2 * k).hits, vector
+    if mode == "hybrid":  # what Engine.ask does
+        return engine.search(question, mode="hybrid",
+                             k=settings.get("answer_passages")).hits, vector
     try:
         keyword_ids = [pid for pid, _ in generation.keyword.ranked_ids(
             parse(keyword_query(question)), k)]
@@ -121,7 +124,7 @@ def bench_questions(samples: int, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     chosen = []
     for path in (SHARED / "cmrc2018" / "queries.jsonl", SHARED / "drcd" / "queries_zhs.jsonl"):
-        rows = read_jsonl(path)
+        rows = [row for row in read_jsonl(path) if row["question"].strip()]
         chosen.extend(rng.sample(rows, min(samples, len(rows))))
     return chosen
 
@@ -184,7 +187,9 @@ def main() -> None:
                         "built in a temporary folder)")
     parser.add_argument("--samples", type=int, default=150,
                         help="CMRC and DRCD questions each (0: skip those sets)")
-    parser.add_argument("--retrieval", choices=("union", "hybrid"), default="union")
+    parser.add_argument("--retrieval", choices=("union", "hybrid"), default="hybrid",
+                        help="hybrid: as Engine.ask (default); union: keyword top 5 ∪ vector "
+                        "top 5")
     parser.add_argument("--latency", action="store_true", help="also time whole asks")
     parser.add_argument("--show", action="store_true", help="print every written question")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

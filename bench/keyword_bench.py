@@ -13,6 +13,7 @@ import argparse
 import cProfile
 import json
 import logging
+import os
 import pstats
 import random
 import shutil
@@ -134,6 +135,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of searches")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    # Keyword side only: the vector index is measured by bench.vector_bench.
+    os.environ["POLICYQA_VECTORS_ENABLED"] = "false"
 
     with SCALE.open(encoding="utf-8") as handle:
         lines = [line for _, line in zip(range(args.passages), handle, strict=False)]

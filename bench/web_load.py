@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -59,14 +60,22 @@ def rss_mb(pid: int) -> float:
     return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
 
 
-def start_server(index: str | None, threads: int) -> tuple[subprocess.Popen, str, int]:
-    """``python -m webapp`` on 127.0.0.1, any free port; returns (process, host, port)."""
+def start_server(index: str | Path | None, threads: int, env: dict[str, str] | None = None,
+                 stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, str, int]:
+    """``python -m webapp`` on 127.0.0.1, any free port; returns (process, host, port).
+
+    ``env`` replaces the server's environment (default: this one, with the per-client
+    question limit off, as every load client shares one address) and ``stderr`` receives
+    its log (default: discarded).
+    """
+    if env is None:
+        env = {**os.environ, "POLICYQA_WEB_ASK_RATE": "0"}
     command = [sys.executable, "-m", "webapp", "--host", "127.0.0.1", "--port", "0",
                "--threads", str(threads)]
     if index:
-        command += ["--index", index]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+        command += ["--index", str(index)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=stderr, text=True)
     line = process.stdout.readline()
     match = re.search(r"http://(127\.0\.0\.1):(\d+)/", line)
     if not match:

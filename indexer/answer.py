@@ -297,7 +297,11 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, embedder=None, *,
         An :class:`Answer`; ``answerable=False`` with no citations when nothing scores
         ``answer_min_score``. The hits are always returned.
     """
-    scored = score_sentences(question, hits, catalog, embedder, overrides, question_vector)
+    asked = analyse(question)
+    if not any(not DIGITS.fullmatch(term) for term in asked.terms):
+        # Nothing but numbers (or nothing at all) to look for: no sentence can be about it.
+        return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits))
+    scored = score_sentences(asked, hits, catalog, embedder, overrides, question_vector)
     chosen = choose(scored, settings.get("answer_min_score", overrides),
                     settings.get("answer_max_sentences", overrides))
     if not chosen:

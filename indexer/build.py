@@ -45,12 +45,21 @@ def _progress(desc: str, total: int):
 
 
 def _previous(index_dir: Path) -> tuple[Path | None, dict | None]:
-    """The live generation and its manifest, or (None, None) if there is no usable one."""
+    """The live generation and its manifest, or (None, None) if there is no usable one.
+
+    A damaged generation is not reused: the update then rebuilds everything, which repairs it.
+    """
+    from indexer.check import examine
+
     try:
         folder = generations.current_generation(index_dir)
-        return folder, manifest.read(folder)
     except generations.IndexNotReady:
         return None, None
+    found = examine(folder)
+    if found.problems:
+        log.warning("the live index is damaged, rebuilding it whole: %s", found.problems[0])
+        return None, None
+    return folder, found.manifest
 
 
 def _write_vectors(folder: Path, catalog: Catalog, embedder) -> tuple[dict, int]:

@@ -127,8 +127,10 @@ def run_search(args: argparse.Namespace) -> int:
     from indexer.engine import Engine
 
     engine = Engine(args.index or settings.get("index_dir"))
-    result = engine.search(args.query, mode=args.mode, k=args.k, page=args.page)
-    data = search_dict(result, engine.generation().catalog)
+    generation = engine.generation()
+    result = engine.search(args.query, mode=args.mode, k=args.k, page=args.page,
+                           generation=generation)
+    data = search_dict(result, generation.catalog)
     if args.json:
         _emit_json(data)
         return 0
@@ -208,8 +210,9 @@ def run_ask(args: argparse.Namespace) -> int:
     from indexer.engine import Engine
 
     engine = Engine(args.index or settings.get("index_dir"))
-    answer, mode = engine.ask(args.question, mode=args.mode)
-    data = answer_dict(answer, engine.generation().catalog, mode)
+    generation = engine.generation()
+    answer, mode = engine.ask(args.question, mode=args.mode, generation=generation)
+    data = answer_dict(answer, generation.catalog, mode)
     if args.json:
         _emit_json(data)
         return 0
@@ -224,6 +227,46 @@ def run_ask(args: argparse.Namespace) -> int:
         snippet = " ".join(hit["text"].split())[:60]
         print(f"  {hit['rank']:>2}. {hit['passage_id']}  {snippet}…")
     return 0
+
+
+def add_check(p: argparse.ArgumentParser) -> None:
+    _index_arg(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Check the live generation's files; print a summary, or each problem and exit non-zero."""
+    from indexer.check import examine_index, summary
+    from indexer.generations import CURRENT, IndexDamaged, IndexNotReady
+
+    index_dir = Path(args.index or settings.get("index_dir"))
+    found = examine_index(index_dir)
+    about = summary(found)
+    code = 0
+    if found.problems:
+        built = (index_dir / CURRENT).exists()
+        code = IndexDamaged.exit_code if built else IndexNotReady.exit_code
+    if args.json:
+        data = {"ok": not found.problems, "index": str(index_dir), **about,
+                "problems": found.problems}
+        if found.problems:
+            data.update(error="; ".join(found.problems), status=code)
+        _emit_json(data)
+        return code
+    if not found.problems:
+        model = f"model {about['model']} ({about['dimension']} dimensions)" \
+            if about["model"] else "no vectors"
+        print(f"ok: {about['generation']} in {index_dir}, {about['documents']} documents, "
+              f"{about['passages']} passages, {model}, built {about['built_at']}")
+        return 0
+    if code == IndexNotReady.exit_code:
+        print(found.problems[0])
+        return code
+    print(f"damaged: {about['generation'] or 'no live generation'} in {index_dir}")
+    for problem in found.problems:
+        print(f"  - {problem}")
+    print("run `python -m indexer build` to rebuild it")
+    return code
 
 
 Command = tuple[Callable[[argparse.ArgumentParser], None],
@@ -241,4 +284,6 @@ COMMANDS: dict[str, Command] = {
              "Measure retrieval and answers on questions with gold passages."),
     "model": (add_model, run_model,
               "Convert the bundled embedding model if needed and print its location."),
+    "check": (add_check, run_check,
+              "Check that the live index is whole; name each missing or damaged file."),
 }

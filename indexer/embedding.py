@@ -93,6 +93,11 @@ class Embedder:
         self._cache: EmbeddingCache | None = None
         self._fingerprint: str | None = None
         self._load_lock = threading.Lock()
+        # Recent questions: a question is embedded once for retrieval and again to score
+        # its answer's sentences, and popular questions come back.
+        self._recent_queries: dict[str, np.ndarray] = {}
+        self._recent_limit = settings.get("embedding_recent_queries")
+        self._recent_lock = threading.Lock()
 
     # -- loading ----------------------------------------------------------------------
     @property
@@ -173,7 +178,18 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_queries([text])[0]
+        """One question's vector; the last ``embedding_recent_queries`` are remembered."""
+        with self._recent_lock:
+            vector = self._recent_queries.get(text)
+        if vector is not None:
+            return vector
+        vector = self.embed_queries([text])[0]
+        vector.flags.writeable = False  # shared between callers
+        with self._recent_lock:
+            self._recent_queries[text] = vector
+            while len(self._recent_queries) > self._recent_limit:
+                del self._recent_queries[next(iter(self._recent_queries))]
+        return vector
 
     def embed_passages(self, texts: Sequence[str],
                        progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The query side in one place: open the live generation and search it in any mode.
 
-An :class:`Engine` is cheap to create; the generation (catalog, keyword index) loads on
-first use and is swapped when a build makes a new generation live, without a restart.
+An :class:`Engine` is cheap to create; the generation (catalog, keyword index) is checked
+and loaded on first use, and swapped when a build makes a new generation live, without a
+restart. A damaged generation is refused with IndexDamaged, never half served.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import generations, keyword, manifest, settings
+from indexer import check, generations, keyword, manifest, settings
 from indexer.catalog import Catalog
 from indexer.highlight import highlight
 from indexer.keyword import expand_years
@@ -33,15 +34,22 @@ class Generation:
     keyword: keyword.KeywordSearcher
     vector: object | None  # VectorSearcher, when the generation has vectors
     hybrid: object | None  # HybridSearcher over the two, when there are vectors
+    stamp: tuple = ()  # check.signature of the files when opened
 
 
-def open_generation(folder: Path, embedder_factory) -> Generation:
-    """Open a generation folder, refusing one built by another analyzer or format."""
+def open_generation(folder: Path, embedder_factory, stamp: tuple = ()) -> Generation:
+    """Open a generation folder after checking it.
+
+    Raises IndexDamaged naming each missing, truncated or unreadable file, and
+    IndexMismatch for one built by another analyzer or format.
+    """
     from indexer.analysis import ANALYZER_VERSION
 
-    data = manifest.read(folder)
+    found = check.examine(folder)
+    if found.problems:
+        raise generations.IndexDamaged(found.problems, Path(folder).parent)
+    data, catalog = found.manifest, found.catalog
     manifest.check_analyzer(data, ANALYZER_VERSION)
-    catalog = Catalog.load(folder)
     keyword_searcher = keyword.KeywordSearcher(folder / keyword.WHOOSH_DIR, catalog)
     vector = hybrid = None
     if data.get("vectors"):
@@ -50,16 +58,23 @@ def open_generation(folder: Path, embedder_factory) -> Generation:
 
         vector = VectorSearcher(folder, catalog, embedder_factory())
         hybrid = HybridSearcher(keyword_searcher, vector)
-    return Generation(folder, data, catalog, keyword_searcher, vector, hybrid)
+    return Generation(folder, data, catalog, keyword_searcher, vector, hybrid, stamp)
 
 
 class Engine:
-    """Search and read the live index of ``index_dir``."""
+    """Search and read the live index of ``index_dir``.
+
+    Before each use the engine re-reads CURRENT and lists the generation's files (a few
+    system calls): a new generation is opened without a restart, and a generation whose
+    files changed on disk is checked again, so damage is reported as IndexDamaged (a 503
+    in the web app) and a rebuild is picked up by the next request.
+    """
 
     def __init__(self, index_dir: Path, embedder=None):
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._generation: Generation | None = None
+        self._damaged: tuple[Path, tuple, list[str]] | None = None  # folder, stamp, problems
         self._embedder = embedder
 
     def embedder(self):
@@ -71,24 +86,76 @@ class Engine:
         return self._embedder
 
     def generation(self) -> Generation:
-        """The live generation, reopened if a build switched CURRENT since last time."""
+        """The live generation, reopened if a build switched CURRENT or its files changed.
+
+        Raises IndexNotReady when there is no index, IndexDamaged when it is damaged.
+        """
         live = generations.current_generation(self.index_dir)
+        stamp = check.signature(live)
         current = self._generation
-        if current is not None and current.folder == live:
+        if current is not None and current.folder == live and current.stamp == stamp:
             return current
         with self._lock:
-            if self._generation is None or self._generation.folder != live:
-                log.info("opening index generation %s", live.name)
-                self._generation = open_generation(live, self.embedder)
+            # Read CURRENT again: a request that read it just before a switch must not
+            # reopen the generation that another thread has just replaced.
+            live = generations.current_generation(self.index_dir)
+            stamp = check.signature(live)
+            current = self._generation
+            if current is not None and current.folder == live and current.stamp == stamp:
+                return current
+            damaged = self._damaged
+            if damaged is not None and damaged[:2] == (live, stamp):
+                raise generations.IndexDamaged(damaged[2], self.index_dir)
+            log.info("opening index generation %s", live.name)
+            try:
+                self._generation = open_generation(live, self.embedder, stamp)
+            except generations.IndexDamaged as exc:
+                log.error("index generation %s is damaged: %s", live.name,
+                          "; ".join(exc.problems))
+                self._generation, self._damaged = None, (live, stamp, exc.problems)
+                raise
+            self._damaged = None
             return self._generation
 
+    def _damage_behind(self, generation: Generation, error: Exception) -> None:
+        """Raise IndexDamaged if ``error`` came from files damaged since they were opened."""
+        stamp = check.signature(generation.folder)
+        if stamp == generation.stamp:
+            return
+        found = check.examine(generation.folder)
+        if not found.problems:
+            return
+        log.error("index generation %s was damaged while open: %s", generation.folder.name,
+                  "; ".join(found.problems))
+        with self._lock:
+            if self._generation is generation:
+                self._generation = None
+            self._damaged = (generation.folder, stamp, found.problems)
+        raise generations.IndexDamaged(found.problems, self.index_dir) from error
+
     def search(self, query: str, mode: str = "keyword", k: int = 10, page: int = 1,
-               filters: Filters | None = None) -> SearchResult:
-        """Rank passages for ``query`` in one of :data:`MODES`."""
+               filters: Filters | None = None,
+               generation: Generation | None = None) -> SearchResult:
+        """Rank passages for ``query`` in one of :data:`MODES`.
+
+        ``generation`` (default: the live one) is the generation to search: a caller that
+        reads the hits' passages passes the one whose catalog it reads them from, as a
+        build may switch CURRENT in between.
+        """
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         parsed = parse(query)
-        generation = self.generation()
+        generation = generation or self.generation()
+        try:
+            return self._search(generation, parsed, mode, k, page, filters)
+        except (BadQuery, generations.IndexNotReady):
+            raise
+        except Exception as exc:  # a file damaged after it was opened: a 503, not a 500
+            self._damage_behind(generation, exc)
+            raise
+
+    def _search(self, generation: Generation, parsed, mode: str, k: int, page: int,
+                filters: Filters | None) -> SearchResult:
         if mode == "keyword":
             return generation.keyword.search(parsed, k=k, filters=filters, page=page)
         if generation.vector is None:
@@ -104,22 +171,25 @@ class Engine:
             hits = generation.hybrid.search(parsed, k=k * page, filters=filters)
         return _page_of_hits(generation, parsed, mode, hits, k, page)
 
-    def ask(self, question: str, mode: str | None = None):
+    def ask(self, question: str, mode: str | None = None,
+            generation: Generation | None = None):
         """Answer a question from the live index: retrieve, extract (or generate), cite.
 
         Returns the answer and the mode its passages were ranked by: hybrid by default when
         the index has vectors, else keyword (searching the question's content words, any
-        of them).
+        of them). ``generation`` is as for :meth:`search`; the answer's passages all come
+        from it.
         """
         from indexer.answer import answer, keyword_query
         from indexer.generate import generate
 
-        generation = self.generation()
+        generation = generation or self.generation()
         mode = mode or ("hybrid" if generation.vector is not None else "keyword")
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         query = keyword_query(question) if mode == "keyword" else question
-        hits = self.search(query, mode=mode, k=settings.get("answer_passages")).hits
+        hits = self.search(query, mode=mode, k=settings.get("answer_passages"),
+                           generation=generation).hits
         embedder = self.embedder() if generation.vector is not None else None
         extractive = answer(question, hits, generation.catalog, embedder)
         return generate(question, hits, generation.catalog, extractive), mode

@@ -30,6 +30,27 @@ class IndexNotReady(Exception):
     exit_code = 3
 
 
+class IndexDamaged(IndexNotReady):
+    """The live generation's files are missing, truncated or unreadable; a rebuild repairs it.
+
+    ``problems`` holds one sentence per damaged file, naming it.
+    """
+
+    exit_code = 5
+
+    def __init__(self, problems: list[str], where: Path | str):
+        self.problems = list(problems)
+        self.where = str(where)
+        super().__init__(f"the index at {where} is damaged: {'; '.join(self.problems)}; "
+                         "run `python -m indexer build` to rebuild it")
+
+
+def reason(exc: BaseException) -> str:
+    """An exception as a short one-line reason for a damage report."""
+    text = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {text[0][:200]}" if text else exc.__class__.__name__
+
+
 class WriterBusy(Exception):
     """Another build or update holds the writer lock."""
 
@@ -37,7 +58,10 @@ class WriterBusy(Exception):
 
 
 def current_generation(index_dir: Path) -> Path:
-    """The folder of the live generation; raises IndexNotReady if there is none."""
+    """The folder of the live generation.
+
+    Raises IndexNotReady if there is none, IndexDamaged if CURRENT names no folder.
+    """
     pointer = Path(index_dir) / CURRENT
     try:
         name = pointer.read_text(encoding="utf-8").strip()
@@ -45,9 +69,14 @@ def current_generation(index_dir: Path) -> Path:
         raise IndexNotReady(
             f"no index at {index_dir}: run `python -m indexer build` (or `make run`) first"
         ) from None
+    except UnicodeDecodeError:
+        raise IndexDamaged([f"{CURRENT} is not text"], index_dir) from None
+    if not name:
+        raise IndexDamaged([f"{CURRENT} is empty: it names no generation"], index_dir)
     folder = Path(index_dir) / name
-    if not name or not folder.is_dir():
-        raise IndexNotReady(f"the live index {folder} is missing: run `python -m indexer build`")
+    if not folder.is_dir():
+        raise IndexDamaged([f"{CURRENT} names {name}, but there is no folder {folder}"],
+                           index_dir)
     return folder
 
 

@@ -19,6 +19,7 @@ from whoosh import query as q
 from indexer import settings
 from indexer.analysis import fold, policy_analyzer, tokens
 from indexer.catalog import Catalog
+from indexer.generations import reason
 from indexer.highlight import highlight
 from indexer.models import Passage
 from indexer.query import Item, NothingToSearch, ParsedQuery, parse
@@ -92,6 +93,39 @@ def build(folder: Path, catalog: Catalog, passages: Iterable[Passage] | None = N
         writer.cancel()
         raise
     return added
+
+
+def check_files(folder: Path) -> tuple[int | None, list[str]]:
+    """The passage count a keyword index records, and a sentence for each damaged file.
+
+    Cheap: reads the table of contents, checks that every segment file it names exists,
+    and opens (without searching) a reader, which fails on a truncated segment.
+    """
+    folder = Path(folder)
+    name = f"{folder.parent.name}/{folder.name}"
+    if not folder.is_dir():
+        return None, [f"{name}/ is missing (the keyword index)"]
+    try:
+        ix = index.open_dir(str(folder))
+        toc = index.TOC.read(ix.storage, ix.indexname)
+    except index.EmptyIndexError:
+        return None, [f"{name}/ has no table of contents (_MAIN_*.toc): the keyword index is gone"]
+    except Exception as exc:  # any failure to read it is damage
+        return None, [f"{name}/_MAIN_*.toc cannot be read ({reason(exc)})"]
+    problems = []
+    for segment in toc.segments:
+        if segment.is_compound():
+            files = [segment.make_filename(segment.COMPOUND_EXT)]
+            missing = [f for f in files if not (folder / f).is_file()]
+        else:
+            missing = [] if segment.list_files(ix.storage) else [f"{segment.segment_id()}.*"]
+        problems += [f"{name}/{f} is missing (a keyword index segment)" for f in missing]
+    if not problems:
+        try:
+            ix.reader().close()
+        except Exception as exc:  # a truncated or garbled segment
+            problems.append(f"{name}/ cannot be opened as a keyword index ({reason(exc)})")
+    return sum(segment.doc_count() for segment in toc.segments), problems
 
 
 def _can_loosen(parsed: ParsedQuery) -> bool:

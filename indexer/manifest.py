@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from indexer.generations import IndexNotReady
+from indexer.generations import IndexDamaged, IndexNotReady
 from indexer.models import Document, Passage
 
 MANIFEST_FILE = "manifest.json"
@@ -47,16 +47,22 @@ def write(folder: Path, manifest: dict[str, Any]) -> None:
 
 
 def read(folder: Path) -> dict[str, Any]:
-    """Read a generation's manifest; a missing or unreadable one means a damaged index."""
-    path = Path(folder) / MANIFEST_FILE
+    """Read a generation's manifest; a missing or unreadable one means a damaged index.
+
+    Raises IndexDamaged for a missing or unparseable manifest, IndexMismatch for one
+    written in another format version.
+    """
+    folder = Path(folder)
+    name = f"{folder.name}/{MANIFEST_FILE}"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexNotReady(f"the index at {folder} has no manifest: rebuild it with "
-                            "`python -m indexer build`") from None
-    except json.JSONDecodeError:
-        raise IndexNotReady(f"the manifest of {folder} is damaged: rebuild it with "
-                            "`python -m indexer build`") from None
+        raise IndexDamaged([f"{name} is missing"], folder.parent) from None
+    except (OSError, ValueError) as exc:  # JSON or UTF-8 errors, unreadable file
+        raise IndexDamaged([f"{name} cannot be read ({exc.__class__.__name__})"],
+                           folder.parent) from None
+    if not isinstance(data, dict):
+        raise IndexDamaged([f"{name} is not a JSON object"], folder.parent)
     if data.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(f"the index at {folder} has format {data.get('format_version')}, "
                             f"this version reads {FORMAT_VERSION}: rebuild it")

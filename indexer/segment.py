@@ -144,7 +144,9 @@ def _pack(sentences: list[tuple[int, int]], target: int, maximum: int,
 
 def passage_id(doc_id: str, section: str, text: str, seen: dict[str, int]) -> str:
     """A stable id: the document id and a hash of the passage's section and text."""
-    digest = hashlib.sha1(f"{section}\n{text}".encode()).hexdigest()[:10]
+    # surrogatepass: a lone surrogate (broken input) hashes instead of raising; other
+    # text encodes exactly as UTF-8, so ids do not change.
+    digest = hashlib.sha1(f"{section}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
     key = f"{doc_id}-{digest}"
     seen[key] = seen.get(key, 0) + 1
     return key if seen[key] == 1 else f"{key}-{seen[key]}"

@@ -17,7 +17,7 @@ import numpy as np
 
 from indexer import settings
 from indexer.catalog import Catalog
-from indexer.generations import IndexNotReady
+from indexer.generations import IndexDamaged, reason
 from indexer.keyword import expand_years
 from indexer.manifest import IndexMismatch
 from indexer.results import Filters, Hit
@@ -62,6 +62,77 @@ def build_hnsw(vectors: np.ndarray):
     return graph
 
 
+def check_files(folder: Path, expected: dict) -> tuple[list[str] | None, list[str]]:
+    """The vector ids of a generation, and a sentence for each damaged vector file.
+
+    Cheap: reads the small JSON files and the ``.npy`` header, and compares the file's
+    size with count × dimension × 4 bytes; no vector is read. ``expected`` is the vector
+    info the manifest recorded.
+    """
+    folder = Path(folder)
+    where = folder.name
+    problems: list[str] = []
+    info = _read_json(folder / INFO_FILE, dict, problems)
+    ids = _read_json(folder / IDS_FILE, list, problems)
+    count, dimension = expected.get("count"), expected.get("dimension")
+    if info is not None and (info.get("count"), info.get("dimension")) != (count, dimension):
+        problems.append(f"{where}/{INFO_FILE} records {info.get('count')} × "
+                        f"{info.get('dimension')} vectors, the manifest {count} × {dimension}")
+    if ids is not None and (len(ids) != count or not all(isinstance(i, str) for i in ids)):
+        problems.append(f"{where}/{IDS_FILE} holds {len(ids)} ids for {count} vectors")
+        ids = None
+    problems += _check_matrix(folder / VECTORS_FILE, count, dimension)
+    if expected.get("approximate"):
+        hnsw = folder / HNSW_FILE
+        if not hnsw.is_file() or hnsw.stat().st_size == 0:
+            problems.append(f"{where}/{HNSW_FILE} is missing or empty, but the manifest "
+                            "says the vectors have an HNSW graph")
+    return ids, problems
+
+
+def _read_json(path: Path, kind: type, problems: list[str]):
+    """A JSON file of the expected kind, or None with a problem noted."""
+    name = f"{path.parent.name}/{path.name}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{name} is missing")
+        return None
+    except (OSError, ValueError) as exc:
+        problems.append(f"{name} cannot be read ({reason(exc)})")
+        return None
+    if not isinstance(data, kind):
+        problems.append(f"{name} does not hold a JSON {kind.__name__}")
+        return None
+    return data
+
+
+def _check_matrix(path: Path, count, dimension) -> list[str]:
+    """Problems of a ``.npy`` file that should hold count × dimension float32 values."""
+    name = f"{path.parent.name}/{path.name}"
+    try:
+        with path.open("rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            header = handle.tell()
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return [f"{name} is missing"]
+    except (OSError, ValueError) as exc:  # not an .npy file, or cut inside its header
+        return [f"{name} is damaged: its header cannot be read ({reason(exc)})"]
+    if shape != (count, dimension) or dtype != np.float32:
+        return [f"{name} holds {dtype} {shape}, the manifest says float32 "
+                f"({count}, {dimension})"]
+    wanted = header + count * dimension * 4
+    if size != wanted:
+        return [f"{name} is {'truncated' if size < wanted else 'too long'}: {size} bytes, "
+                f"{wanted} expected for {count} × {dimension} float32 vectors"]
+    return []
+
+
 class VectorSearcher:
     """Nearest passages to a query embedding, with the same filters as keyword search."""
 
@@ -71,14 +142,15 @@ class VectorSearcher:
             info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
             self.ids: list[str] = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))
             self.vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
-        except (FileNotFoundError, ValueError, OSError) as exc:
-            raise IndexNotReady(f"the vector index in {folder} is missing or damaged "
-                                f"({exc.__class__.__name__}): rebuild it") from exc
+        except (OSError, ValueError) as exc:  # missing, truncated or garbled files
+            raise IndexDamaged([f"the vector index in {folder.name}/ cannot be opened "
+                                f"({reason(exc)})"], folder.parent) from exc
         if self.vectors.shape != (info["count"], info["dimension"]) or len(self.ids) != \
                 info["count"]:
-            raise IndexNotReady(f"the vector index in {folder} is damaged (expected "
-                                f"{info['count']} × {info['dimension']}, found "
-                                f"{self.vectors.shape}): rebuild it")
+            raise IndexDamaged([f"the vector index in {folder.name}/ holds "
+                                f"{self.vectors.shape} vectors and {len(self.ids)} ids, its "
+                                f"info says {info['count']} × {info['dimension']}"],
+                               folder.parent)
         self.info = info
         self.catalog = catalog
         self.embedder = embedder
@@ -87,7 +159,11 @@ class VectorSearcher:
             import hnswlib
 
             self.graph = hnswlib.Index(space="ip", dim=info["dimension"])
-            self.graph.load_index(str(folder / HNSW_FILE), max_elements=info["count"])
+            try:
+                self.graph.load_index(str(folder / HNSW_FILE), max_elements=info["count"])
+            except (OSError, RuntimeError) as exc:  # hnswlib's error for a damaged file
+                raise IndexDamaged([f"{folder.name}/{HNSW_FILE} cannot be loaded "
+                                    f"({reason(exc)})"], folder.parent) from exc
             self.graph.set_ef(settings.get("vector_hnsw_ef"))
         self._row_doc = np.array([catalog.passages[pid].doc_id for pid in self.ids])
         self._row = {pid: row for row, pid in enumerate(self.ids)}

@@ -83,6 +83,8 @@ def test_a_question_is_answered_with_the_sentence_that_answers_it(engine, questi
     "北京到上海的高铁票价是多少钱?",
     "2018年世界杯足球赛的冠军是哪个国家?",
     "吉林市2016年教师平均工资是多少?",  # a near miss: about these reports, not in them
+    "0",  # nothing but numbers: they occur everywhere and say nothing of the topic
+    "2016?",
 ])
 def test_a_question_the_corpus_does_not_answer_is_refused(engine, question):
     result = ask(engine, question)

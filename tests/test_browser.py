@@ -1,5 +1,6 @@
 """A real browser (Debian's headless Chromium, driven by Playwright) against the app
-served by waitress on 127.0.0.1: search, open a hit, see the cited passage highlighted.
+served by waitress on 127.0.0.1: search, open a hit, see the cited passage highlighted;
+and a report made of ``<script>`` and ``onerror=`` markup shows as text, running nothing.
 
 Screenshots of the pages land in ``bench/screenshots/``. Skipped, with the reason, when
 ``/usr/bin/chromium`` or the ``playwright`` package is missing.
@@ -8,12 +9,19 @@ Screenshots of the pages land in ``bench/screenshots/``. Skipped, with the reaso
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_web_security import (
+    HOSTILE_DOC,
+    HOSTILE_QUESTION,
+    IMG,
+    SCRIPT,
+    make_hostile_index,
+    serving,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "bench" / "screenshots"
@@ -31,18 +39,22 @@ sync_api = pytest.importorskip("playwright.sync_api",
 @pytest.fixture(scope="module")
 def base_url(index_dir, engine):
     """The app served by waitress on an ephemeral loopback port, in a thread."""
-    from waitress import create_server
-
     from webapp import create_app
 
-    app = create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    host, port = server.socket.getsockname()[:2]
-    yield f"http://{host}:{port}"
-    server.close()
-    thread.join(timeout=5)
+    app = create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
+                      "WEB_ASK_RATE": 0})
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    """The app over an index that holds a report made of script markup."""
+    from webapp import create_app
+
+    index = make_hostile_index(tmp_path_factory.mktemp("hostile"))
+    with serving(create_app({"INDEX_DIR": index, "WEB_ASK_RATE": 0})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +72,18 @@ def browser_context(tmp_path_factory):
 
 @pytest.fixture
 def page(browser_context):
-    """A new tab that records console errors (a CSP violation shows up there)."""
+    """A new tab that records console errors (a CSP violation shows up there) and dialogs."""
     tab = browser_context.new_page()
     tab.errors = []
+    tab.dialogs = []
     tab.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+
+    def dialog(opened) -> None:
+        tab.dialogs.append(opened.message)
+        opened.dismiss()
+
+    tab.on("dialog", dialog)
     yield tab
     tab.close()
 
@@ -168,3 +187,30 @@ def test_keyboard_alone_searches_and_opens_a_result(page, base_url):
     page.keyboard.press("Enter")
     page.wait_for_url("**/documents/**?hl=*")
     assert page.locator("mark#cited").count() == 1
+
+
+HOSTILE_PAGES = {
+    "search": "/search?q=alert",
+    "search-markup-query": f"/search?q=安全 {SCRIPT}{IMG}",
+    "answer": f"/ask?q={HOSTILE_QUESTION}&mode=keyword",
+    "document": f"/documents/{HOSTILE_DOC}",
+    "document-highlighted": f"/documents/{HOSTILE_DOC}?hl=0-60",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_PAGES))
+def test_markup_in_a_report_or_query_runs_nothing_and_shows_as_text(page, hostile_url, name):
+    from urllib.parse import quote
+
+    page.goto(hostile_url + quote(HOSTILE_PAGES[name], safe="/?=&"))
+    page.wait_for_load_state("load")
+    text = page.locator("main").inner_text()
+    assert SCRIPT in text or IMG in text, text[:500]
+    if name != "search-markup-query":
+        assert SCRIPT in text and IMG in text
+    # Only the app's own script is in the page, and no element came from the markup.
+    assert page.evaluate("[...document.scripts].map(s => s.getAttribute('src'))") == [
+        "/static/app.js"]
+    assert page.locator("main img, main script, [onerror]").count() == 0
+    assert page.dialogs == []
+    assert page.errors == []

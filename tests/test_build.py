@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -104,3 +105,92 @@ def test_a_build_killed_half_way_leaves_the_live_index_answering(tmp_path, corpu
     report = build(corpus_copy, index)  # the stale lock and half-built folder are cleaned up
     assert report.documents > 200
     assert not list(index.glob("*.building"))
+
+
+# -- kill -9 of an incremental update --------------------------------------------------
+
+# The update runs in a child process with the fake embedder; while it embeds it sleeps, so
+# a kill can land there too.
+UPDATE_CHILD = """
+import sys, time
+from pathlib import Path
+from indexer.build import build
+from tests.fakes import FakeEmbedder
+
+class SlowEmbedder(FakeEmbedder):
+    def embed_passages(self, texts, progress=None):
+        time.sleep(float(sys.argv[4]))
+        return super().embed_passages(texts, progress)
+
+build(Path(sys.argv[1]), Path(sys.argv[2]), incremental=True,
+      embedder=SlowEmbedder(Path(sys.argv[3])))
+"""
+
+
+def _building(index, pattern):
+    return lambda: any(index.glob(f"*{generations.BUILDING_SUFFIX}/{pattern}"))
+
+
+# Where the update is when it is killed: a file that appears at that point, or a delay.
+KILL_POINTS = {
+    "lock-taken": lambda index: (index / generations.LOCK).exists,
+    "catalog-written": lambda index: _building(index, "passages.jsonl"),
+    "keyword-writing": lambda index: _building(index, "whoosh/*.trm"),
+    "embedding": lambda index: _building(index, "whoosh/_MAIN_2.toc"),
+}
+_RANDOM = random.Random("update-kill")  # seeded: the same points on every run
+RANDOM_DELAYS = [round(_RANDOM.uniform(0.3, 3.0), 2) for _ in range(2)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", [*KILL_POINTS, *(f"after-{d}s" for d in RANDOM_DELAYS)])
+def test_an_update_killed_at_any_point_leaves_the_live_index_answering(
+        tmp_path, corpus_copy, point):
+    from indexer.check import check
+    from tests.fakes import FakeEmbedder
+
+    index, cache = tmp_path / "index", tmp_path / "cache"
+    build(corpus_copy, index, embedder=FakeEmbedder(cache))
+    engine = Engine(index, embedder=FakeEmbedder(cache))
+    before = {mode: [h.passage_id for h in engine.search("片区合作共同体", mode=mode).hits]
+              for mode in ("keyword", "semantic")}
+    live = generations.current_generation(index)
+
+    # A few dozen more documents, so the update has something to do at every point.
+    lines = (SHARED_BENCH / "cmrc2018" / "passages.jsonl").read_text(encoding="utf-8")
+    (corpus_copy / "bulk.jsonl").write_text("".join(lines.splitlines(keepends=True)[:40]),
+                                            encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_PROGRESS": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", UPDATE_CHILD, str(corpus_copy), str(index), str(cache), "30"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if point in KILL_POINTS:
+            reached = KILL_POINTS[point](index)
+            deadline = time.monotonic() + 60
+            while not reached() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert reached(), f"the update never reached {point}"
+        else:
+            time.sleep(float(point.removeprefix("after-").removesuffix("s")))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    if point != "lock-taken" and point in KILL_POINTS:
+        assert list(index.glob(f"*{generations.BUILDING_SUFFIX}")), "not caught half way"
+    # The update never finishes (its embedder sleeps 30 s), so the live index is as before.
+    assert generations.current_generation(index) == live
+    assert check(index) == []
+    for reader in (engine, Engine(index, embedder=FakeEmbedder(cache))):
+        for mode, ids in before.items():
+            assert [h.passage_id for h in reader.search("片区合作共同体", mode=mode).hits] == ids
+
+    # The dead update's lock is taken over and its half-built folder removed.
+    report = build(corpus_copy, index, incremental=True, embedder=FakeEmbedder(cache))
+    assert len(report.added) == 40 and report.unchanged == 5
+    assert not list(index.glob(f"*{generations.BUILDING_SUFFIX}"))
+    assert not (index / generations.LOCK).exists()
+    assert check(index) == []
+    top = engine.search("跑跑卡丁车").hits[0].passage_id
+    assert engine.generation().catalog.passages[top].doc_id == "cmrc2018:TRIAL_800"

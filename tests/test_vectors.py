@@ -106,3 +106,16 @@ def test_unchanged_corpus_embeds_nothing_with_the_real_model(tmp_path, corpus_co
     report = build(corpus_copy, tmp_path / "index", embedder=embedder)
     assert report.embedded_passages == 0
     assert report.passages > 100
+
+
+@pytest.mark.model
+def test_a_question_asked_again_is_not_embedded_again(engine, monkeypatch):
+    embedder = engine.embedder()
+    calls = []
+    encode = embedder.embed_queries
+    monkeypatch.setattr(embedder, "embed_queries", lambda texts: calls.append(texts)
+                        or encode(texts))
+    first = embedder.embed_query("怎样缩小城乡学校的质量差距 (recent-query test)")
+    again = embedder.embed_query("怎样缩小城乡学校的质量差距 (recent-query test)")
+    assert len(calls) == 1 and again is first
+    assert np.allclose(first, encode(["怎样缩小城乡学校的质量差距 (recent-query test)"])[0])

@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             app.extensions[EXTENSION].warm()
         except Exception as exc:  # the app still serves, and says what is wrong per request
             logging.getLogger("webapp").warning("could not warm up: %s", exc)
+    # waitress itself refuses bodies far over the app's limit before buffering them; the
+    # app answers the ones in between with its 413 in the JSON error shape.
     server = create_server(app, host=args.host, port=args.port, threads=args.threads,
-                           ident="policyqa")
+                           ident="policyqa",
+                           max_request_body_size=max(4 * app.config["MAX_CONTENT_LENGTH"],
+                                                     1 << 20))
     host, port = server.socket.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {app.config['INDEX_DIR']} at http://{shown}:{port}/ "

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from webapp import params
 from webapp.errors import BadRequest, UnsupportedMedia
 from webapp.openapi import spec
+from webapp.ratelimit import limit_asks
 from webapp.services import service
 
 bp = Blueprint("api", __name__)
@@ -21,6 +22,7 @@ def search():
 
 
 @bp.route("/api/ask", methods=["GET", "POST"])
+@limit_asks
 def ask():
     """An extractive answer with citations; POST takes ``{"q", "mode"}`` as JSON."""
     if request.method == "POST":

@@ -16,6 +16,7 @@ from indexer import settings
 # The registry settings the web app reads; their defaults and help live in the registry.
 NAMES = (
     "index_dir",
+    "corpus_dir",
     "web_host",
     "web_port",
     "web_threads",
@@ -23,6 +24,10 @@ NAMES = (
     "web_max_k",
     "web_max_page",
     "web_max_query_chars",
+    "web_max_body_bytes",
+    "web_ask_rate",
+    "web_ask_rate_window",
+    "web_admin_token",
     "web_examples",
     "web_example_questions",
     "log_level",

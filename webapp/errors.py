@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.generations import IndexNotReady
@@ -20,10 +20,13 @@ log = logging.getLogger(__name__)
 # What the error page says above the message, by status.
 TITLES = {
     400: "请求有误",
+    401: "需要授权",
     404: "找不到",
     405: "不支持的请求方式",
+    409: "正在更新索引",
     413: "请求太大",
     415: "不支持的内容类型",
+    429: "请求太频繁",
     500: "服务器出错",
     503: "索引尚未就绪",
 }
@@ -32,6 +35,8 @@ TITLES = {
 HINTS = {
     400: "请检查输入的内容或地址中的参数。",
     404: "没有这个页面、文档或段落；索引更新后，旧链接可能失效。",
+    413: "请缩短输入的内容。",
+    429: "提问太频繁，请稍等片刻再试。",
     503: "需要先建立索引：在项目目录运行 python -m indexer build（或 make run）。",
 }
 
@@ -41,9 +46,10 @@ class WebError(Exception):
 
     status = 500
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
+        self.headers = headers or {}
 
 
 class BadRequest(WebError):
@@ -52,10 +58,22 @@ class BadRequest(WebError):
     status = 400
 
 
+class Unauthorized(WebError):
+    """A missing or wrong bearer token on an endpoint that changes the index."""
+
+    status = 401
+
+
 class NotFound(WebError):
     """An unknown document or passage id, or an unknown address."""
 
     status = 404
+
+
+class Conflict(WebError):
+    """An index update while another build or update is writing."""
+
+    status = 409
 
 
 class UnsupportedMedia(WebError):
@@ -64,20 +82,32 @@ class UnsupportedMedia(WebError):
     status = 415
 
 
+class TooManyRequests(WebError):
+    """A client over its request rate; ``Retry-After`` says when it may ask again."""
+
+    status = 429
+
+
+class Unavailable(WebError):
+    """Something the server needs is missing (the corpus folder of an update)."""
+
+    status = 503
+
+
 def wants_json() -> bool:
     """True for API requests: they get the JSON error shape, browsers the error page."""
     return request.path.startswith("/api/") or request.path == "/openapi.json"
 
 
-def error_response(message: str, status: int):
-    """The one JSON shape or the one error page, with ``status``."""
+def error_response(message: str, status: int, headers: dict[str, str] | None = None):
+    """The one JSON shape or the one error page, with ``status`` (and ``headers``)."""
     if wants_json():
         response = jsonify({"ok": False, "error": message, "status": status})
     else:
         response = render_template("error.html", message=message, status=status,
                                    heading=TITLES.get(status, "出错了"),
                                    hint=HINTS.get(status))
-    return response, status
+    return response, status, headers or {}
 
 
 def _status_message(exc: HTTPException) -> str:
@@ -85,6 +115,9 @@ def _status_message(exc: HTTPException) -> str:
         return f"there is nothing at {request.path}: check the address"
     if exc.code == 405:
         return f"{request.method} is not allowed at {request.path}"
+    if exc.code == 413:
+        return (f"the request body is larger than the limit of "
+                f"{current_app.config['MAX_CONTENT_LENGTH']} bytes")
     return (exc.description or exc.name).split("\n")[0]
 
 
@@ -93,7 +126,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(WebError)
     def web_error(exc: WebError):
-        return error_response(exc.message, exc.status)
+        return error_response(exc.message, exc.status, exc.headers)
 
     @app.errorhandler(BadQuery)
     def bad_query(exc: BadQuery):
@@ -105,7 +138,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error_response(_status_message(exc), exc.code or 500)
+        # A 405 keeps its Allow header: it says which methods the address takes.
+        allowed = getattr(exc, "valid_methods", None)
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
+        return error_response(_status_message(exc), exc.code or 500, headers)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

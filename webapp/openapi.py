@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app
 
 from webapp.config import setting
+from webapp.params import MAX_FILTER_CHARS
+
+log = logging.getLogger(__name__)
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 
@@ -111,8 +115,26 @@ def schemas() -> dict[str, Any]:
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
         }),
         "AskRequest": {"type": "object", "required": ["q"], "properties": {
-            "q": {"type": "string", "minLength": 1}, "mode": {
-                "enum": ["keyword", "semantic", "hybrid"]}}},
+            "q": {"type": "string", "minLength": 1,
+                  "maxLength": setting(current_app, "web_max_query_chars")}, "mode": {
+                "enum": ["keyword", "semantic", "hybrid", "", None],
+                "description": "absent, empty or null: hybrid when the index has vectors, "
+                               "else keyword"}}},
+        "UpdateReport": _object({
+            "ok": {"const": True},
+            "generation": {"type": ["string", "null"], "description": "the live generation"},
+            "up_to_date": {"type": "boolean", "description": "nothing had changed"},
+            "documents": {"type": "integer"}, "passages": {"type": "integer"},
+            **{name: {"type": "array", "items": {"type": "string"},
+                      "description": f"ids of the documents {name}"}
+               for name in ("added", "changed", "removed")},
+            "unchanged": {"type": "integer"},
+            "indexed_passages": {"type": "integer"},
+            "embedded_passages": {"type": "integer"},
+            "skipped": {"type": "array", "items": _object({
+                "source": {"type": "string"}, "reason": {"type": "string"}})},
+            "seconds": {"type": "number"},
+        }),
         "Health": _object({
             "ok": {"const": True}, "generation": {"type": "string"},
             "built_at": NULLABLE_STRING, "documents": {"type": "integer"},
@@ -128,23 +150,48 @@ def _response(description: str, schema: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+# Headers that come with an error status, and must.
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
+                               "description": "the Bearer scheme"}},
+    429: {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1},
+                          "description": "seconds until the client may ask again"}},
+}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
-    reasons = {400: "bad argument (empty or too long query, bad mode, k or page)",
-               404: "unknown id", 415: "the body is not JSON",
-               503: "no index built yet: run `python -m indexer build`"}
-    return {str(status): _response(reasons[status], "Error") for status in statuses}
+    reasons = {400: "bad argument: an empty or too long query, or one with nothing to "
+                    "search; a bad mode, k or page; a parameter given twice",
+               401: "missing or wrong admin token",
+               404: "unknown id", 409: "another build or update is writing the index",
+               413: "the body is larger than web_max_body_bytes",
+               415: "the body is not JSON",
+               429: "too many questions from this address (web_ask_rate per "
+                    "web_ask_rate_window seconds)",
+               503: "no index built yet (run `python -m indexer build`), no embedding "
+                    "model, or no corpus folder to update from"}
+    responses = {}
+    for status in statuses:
+        responses[str(status)] = _response(reasons[status], "Error")
+        if status in ERROR_HEADERS:
+            responses[str(status)]["headers"] = ERROR_HEADERS[status]
+    return responses
 
 
 def _parameter(name: str, schema: dict[str, Any], description: str,
                required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            "description": description}
+    parameter = {"name": name, "in": "query", "required": required, "schema": schema,
+                 "description": description}
+    if "default" in schema or "enum" in schema:  # ``mode=``, as a form sends it: the default
+        parameter["allowEmptyValue"] = True
+    return parameter
 
 
 def search_parameters() -> list[dict[str, Any]]:
     """The query parameters of ``/api/search`` with this app's limits."""
     app = current_app
-    filters = [_parameter(name, {"type": "array", "items": {"type": "string"}},
+    filters = [_parameter(name, {"type": "array", "items": {"type": "string",
+                                                            "maxLength": MAX_FILTER_CHARS}},
                           f"only passages whose {what} (repeat for several)")
                | {"style": "form", "explode": True}
                for name, what in (("doc", "document id is this"), ("year", "report covers "
@@ -178,9 +225,27 @@ def ask_parameters() -> list[dict[str, Any]]:
     ]
 
 
+def _live_ids() -> tuple[str | None, str | None]:
+    """A document id and a passage id of the live index, as examples (None without one)."""
+    from webapp.services import service
+
+    try:
+        catalog = service().generation().catalog
+    except Exception as exc:  # the description is served even when no index can be opened
+        log.debug("no example ids for the API description: %s", exc)
+        return None, None
+    passage = next(iter(catalog.passages.values()), None)
+    return (passage.doc_id, passage.passage_id) if passage else (None, None)
+
+
+def _id_parameter(name: str, example: str | None) -> dict[str, Any]:
+    parameter = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    return parameter | ({"example": example} if example else {})
+
+
 def spec() -> dict[str, Any]:
     """The whole OpenAPI document for the current app."""
-    id_param = {"in": "path", "required": True, "schema": {"type": "string"}}
+    doc_id, passage_id = _live_ids()
     paths: dict[str, Any] = {
         "/api/search": {"get": {
             "summary": "Ranked passages for a query (the JSON of `indexer search --json`)",
@@ -193,31 +258,41 @@ def spec() -> dict[str, Any]:
                            "closest passages",
                 "parameters": ask_parameters(),
                 "responses": {"200": _response("the answer", "AskResponse"),
-                              **_errors(400, 503)}},
+                              **_errors(400, 429, 503)}},
             "post": {
                 "summary": "The same, with the question as a JSON body",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("AskRequest")}}},
                 "responses": {"200": _response("the answer", "AskResponse"),
-                              **_errors(400, 415, 503)}}},
+                              **_errors(400, 413, 415, 429, 503)}}},
         "/api/documents": {"get": {
             "summary": "Every indexed document's metadata",
             "responses": {"200": _response("the documents", "DocumentList"),
                           **_errors(503)}}},
         "/api/documents/{doc_id}": {"get": {
             "summary": "One document: metadata, cleaned text, passages and outline",
-            "parameters": [{"name": "doc_id", **id_param}],
+            "parameters": [_id_parameter("doc_id", doc_id)],
             "responses": {"200": _response("the document", "DocumentResponse"),
                           **_errors(404, 503)}}},
         "/api/passages/{passage_id}": {"get": {
             "summary": "One passage, its document's metadata and its address",
-            "parameters": [{"name": "passage_id", **id_param}],
+            "parameters": [_id_parameter("passage_id", passage_id)],
             "responses": {"200": _response("the passage", "PassageResponse"),
                           **_errors(404, 503)}}},
         "/api/health": {"get": {
             "summary": "What the live index holds and what built it",
             "responses": {"200": _response("the live index", "Health"), **_errors(503)}}},
     }
+    components: dict[str, Any] = {"schemas": schemas()}
+    if setting(current_app, "web_admin_token"):  # the endpoint exists only with a token
+        paths["/api/admin/update"] = {"post": {
+            "summary": "Re-index the added, changed and removed files of the corpus folder",
+            "security": [{"adminToken": []}],
+            "responses": {"200": _response("what the update did", "UpdateReport"),
+                          **_errors(401, 409, 503)}}}
+        components["securitySchemes"] = {"adminToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "the web_admin_token setting"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "政策文档检索问答 API", "version": "1",
@@ -225,5 +300,5 @@ def spec() -> dict[str, Any]:
                                 "source. Every error is {\"ok\": false, \"error\", "
                                 "\"status\"}."},
         "paths": paths,
-        "components": {"schemas": schemas()},
+        "components": components,
     }

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request
 
 from webapp import params, presentation
 from webapp.config import examples
+from webapp.ratelimit import limit_asks
 from webapp.reading import cited_paragraph, outline_trail, paragraph_views
 from webapp.services import service
 
@@ -30,6 +31,7 @@ def search():
 
 
 @bp.get("/ask")
+@limit_asks  # the page costs what /api/ask costs, and shares its allowance
 def ask():
     """An answer with [n] markers, its citations, or "no answer" with the closest passages."""
     args = params.ask_args(request.args)

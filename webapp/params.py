@@ -6,6 +6,7 @@ what was wrong and what is allowed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -17,6 +18,7 @@ from webapp.errors import BadRequest
 
 FILTERS = ("doc", "year", "region")
 MAX_FILTER_CHARS = 200
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only: not " 5", "+5", "1_0" or "٥"
 
 
 @dataclass
@@ -36,13 +38,14 @@ class SearchArgs:
 
 
 def query_text(raw: str | None, what: str = "query") -> str:
-    """A non-empty query of at most ``web_max_query_chars`` characters."""
-    text = (raw or "").strip()
+    """A non-empty query of at most ``web_max_query_chars`` characters (as sent)."""
+    raw = raw or ""
+    limit = setting(current_app, "web_max_query_chars")
+    if len(raw) > limit:  # measured before stripping, as the API description says
+        raise BadRequest(f"the {what} is {len(raw)} characters long; the limit is {limit}")
+    text = raw.strip()
     if not text:
         raise BadRequest(f"the {what} is empty: type what you are looking for")
-    limit = setting(current_app, "web_max_query_chars")
-    if len(text) > limit:
-        raise BadRequest(f"the {what} is {len(text)} characters long; the limit is {limit}")
     return text
 
 
@@ -50,36 +53,44 @@ def mode(raw: str | None, default: str | None = "keyword") -> str | None:
     """One of the engine's modes; ``default`` when not given or empty."""
     from indexer.engine import MODES
 
-    value = (raw or "").strip()
-    if not value:
+    if not raw:
         return default
-    if value not in MODES:
-        raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {value!r}")
-    return value
+    if raw not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {raw!r}")
+    return raw
 
 
 def bounded_int(raw: str | None, name: str, default: int, high: int) -> int:
-    """A whole number from 1 to ``high``; ``default`` when not given."""
-    if raw is None or raw.strip() == "":
+    """A whole number from 1 to ``high``; ``default`` when not given or empty."""
+    if raw is None or raw == "":
         return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number from 1 to {high}, "
-                         f"not {raw!r}") from None
+    if not WHOLE_NUMBER.fullmatch(raw):
+        raise BadRequest(f"{name} must be a whole number from 1 to {high}, not {raw!r}")
+    digits = raw.lstrip("-").lstrip("0") or "0"
+    # Too many digits is out of range, and is not read (int() refuses over 4300 digits).
+    value = -1 if raw.startswith("-") or len(digits) > 9 else int(digits)
     if not 1 <= value <= high:
-        raise BadRequest(f"{name} must be a whole number from 1 to {high}, not {value}")
+        shown = raw if len(raw) <= 20 else f"{raw[:20]}…"
+        raise BadRequest(f"{name} must be a whole number from 1 to {high}, not {shown}")
     return value
+
+
+def once(args: MultiDict, *names: str) -> None:
+    """Refuse a parameter given more than once (which one would count is a guess)."""
+    for name in names:
+        if len(args.getlist(name)) > 1:
+            raise BadRequest(f"{name} is given {len(args.getlist(name))} times; give it once")
 
 
 def search_args(args: MultiDict) -> SearchArgs:
     """Validate ``q``, ``mode``, ``k``, ``page`` and the doc/year/region filters."""
     app = current_app
+    once(args, "q", "mode", "k", "page")
     filters = {}
     for name in FILTERS:
-        values = [v.strip() for v in args.getlist(name) if v.strip()]
-        if any(len(v) > MAX_FILTER_CHARS for v in values):
+        if any(len(v) > MAX_FILTER_CHARS for v in args.getlist(name)):
             raise BadRequest(f"a {name} filter is longer than {MAX_FILTER_CHARS} characters")
+        values = [v.strip() for v in args.getlist(name) if v.strip()]
         if values:
             filters[name] = values
     return SearchArgs(
@@ -117,6 +128,8 @@ class AskArgs:
 
 def ask_args(values: MultiDict | dict) -> AskArgs:
     """Validate ``q`` and ``mode`` of a question (query string or JSON body)."""
+    if isinstance(values, MultiDict):
+        once(values, "q", "mode")
     raw_q, raw_mode = values.get("q"), values.get("mode")
     if raw_q is not None and not isinstance(raw_q, str):
         raise BadRequest("q must be a string")

@@ -7,6 +7,7 @@ the live generation; nothing here opens a file named by a request.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,12 @@ from flask import Flask, current_app
 
 from indexer.results import Filters
 from indexer.serialize import document_dict, document_summary, passage_dict, search_dict
-from webapp.errors import NotFound
+from webapp.errors import Conflict, NotFound, Unavailable
 
 if TYPE_CHECKING:
     from indexer.engine import Engine, Generation
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "policyqa"
 
@@ -30,6 +33,7 @@ class PolicyQA:
         self.index_dir = Path(index_dir)
         self._engine = engine
         self._lock = threading.Lock()
+        self._updating = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -75,19 +79,22 @@ class PolicyQA:
     def search(self, query: str, mode: str, k: int, page: int,
                filters: Filters) -> dict[str, Any]:
         """One page of hits: exactly what ``indexer search --json`` prints."""
-        result = self.engine.search(query, mode=mode, k=k, page=page, filters=filters)
-        return search_dict(result, self.generation().catalog)
+        generation = self.generation()  # one generation for the hits and their passages
+        result = self.engine.search(query, mode=mode, k=k, page=page, filters=filters,
+                                    generation=generation)
+        return search_dict(result, generation.catalog)
 
     def ask(self, question: str, mode: str | None = None) -> dict[str, Any]:
         """The ask JSON (as ``indexer ask --json``) plus each citation's url."""
         from indexer.serialize import answer_dict
 
-        answer, mode = self.engine.ask(question, mode)
-        data = answer_dict(answer, self.generation().catalog, mode)
+        generation = self.generation()  # one generation for the hits and their passages
+        answer, mode = self.engine.ask(question, mode, generation=generation)
+        data = answer_dict(answer, generation.catalog, mode)
         for citation in data["citations"]:
             citation["url"] = citation_url(citation["doc_id"], citation["passage_id"],
                                            citation["start"], citation["end"])
-        return {**data, "mode": mode}
+        return data
 
     def documents(self) -> dict[str, Any]:
         """Every document's metadata with its passage count, in catalog order."""
@@ -115,6 +122,42 @@ class PolicyQA:
                 "document": document_summary(catalog.documents[passage.doc_id]),
                 "url": citation_url(passage.doc_id, passage.passage_id, passage.start,
                                     passage.end)}
+
+    def update(self, corpus_dir: Path) -> dict[str, Any]:
+        """Re-index what changed in ``corpus_dir``; the engine picks up the new generation.
+
+        Raises Conflict while another update (in this process or any other) is writing.
+        """
+        from indexer import settings
+        from indexer.build import build
+        from indexer.generations import WriterBusy
+
+        if not Path(corpus_dir).is_dir():
+            raise Unavailable(f"the corpus folder {corpus_dir} does not exist: set corpus_dir")
+        if not self._updating.acquire(blocking=False):
+            raise Conflict("an index update is already running; try again when it is done")
+        try:
+            embedder = self.engine.embedder() if settings.get("vectors_enabled") else None
+            report = build(Path(corpus_dir), self.index_dir, incremental=True,
+                           embedder=embedder)
+        except WriterBusy as exc:
+            log.warning("index update refused: %s", exc)
+            raise Conflict("another build or update is writing the index; try again when "
+                           "it is done") from None
+        finally:
+            self._updating.release()
+        log.info("index update: generation %s, %d added, %d changed, %d removed (%.1f s)",
+                 report.generation, len(report.added), len(report.changed),
+                 len(report.removed), report.seconds)
+        return {"ok": True, "generation": report.generation,
+                "up_to_date": report.up_to_date, "documents": report.documents,
+                "passages": report.passages, "added": report.added,
+                "changed": report.changed, "removed": report.removed,
+                "unchanged": report.unchanged, "indexed_passages": report.indexed_passages,
+                "embedded_passages": report.embedded_passages,
+                "skipped": [{"source": Path(s.source).name, "reason": s.reason}
+                            for s in report.skipped],
+                "seconds": round(report.seconds, 3)}
 
     def title(self, doc_id: str) -> str:
         """A document's title for display, its id when it has none."""

@@ -1,0 +1,83 @@
+"""Ask latency: whole ``Engine.ask`` calls (retrieval + extractive answer), the model warm.
+
+Run: .venv/bin/python -m bench.ask_latency [--scale 20000] [--index DIR] [--rounds 2]
+
+Builds (or reuses, with ``--index``) an index of the bundled corpus plus, with ``--scale N``,
+the first N passages of ``../shared/bench/scale_passages.jsonl``, then asks the written
+questions of ``bench/answer_questions.jsonl`` in the default mode (hybrid). The first
+round runs with an empty sentence-embedding cache; later rounds repeat the questions, as
+a server sees popular questions again. Prints one JSON object of p50/p95 per round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
+QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
+
+
+def make_index(index: Path, scale: int) -> None:
+    """Build ``index`` from corpus/ plus the first ``scale`` scale passages."""
+    from indexer.build import build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        shutil.copytree(ROOT / "corpus", corpus)
+        if scale:
+            with SCALE.open(encoding="utf-8") as rows, \
+                    (corpus / "scale.jsonl").open("w", encoding="utf-8") as out:
+                for _, row in zip(range(scale), rows, strict=False):
+                    out.write(row)
+        build(corpus, index)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=0, help="scale passages to add")
+    parser.add_argument("--index", type=Path, help="index folder: built if it has no index")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("POLICYQA_PROGRESS", "false")
+
+    from indexer.embedding import Embedder
+    from indexer.engine import Engine
+
+    questions = [json.loads(line)["question"]
+                 for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
+    with tempfile.TemporaryDirectory() as tmp:
+        index = args.index or Path(tmp) / "index"
+        if not (index / "CURRENT").exists():
+            make_index(index, args.scale)
+        # Sentences of answers are embedded through the cache: start it empty.
+        os.environ["POLICYQA_EMBEDDING_CACHE_DIR"] = str(Path(tmp) / "cache")
+        engine = Engine(index, embedder=Embedder())
+        engine.ask("热身")  # load the model and open the index
+        generation = engine.generation()
+        report: dict = {"passages": len(generation.catalog.passage_list),
+                        "questions": len(questions), "mode": "hybrid", "rounds": {}}
+        for number in range(1, args.rounds + 1):
+            times = []
+            for question in questions:
+                started = time.perf_counter()
+                engine.ask(question)
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            report["rounds"][f"round{number}"] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
