@@ -1,6 +1,6 @@
-"""Calibrate and check the answer threshold: false refusals, false answers, latency.
+"""Calibrate and check the answer threshold: false refusals and false answers.
 
-Run: .venv/bin/python -m bench.answer_calibration [--index DIR] [--samples 200] [--latency]
+Run: .venv/bin/python -m bench.answer_calibration [--index DIR] [--samples 200]
 
 Three question sets:
 
@@ -12,10 +12,9 @@ Three question sets:
 - The same CMRC/DRCD questions asked of the bundled corpus, where none is answered: every
   answer there is a false answer.
 
-Retrieval is the product's (hybrid, the top ``answer_passages`` hits), or with
-``--retrieval union`` the union of the top 5 keyword hits (the question's content words,
-OR) and the top 5 vector hits. Prints one JSON object: per set and
-threshold, the share of questions answered right, answered wrong and refused.
+Retrieval is the product's (``Engine.ask``: the top ``answer_passages`` hybrid hits).
+Prints, per set and threshold, the share of questions answered right, answered wrong and
+refused (``--json``: one JSON object). Whole-ask latency is ``bench.ask_latency``'s.
 """
 
 from __future__ import annotations
@@ -25,10 +24,8 @@ import json
 import logging
 import os
 import random
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,37 +39,21 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def retrieve(engine, question: str, k: int = 5, mode: str = "union"):
-    """(hits, question vector): keyword top k ∪ vector top k, interleaved, or hybrid."""
+def retrieve(engine, question: str):
+    """(hits, question vector) as ``Engine.ask`` retrieves them."""
     from indexer import settings
-    from indexer.answer import keyword_query
-    from indexer.query import BadQuery, parse
-    from indexer.results import Hit
 
-    generation = engine.generation()
     vector = engine.embedder().embed_query(question)
-    if mode == "hybrid":  # what Engine.ask does
-        return engine.search(question, mode="hybrid",
-                             k=settings.get("answer_passages")).hits, vector
-    try:
-        keyword_ids = [pid for pid, _ in generation.keyword.ranked_ids(
-            parse(keyword_query(question)), k)]
-    except BadQuery:
-        keyword_ids = []
-    vector_ids = [pid for pid, _ in generation.vector.search_vector(vector, k)]
-    order: list[str] = []
-    for pair in zip(keyword_ids + [None] * k, vector_ids + [None] * k, strict=False):
-        order.extend(pid for pid in pair if pid and pid not in order)
-    return [Hit(passage_id=pid, score=0.0, rank=i) for i, pid in enumerate(order, 1)], vector
+    return engine.search(question, mode="hybrid", k=settings.get("answer_passages")).hits, vector
 
 
-def judge(engine, question: str, expect: list[str] | None, gold_docs: set[str] | None,
-          mode: str) -> dict:
+def judge(engine, question: str, expect: list[str] | None,
+          gold_docs: set[str] | None) -> dict:
     """The scored sentences of one question, reduced to what each threshold would do."""
     from indexer.analysis import fold
     from indexer.answer import choose, score_sentences
 
-    hits, vector = retrieve(engine, question, mode=mode)
+    hits, vector = retrieve(engine, question)
     scored = score_sentences(question, hits, engine.generation().catalog, engine.embedder(),
                              question_vector=vector)
     outcome = {"question": question, "best": round(scored[0].score, 4) if scored else 0.0,
@@ -129,39 +110,6 @@ def bench_questions(samples: int, seed: int = 7) -> list[dict]:
     return chosen
 
 
-def latency(index: Path, questions: list[str], mode: str) -> dict:
-    """Whole-ask time (retrieval + answer) in ms, the model warm: a first pass with an empty
-    sentence-embedding cache (every candidate sentence embedded then), and a repeat."""
-    from indexer.answer import answer
-    from indexer.embedding import Embedder
-    from indexer.engine import Engine
-
-    previous = os.environ.get("POLICYQA_EMBEDDING_CACHE_DIR")
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["POLICYQA_EMBEDDING_CACHE_DIR"] = cache
-        try:
-            engine = Engine(index, embedder=Embedder())
-            retrieve(engine, "热身")  # load the model and open the index
-            result = {}
-            for name in ("first", "repeat"):
-                times = []
-                for question in questions:
-                    started = time.perf_counter()
-                    hits, vector = retrieve(engine, question, mode=mode)
-                    answer(question, hits, engine.generation().catalog, engine.embedder(),
-                           question_vector=vector)
-                    times.append((time.perf_counter() - started) * 1000)
-                times.sort()
-                result[name] = {"p50_ms": round(statistics.median(times), 1),
-                                "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
-        finally:
-            if previous is None:
-                del os.environ["POLICYQA_EMBEDDING_CACHE_DIR"]
-            else:
-                os.environ["POLICYQA_EMBEDDING_CACHE_DIR"] = previous
-    return result
-
-
 def table(report: dict) -> str:
     """The rates as a text table: one row per threshold, one column group per set."""
     sets = [name for name in report["sets"]]
@@ -187,10 +135,6 @@ def main() -> None:
                         "built in a temporary folder)")
     parser.add_argument("--samples", type=int, default=150,
                         help="CMRC and DRCD questions each (0: skip those sets)")
-    parser.add_argument("--retrieval", choices=("union", "hybrid"), default="hybrid",
-                        help="hybrid: as Engine.ask (default); union: keyword top 5 ∪ vector "
-                        "top 5")
-    parser.add_argument("--latency", action="store_true", help="also time whole asks")
     parser.add_argument("--show", action="store_true", help="print every written question")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -201,8 +145,7 @@ def main() -> None:
     from indexer.build import build
     from indexer.engine import Engine
 
-    report: dict = {"threshold": settings.get("answer_min_score"),
-                    "retrieval": args.retrieval, "sets": {}}
+    report: dict = {"threshold": settings.get("answer_min_score"), "sets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         index = args.index
@@ -212,7 +155,7 @@ def main() -> None:
         engine = Engine(index)
         groups: dict[str, list[dict]] = {}
         for row in read_jsonl(QUESTIONS):
-            outcome = judge(engine, row["question"], row.get("expect"), None, args.retrieval)
+            outcome = judge(engine, row["question"], row.get("expect"), None)
             inside = "in" if row["in_corpus"] else "out"
             groups.setdefault(f"written_{row['set']}_{inside}", []).append(outcome)
             if args.show:
@@ -224,23 +167,17 @@ def main() -> None:
         if args.samples:
             questions = bench_questions(args.samples)
             own = Engine(bench_index(workdir), embedder=engine.embedder())
-            inside = [judge(own, q["question"], q["answers"], set(q["gold_pids"]),
-                            args.retrieval) for q in questions]
-            outside = [judge(engine, q["question"], None, None, args.retrieval)
-                       for q in questions]
+            inside = [judge(own, q["question"], q["answers"], set(q["gold_pids"]))
+                      for q in questions]
+            outside = [judge(engine, q["question"], None, None) for q in questions]
             report["sets"]["cmrc_drcd_in"] = {"n": len(inside), "rates": rates(inside, True)}
             report["sets"]["cmrc_drcd_asked_of_corpus"] = {"n": len(outside),
                                                            "rates": rates(outside, False)}
-        if args.latency:
-            report["latency"] = latency(index, [r["question"] for r in read_jsonl(QUESTIONS)],
-                                        args.retrieval)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
-    print(f"retrieval: {args.retrieval}; answer_min_score: {report['threshold']}")
+    print(f"answer_min_score: {report['threshold']}")
     print(table(report))
-    if "latency" in report:
-        print("latency (retrieval + answer):", json.dumps(report["latency"]))
 
 
 if __name__ == "__main__":

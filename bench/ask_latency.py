@@ -16,10 +16,11 @@ import json
 import logging
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from bench.timing import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
@@ -71,11 +72,8 @@ def main() -> None:
             for question in questions:
                 started = time.perf_counter()
                 engine.ask(question)
-                times.append((time.perf_counter() - started) * 1000)
-            times.sort()
-            report["rounds"][f"round{number}"] = {
-                "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+                times.append(time.perf_counter() - started)
+            report["rounds"][f"round{number}"] = percentiles(times)
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 

@@ -17,24 +17,14 @@ import os
 import pstats
 import random
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from bench.timing import percentiles
+
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """p50/p95/p99 in milliseconds."""
-    ordered = sorted(samples)
-
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {"p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99),
-            "mean_ms": round(statistics.mean(ordered) * 1000, 2)}
 
 
 def folder_size(path: Path) -> int:

@@ -22,19 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.timing import percentiles
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """p50/p95 and mean in milliseconds."""
-    ordered = sorted(samples)
-
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
-
-    return {"p50_ms": pick(0.50), "p95_ms": pick(0.95),
-            "mean_ms": round(statistics.mean(ordered) * 1000, 1)}
 
 
 def cosine_stats(a: np.ndarray, b: np.ndarray) -> dict[str, float]:

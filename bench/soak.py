@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from bench.web_load import MAX_REQUESTS_PER_CLIENT, ROOT, TARGETS, percentiles, rss_mb, start_server
+from bench.timing import percentiles
+from bench.web_load import MAX_REQUESTS_PER_CLIENT, ROOT, TARGETS, rss_mb, start_server
 
 KEEP = 2  # finished generations indexer.generations.remove_stale keeps
 MARKER = "soakmarker"  # one jieba token, in no document of the corpus

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.keyword_bench import percentiles
+from bench.timing import percentiles
 
 
 def cached_vectors(cache_dir: Path) -> np.ndarray:

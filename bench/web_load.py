@@ -18,13 +18,14 @@ import http.client
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench.timing import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_REQUESTS_PER_CLIENT = 100_000
@@ -41,17 +42,6 @@ TARGETS = {
     "ask": ("/api/ask", [{"q": q} for q in QUESTIONS]),
     "ask-keyword": ("/api/ask", [{"q": q, "mode": "keyword"} for q in QUESTIONS]),
 }
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """p50/p95/p99 and mean in milliseconds."""
-    ordered = sorted(samples)
-
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {"p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99),
-            "mean_ms": round(statistics.mean(ordered) * 1000, 2)}
 
 
 def rss_mb(pid: int) -> float:

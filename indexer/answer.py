@@ -206,10 +206,16 @@ def _cue(question: Question, folded: str) -> bool:
 def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                     embedder=None, overrides: Mapping[str, Any] | None = None,
                     question_vector=None) -> list[Sentence]:
-    """Every answerable sentence of the top hits (garbled passages skipped), best first."""
+    """Every answerable sentence of the top hits (garbled passages skipped), best first.
+
+    None when the question has no word but numbers: a number alone (``0``, ``2016``)
+    occurs all over the corpus and says nothing of what is asked.
+    """
     from indexer.analysis import fold
 
     asked = question if isinstance(question, Question) else analyse(question)
+    if all(DIGITS.fullmatch(term) for term in asked.terms):
+        return []  # nothing but numbers (or nothing) to look for: no sentence is about it
     found: list[Sentence] = []
     seen: set[tuple[str, int]] = set()
     for hit in hits[:settings.get("answer_passages", overrides)]:
@@ -297,11 +303,7 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, embedder=None, *,
         An :class:`Answer`; ``answerable=False`` with no citations when nothing scores
         ``answer_min_score``. The hits are always returned.
     """
-    asked = analyse(question)
-    if not any(not DIGITS.fullmatch(term) for term in asked.terms):
-        # Nothing but numbers (or nothing at all) to look for: no sentence can be about it.
-        return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits))
-    scored = score_sentences(asked, hits, catalog, embedder, overrides, question_vector)
+    scored = score_sentences(question, hits, catalog, embedder, overrides, question_vector)
     chosen = choose(scored, settings.get("answer_min_score", overrides),
                     settings.get("answer_max_sentences", overrides))
     if not chosen:

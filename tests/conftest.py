@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled corpus, read once, and a keyword index built once."""
+"""Shared fixtures: the bundled corpus, read once, an index built once, the web app over it."""
 
 from __future__ import annotations
 
@@ -51,6 +51,21 @@ def engine(index_dir):
     from indexer.engine import Engine
 
     return Engine(index_dir)
+
+
+@pytest.fixture(scope="module")
+def app(index_dir, engine):
+    """The web app over the session index. Every test request comes from 127.0.0.1, so
+    the question rate limit is off here and tested on its own."""
+    from webapp import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
+                       "WEB_ASK_RATE": 0})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
 
 
 @pytest.fixture

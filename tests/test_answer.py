@@ -17,26 +17,14 @@ from indexer.answer import (
 )
 from indexer.catalog import Catalog
 from indexer.models import Document
-from indexer.query import BadQuery, parse
 from indexer.results import Hit
 from indexer.segment import split_passages
 from indexer.serialize import answer_dict
 
 
-def ask(engine, question: str, k: int = 5) -> Answer:
-    """Until hybrid search takes questions: the keyword top k ∪ the vector top k."""
-    generation = engine.generation()
-    vector = engine.embedder().embed_query(question)
-    try:
-        keyword_ids = [pid for pid, _ in generation.keyword.ranked_ids(
-            parse(keyword_query(question)), k)]
-    except BadQuery:
-        keyword_ids = []
-    vector_ids = [pid for pid, _ in generation.vector.search_vector(vector, k)]
-    order = list(dict.fromkeys(keyword_ids + vector_ids))
-    hits = [Hit(passage_id=pid, score=0.0, rank=i) for i, pid in enumerate(order, start=1)]
-    return answer(question, hits, generation.catalog, engine.embedder(),
-                  question_vector=vector)
+def ask(engine, question: str) -> Answer:
+    """The answer the product gives (``Engine.ask``: hybrid retrieval, then extraction)."""
+    return engine.ask(question)[0]
 
 
 def assert_exact(result: Answer, engine) -> None:

@@ -37,12 +37,8 @@ sync_api = pytest.importorskip("playwright.sync_api",
 
 
 @pytest.fixture(scope="module")
-def base_url(index_dir, engine):
+def base_url(app):
     """The app served by waitress on an ephemeral loopback port, in a thread."""
-    from webapp import create_app
-
-    app = create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
-                      "WEB_ASK_RATE": 0})
     with serving(app) as url:
         yield url
 

@@ -88,17 +88,6 @@ def hostile_index(tmp_path_factory) -> Path:
     return make_hostile_index(tmp_path_factory.mktemp("hostile"))
 
 
-@pytest.fixture(scope="module")
-def app(index_dir, engine):
-    return create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
-                       "WEB_ASK_RATE": 0})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def text_of(response) -> str:
     return response.get_data(as_text=True)
 

@@ -28,18 +28,6 @@ AREA_QUESTION = "句容市2016年校安工程计划实施的总面积是多少�
 
 
 @pytest.fixture(scope="module")
-def app(index_dir, engine):
-    # Every request comes from 127.0.0.1: the question rate limit is tested on its own.
-    return create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
-                       "WEB_ASK_RATE": 0})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def catalog(engine):
     return engine.generation().catalog
 

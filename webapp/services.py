@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 from indexer.results import Filters
-from indexer.serialize import document_dict, document_summary, passage_dict, search_dict
+from indexer.serialize import (
+    answer_dict,
+    build_dict,
+    document_dict,
+    document_summary,
+    passage_dict,
+    search_dict,
+)
 from webapp.errors import Conflict, NotFound, Unavailable
 
 if TYPE_CHECKING:
@@ -86,8 +93,6 @@ class PolicyQA:
 
     def ask(self, question: str, mode: str | None = None) -> dict[str, Any]:
         """The ask JSON (as ``indexer ask --json``) plus each citation's url."""
-        from indexer.serialize import answer_dict
-
         generation = self.generation()  # one generation for the hits and their passages
         answer, mode = self.engine.ask(question, mode, generation=generation)
         data = answer_dict(answer, generation.catalog, mode)
@@ -149,15 +154,9 @@ class PolicyQA:
         log.info("index update: generation %s, %d added, %d changed, %d removed (%.1f s)",
                  report.generation, len(report.added), len(report.changed),
                  len(report.removed), report.seconds)
-        return {"ok": True, "generation": report.generation,
-                "up_to_date": report.up_to_date, "documents": report.documents,
-                "passages": report.passages, "added": report.added,
-                "changed": report.changed, "removed": report.removed,
-                "unchanged": report.unchanged, "indexed_passages": report.indexed_passages,
-                "embedded_passages": report.embedded_passages,
-                "skipped": [{"source": Path(s.source).name, "reason": s.reason}
-                            for s in report.skipped],
-                "seconds": round(report.seconds, 3)}
+        data = build_dict(report)  # as `indexer update --json`, without server paths
+        data["skipped"] = [{**s, "source": Path(s["source"]).name} for s in data["skipped"]]
+        return data
 
     def title(self, doc_id: str) -> str:
         """A document's title for display, its id when it has none."""
