@@ -50,8 +50,8 @@ def retrieve(engine, question: str):
 def judge(engine, question: str, expect: list[str] | None,
           gold_docs: set[str] | None) -> dict:
     """The scored sentences of one question, reduced to what each threshold would do."""
-    from indexer.analysis import fold
-    from indexer.answer import choose, score_sentences
+    from indexer.answer.extract import choose, score_sentences
+    from indexer.text.analysis import fold
 
     hits, vector = retrieve(engine, question)
     scored = score_sentences(question, hits, engine.generation().catalog, engine.embedder(),
@@ -87,7 +87,7 @@ def rates(outcomes: list[dict], answerable: bool) -> dict:
 
 def bench_index(workdir: Path) -> Path:
     """An index of the CMRC 2018 and DRCD dev paragraphs (one document per paragraph)."""
-    from indexer.build import build
+    from indexer.store.build import build
 
     corpus = workdir / "bench_corpus"
     corpus.mkdir()
@@ -142,8 +142,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     from indexer import settings
-    from indexer.build import build
-    from indexer.engine import Engine
+    from indexer.retrieve.engine import Engine
+    from indexer.store.build import build
 
     report: dict = {"threshold": settings.get("answer_min_score"), "sets": {}}
     with tempfile.TemporaryDirectory() as tmp:

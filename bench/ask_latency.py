@@ -29,7 +29,7 @@ QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
 
 def make_index(index: Path, scale: int) -> None:
     """Build ``index`` from corpus/ plus the first ``scale`` scale passages."""
-    from indexer.build import build
+    from indexer.store.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
@@ -51,8 +51,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
 
-    from indexer.embedding import Embedder
-    from indexer.engine import Engine
+    from indexer.embed.embedder import Embedder
+    from indexer.retrieve.engine import Engine
 
     questions = [json.loads(line)["question"]
                  for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]

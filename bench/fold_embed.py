@@ -51,8 +51,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
 
-    from indexer.analysis import fold
-    from indexer.embedding import Embedder
+    from indexer.embed.embedder import Embedder
+    from indexer.text.analysis import fold
 
     passages = (read_jsonl(SHARED / "drcd" / "passages.jsonl")
                 + read_jsonl(SHARED / "scale_passages.jsonl", args.distractor_count))

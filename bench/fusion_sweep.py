@@ -16,11 +16,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from indexer.build import build
-from indexer.engine import Engine
 from indexer.evaluate import load_queries, prepare_corpus
-from indexer.query import parse
-from indexer.search import HybridSearcher
+from indexer.retrieve.engine import Engine
+from indexer.retrieve.hybrid import HybridSearcher
+from indexer.store.build import build
+from indexer.text.query import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"

@@ -33,7 +33,7 @@ def folder_size(path: Path) -> int:
 
 def make_queries(texts: list[str], count: int, seed: int = 13) -> list[str]:
     """1–4 consecutive content words of random passages, as a user would type them."""
-    from indexer.analysis import tokens
+    from indexer.text.analysis import tokens
 
     rng = random.Random(seed)
     queries = []
@@ -59,10 +59,10 @@ def time_queries(run, queries: list[str]) -> list[float]:
 
 
 def bench_ours(corpus_dir: Path, work: Path, queries: list[str], profile: bool) -> dict:
-    from indexer.build import build
-    from indexer.engine import Engine
-    from indexer.generations import current_generation
-    from indexer.query import parse
+    from indexer.retrieve.engine import Engine
+    from indexer.store.build import build
+    from indexer.store.generations import current_generation
+    from indexer.text.query import parse
 
     index = work / "index"
     started = time.perf_counter()

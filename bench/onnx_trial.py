@@ -95,7 +95,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
-    from indexer import modelconv, settings
+    from indexer import settings
+    from indexer.embed import convert as modelconv
 
     model_dir = modelconv.ensure_default_model(settings.get("models_dir"))
     model = SentenceTransformer(str(model_dir), device="cpu")

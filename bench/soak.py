@@ -34,7 +34,7 @@ from urllib.parse import quote, urlencode
 from bench.timing import percentiles
 from bench.web_load import MAX_REQUESTS_PER_CLIENT, ROOT, TARGETS, rss_mb, start_server
 
-KEEP = 2  # finished generations indexer.generations.remove_stale keeps
+KEEP = 2  # finished generations indexer.store.generations.remove_stale keeps
 MARKER = "soakmarker"  # one jieba token, in no document of the corpus
 APPENDED = f"\n本段为浸泡测试追加的句子，标记词 {MARKER} 用来确认更新已经生效。\n"
 ADDED_FILE = "900_soak_report.txt"
@@ -186,7 +186,7 @@ class Corpus:
     """The temporary corpus and the edits the updates make to it."""
 
     def __init__(self, folder: Path):
-        from indexer.sources import file_doc_id
+        from indexer.ingest.sources import file_doc_id
 
         self.folder = folder
         texts = sorted(folder.glob("*.txt"))

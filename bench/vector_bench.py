@@ -40,7 +40,8 @@ def synthetic(base: np.ndarray, count: int, noise: float, rng) -> np.ndarray:
 
 
 def main() -> None:
-    from indexer import settings, vectors
+    from indexer import settings
+    from indexer.retrieve import vectors
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)

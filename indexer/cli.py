@@ -32,7 +32,7 @@ def add_inspect(p: argparse.ArgumentParser) -> None:
 
 def run_inspect(args: argparse.Namespace) -> int:
     """Show each document's metadata, counts and repairs, and every skipped file."""
-    from indexer.corpus import load_corpus
+    from indexer.ingest.corpus import load_corpus
 
     started = time.perf_counter()
     corpus = load_corpus(args.corpus or settings.get("corpus_dir"))
@@ -82,7 +82,7 @@ def add_build(p: argparse.ArgumentParser) -> None:
 
 
 def _run_build(args: argparse.Namespace, incremental: bool) -> int:
-    from indexer.build import build
+    from indexer.store.build import build
 
     report = build(args.corpus or settings.get("corpus_dir"),
                    args.index or settings.get("index_dir"), incremental=incremental)
@@ -124,7 +124,7 @@ def add_search(p: argparse.ArgumentParser) -> None:
 
 def run_search(args: argparse.Namespace) -> int:
     """Print ranked passages with the query's words marked."""
-    from indexer.engine import Engine
+    from indexer.retrieve.engine import Engine
 
     engine = Engine(args.index or settings.get("index_dir"))
     generation = engine.generation()
@@ -151,7 +151,7 @@ def add_model(p: argparse.ArgumentParser) -> None:
 
 def run_model(args: argparse.Namespace) -> int:
     """Make the embedding model ready (convert the bundled one once) and say where it is."""
-    from indexer.embedding import resolve_model
+    from indexer.embed.embedder import resolve_model
 
     path = resolve_model()
     if args.json:
@@ -177,8 +177,8 @@ def add_eval(p: argparse.ArgumentParser) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Print recall@1/5/20, MRR@10 and answer figures for each mode."""
-    from indexer.engine import MODES
     from indexer.evaluate import evaluate
+    from indexer.retrieve.engine import MODES
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -207,7 +207,7 @@ def add_ask(p: argparse.ArgumentParser) -> None:
 
 def run_ask(args: argparse.Namespace) -> int:
     """Print the answer with numbered citations, then the passages it came from."""
-    from indexer.engine import Engine
+    from indexer.retrieve.engine import Engine
 
     engine = Engine(args.index or settings.get("index_dir"))
     generation = engine.generation()
@@ -236,8 +236,8 @@ def add_check(p: argparse.ArgumentParser) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Check the live generation's files; print a summary, or each problem and exit non-zero."""
-    from indexer.check import examine_index, summary
-    from indexer.generations import CURRENT, IndexDamaged, IndexNotReady
+    from indexer.store.check import examine_index, summary
+    from indexer.store.generations import CURRENT, IndexDamaged, IndexNotReady
 
     index_dir = Path(args.index or settings.get("index_dir"))
     found = examine_index(index_dir)

@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from indexer import settings
-from indexer.engine import Engine
+from indexer.retrieve.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def ranked_documents(engine: Engine, question: str, mode: str, depth: int) -> li
 
 def answer_outcome(engine: Engine, query: dict, mode: str) -> tuple[bool, bool]:
     """(hit, answered): a hit is a gold answer string in the answer text, citing gold."""
-    from indexer.analysis import fold
+    from indexer.text.analysis import fold
 
     answer, _ = engine.ask(query["question"], mode=mode)
     if not answer.answerable:
@@ -131,7 +131,7 @@ def evaluate(queries_path: Path, modes: list[str], index: Path | None = None,
              corpus: Path | None = None, distractors: Path | None = None,
              distractor_count: int = 0, answers: bool = True) -> dict:
     """Run every question in every mode against ``index`` or a temporary index of ``corpus``."""
-    from indexer.build import build
+    from indexer.store.build import build
 
     queries, skipped = load_queries(queries_path)
     work = None

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from indexer.models import Document, Passage, Skipped
-from indexer.results import Hit, SearchResult
+from indexer.records import Document, Passage, Skipped
+from indexer.retrieve.hits import Hit, SearchResult
 
 if TYPE_CHECKING:
-    from indexer.answer import Answer, Citation
-    from indexer.build import BuildReport
-    from indexer.catalog import Catalog
+    from indexer.answer.extract import Answer, Citation
+    from indexer.store.build import BuildReport
+    from indexer.store.catalog import Catalog
 
 
 def passage_dict(passage: Passage) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def corpus_file(prefix: str) -> Path:
 @pytest.fixture(scope="session")
 def corpus():
     """The bundled corpus, read, repaired and segmented once per session."""
-    from indexer.corpus import load_corpus
+    from indexer.ingest.corpus import load_corpus
 
     return load_corpus(CORPUS)
 
@@ -39,7 +39,7 @@ def documents(corpus):
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory):
     """A keyword index of the bundled corpus, built once per session."""
-    from indexer.build import build
+    from indexer.store.build import build
 
     folder = tmp_path_factory.mktemp("index")
     build(CORPUS, folder)
@@ -48,7 +48,7 @@ def index_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def engine(index_dir):
-    from indexer.engine import Engine
+    from indexer.retrieve.engine import Engine
 
     return Engine(index_dir)
 

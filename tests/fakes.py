@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embedding import EmbeddingCache, _text_key
+from indexer.embed.embedder import EmbeddingCache, _text_key
 
 
 class FakeEmbedder:

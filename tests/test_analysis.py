@@ -14,8 +14,8 @@ from whoosh import fields, highlight, index
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
-from indexer import analysis
-from indexer.analysis import fold, is_searchable, policy_analyzer, tokens
+from indexer.text import analysis
+from indexer.text.analysis import fold, is_searchable, policy_analyzer, tokens
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer import (
+from indexer.answer.extract import (
     NO_ANSWER,
     Answer,
     Citation,
@@ -15,11 +15,11 @@ from indexer.answer import (
     score_sentences,
     sentences,
 )
-from indexer.catalog import Catalog
-from indexer.models import Document
-from indexer.results import Hit
-from indexer.segment import split_passages
+from indexer.ingest.segment import split_passages
+from indexer.records import Document
+from indexer.retrieve.hits import Hit
 from indexer.serialize import answer_dict
+from indexer.store.catalog import Catalog
 
 
 def ask(engine, question: str) -> Answer:

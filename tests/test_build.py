@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from indexer import generations
-from indexer.build import build
-from indexer.engine import Engine
+from indexer.retrieve.engine import Engine
+from indexer.store import generations
+from indexer.store.build import build
 from tests.conftest import ROOT, SHARED_BENCH
 
 
@@ -114,7 +114,7 @@ def test_a_build_killed_half_way_leaves_the_live_index_answering(tmp_path, corpu
 UPDATE_CHILD = """
 import sys, time
 from pathlib import Path
-from indexer.build import build
+from indexer.store.build import build
 from tests.fakes import FakeEmbedder
 
 class SlowEmbedder(FakeEmbedder):
@@ -146,7 +146,7 @@ RANDOM_DELAYS = [round(_RANDOM.uniform(0.3, 3.0), 2) for _ in range(2)]
 @pytest.mark.parametrize("point", [*KILL_POINTS, *(f"after-{d}s" for d in RANDOM_DELAYS)])
 def test_an_update_killed_at_any_point_leaves_the_live_index_answering(
         tmp_path, corpus_copy, point):
-    from indexer.check import check
+    from indexer.store.check import check
     from tests.fakes import FakeEmbedder
 
     index, cache = tmp_path / "index", tmp_path / "cache"

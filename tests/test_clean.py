@@ -1,4 +1,4 @@
-"""indexer.clean on the real scraped corpus: pinyin, mojibake and furniture, as facts."""
+"""indexer.ingest.clean on the real scraped corpus: pinyin, mojibake and furniture, as facts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.clean import REPAIR_KEYS, CleanResult, clean
+from indexer.ingest.clean import REPAIR_KEYS, CleanResult, clean
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"

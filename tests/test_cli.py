@@ -7,8 +7,8 @@ import json
 import pytest
 
 from indexer.__main__ import main
-from indexer.catalog import Catalog
-from indexer.generations import current_generation
+from indexer.store.catalog import Catalog
+from indexer.store.generations import current_generation
 from tests.conftest import CORPUS
 
 HIT_KEYS = {"passage_id", "doc_id", "title", "section", "paragraph_no", "text", "highlight",

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from indexer.corpus import load_corpus
+from indexer.ingest.corpus import load_corpus
 from tests.conftest import CORPUS
 
 FURNITURE = ["欢迎光临", "网站首页", "当前位置", "发布时间", "阅读次数", "责任编辑", "相关评论",

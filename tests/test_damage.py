@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer import check, generations
 from indexer.__main__ import main
-from indexer.build import build
-from indexer.engine import Engine
-from indexer.generations import IndexDamaged
+from indexer.retrieve.engine import Engine
+from indexer.store import check, generations
+from indexer.store.build import build
+from indexer.store.generations import IndexDamaged
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
 from webapp import create_app

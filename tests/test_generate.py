@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from indexer.answer import NO_ANSWER, answer
-from indexer.catalog import Catalog
-from indexer.generate import check_citations, generate
-from indexer.models import Document
-from indexer.results import Hit
-from indexer.segment import split_passages
+from indexer.answer.extract import NO_ANSWER, answer
+from indexer.answer.generate import check_citations, generate
+from indexer.ingest.segment import split_passages
+from indexer.records import Document
+from indexer.retrieve.hits import Hit
 from indexer.serialize import answer_dict
+from indexer.store.catalog import Catalog
 from tests.fake_llm import FakeLLM
 
 KEY_ENV = "POLICYQA_TEST_LLM_KEY"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.query import NothingToSearch
-from indexer.results import Filters
+from indexer.retrieve.hits import Filters
+from indexer.text.query import NothingToSearch
 
 
 def _texts(engine, query, k=50, **kw):

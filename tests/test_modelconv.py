@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import modelconv, settings
-from indexer.e5format import BLOCK_BYTES, ModelConversionError, dequantize_q4_0, read_e5
+from indexer import settings
+from indexer.embed import convert as modelconv
+from indexer.embed.e5format import BLOCK_BYTES, ModelConversionError, dequantize_q4_0, read_e5
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 HANDMADE = [

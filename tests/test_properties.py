@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import fold, policy_analyzer, tokens
-from indexer.catalog import Catalog
-from indexer.clean import clean
-from indexer.models import Document
-from indexer.query import BadQuery, parse
-from indexer.segment import split_passages
+from indexer.ingest.clean import clean
+from indexer.ingest.segment import split_passages
+from indexer.records import Document
+from indexer.store.catalog import Catalog
+from indexer.text.analysis import fold, policy_analyzer, tokens
+from indexer.text.query import BadQuery, parse
 
 
 def examples(count: int):
@@ -156,7 +156,7 @@ def test_parsing_any_query_never_raises(raw):
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
     """A keyword index of one small report, for searching arbitrary queries."""
-    from indexer import keyword
+    from indexer.retrieve import keyword
 
     text = ("一、加强校车安全管理\n全县开展校车安全隐患大排查，确保万无一失。2016年新建校舍5所，"
             "總面積34.5萬平方米。\n二、推进片区合作共同体建设\n县管校聘改革稳步推进。")

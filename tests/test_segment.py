@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from indexer.models import Document
-from indexer.segment import paragraphs, split_passages
+from indexer.ingest.segment import paragraphs, split_passages
+from indexer.records import Document
 from tests.conftest import SHARED_BENCH
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from indexer.models import RawDocument, Skipped
-from indexer.sources import read_file
+from indexer.ingest.sources import read_file
+from indexer.records import RawDocument, Skipped
 
 TEXT = "句容市教育局2016年工作总结\n一、校车安全管理\n全市校车安全管理工作扎实推进。"
 TRADITIONAL = "吉林市教育局工作總結\n一、學校建設\n全市學校建設穩步推進。"
@@ -102,7 +102,7 @@ def test_jsonl_documents_keep_their_ids(tmp_path):
 
 
 def test_bad_files_are_skipped_with_reasons_and_the_rest_is_read(tmp_path):
-    from indexer.corpus import load_corpus
+    from indexer.ingest.corpus import load_corpus
 
     (tmp_path / "good.txt").write_text(TEXT, encoding="utf-8")
     (tmp_path / "empty.txt").write_bytes(b"")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.build import build
-from indexer.engine import Engine
-from indexer.manifest import IndexMismatch
-from indexer.results import Filters
+from indexer.retrieve.engine import Engine
+from indexer.retrieve.hits import Filters
+from indexer.store.build import build
+from indexer.store.manifest import IndexMismatch
 from tests.fakes import FakeEmbedder
 
 

@@ -67,7 +67,7 @@ def stop_server(server, thread: threading.Thread) -> None:
 
 def build_keyword_index(corpus: Path, index: Path) -> Path:
     """A keyword-only index of ``corpus`` (no embedding model needed)."""
-    from indexer.build import build
+    from indexer.store.build import build
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("POLICYQA_VECTORS_ENABLED", "false")
@@ -508,7 +508,7 @@ def test_an_update_without_a_corpus_folder_is_503(admin_app, tmp_path):
 
 
 def test_a_second_update_at_once_is_409(admin_app):
-    from indexer.generations import writer_lock
+    from indexer.store.generations import writer_lock
 
     client = admin_app.test_client()
     auth = {"Authorization": f"Bearer {TOKEN}"}

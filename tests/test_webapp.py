@@ -382,8 +382,8 @@ def test_index_not_built_is_503_telling_to_build(tmp_path):
 
 
 def test_a_missing_model_is_503_and_a_crash_is_500_in_the_same_shape(index_dir, caplog):
-    from indexer.embedding import ModelNotAvailable
-    from indexer.engine import Engine
+    from indexer.embed.embedder import ModelNotAvailable
+    from indexer.retrieve.engine import Engine
 
     class MissingModel:
         name = "missing"

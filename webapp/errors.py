@@ -12,8 +12,8 @@ import sys
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.generations import IndexNotReady
-from indexer.query import BadQuery
+from indexer.store.generations import IndexNotReady
+from indexer.text.query import BadQuery
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception):
         # The embedding module (numpy) is not imported just for its error class: if it
         # raised, it is loaded.
-        embedding = sys.modules.get("indexer.embedding")
+        embedding = sys.modules.get("indexer.embed.embedder")
         if embedding is not None and isinstance(exc, embedding.ModelNotAvailable):
             log.error("embedding model not available: %s", exc)
             return error_response("the embedding model is not available: run `make model` "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from indexer.results import Filters
+from indexer.retrieve.hits import Filters
 from webapp.config import setting
 from webapp.errors import BadRequest
 
@@ -51,7 +51,7 @@ def query_text(raw: str | None, what: str = "query") -> str:
 
 def mode(raw: str | None, default: str | None = "keyword") -> str | None:
     """One of the engine's modes; ``default`` when not given or empty."""
-    from indexer.engine import MODES
+    from indexer.retrieve.engine import MODES
 
     if not raw:
         return default

@@ -37,7 +37,7 @@ class ParagraphView:
 def paragraph_views(text: str, passages: list[dict[str, Any]],
                     span: tuple[int, int] | None = None) -> list[ParagraphView]:
     """Cut ``text`` into numbered paragraphs of passage pieces, marking ``span``."""
-    from indexer.segment import paragraphs
+    from indexer.ingest.segment import paragraphs
 
     ordered = sorted(passages, key=lambda p: p["start"])
     starts = [p["start"] for p in ordered]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from indexer.results import Filters
+from indexer.retrieve.hits import Filters
 from indexer.serialize import (
     answer_dict,
     build_dict,
@@ -26,7 +26,7 @@ from indexer.serialize import (
 from webapp.errors import Conflict, NotFound, Unavailable
 
 if TYPE_CHECKING:
-    from indexer.engine import Engine, Generation
+    from indexer.retrieve.engine import Engine, Generation
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class PolicyQA:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    from indexer.engine import Engine
+                    from indexer.retrieve.engine import Engine
 
                     self._engine = Engine(self.index_dir)
         return self._engine
@@ -134,8 +134,8 @@ class PolicyQA:
         Raises Conflict while another update (in this process or any other) is writing.
         """
         from indexer import settings
-        from indexer.build import build
-        from indexer.generations import WriterBusy
+        from indexer.store.build import build
+        from indexer.store.generations import WriterBusy
 
         if not Path(corpus_dir).is_dir():
             raise Unavailable(f"the corpus folder {corpus_dir} does not exist: set corpus_dir")
@@ -173,7 +173,7 @@ def citation_url(doc_id: str, passage_id: str, start: int, end: int) -> str:
 
 def outline(text: str) -> list[dict[str, Any]]:
     """The section headings of a text in reading order, each with its depth and paragraph."""
-    from indexer.segment import paragraphs
+    from indexer.ingest.segment import paragraphs
 
     entries: list[dict[str, Any]] = []
     previous: list[str] = []

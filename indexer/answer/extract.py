@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from indexer import settings
-from indexer.models import Passage
-from indexer.results import Hit
+from indexer.records import Passage
+from indexer.retrieve.hits import Hit
 
 if TYPE_CHECKING:
-    from indexer.catalog import Catalog
+    from indexer.store.catalog import Catalog
 
 NO_ANSWER = "未找到可靠的答案。以下是最接近的段落。"
 NO_PASSAGES = "未找到可靠的答案。"
@@ -135,7 +135,7 @@ class Sentence:
 def analyse(question: str) -> Question:
     """The kind of a question, its content words weighted by how specific they are, and
     its focus: the content words next to the asking word (all of them if there is none)."""
-    from indexer.analysis import fold, tokens
+    from indexer.text.analysis import fold, tokens
 
     folded = fold(question)
     kind = next((name for name, pattern in QUESTION_KINDS if pattern.search(folded)), None)
@@ -156,7 +156,7 @@ def _weight(token: str) -> float:
     """How specific a word is: its IDF in general Chinese text, floored and capped."""
     if DIGITS.fullmatch(token):
         return NUMBER_WEIGHT
-    from indexer.analysis import _segmenter
+    from indexer.text.analysis import _segmenter
 
     segmenter = _segmenter()
     idf = math.log(segmenter.jieba.total / (segmenter.freq.get(token, 0) + 1))
@@ -171,7 +171,7 @@ def keyword_query(question: str) -> str:
 def sentences(passage: Passage) -> list[tuple[int, int]]:
     """Document spans of a passage's answerable sentences: split at sentence and line
     ends, trimmed, without titles and headings."""
-    from indexer.segment import heading_level, sentence_spans
+    from indexer.ingest.segment import heading_level, sentence_spans
 
     spans = []
     text = passage.text
@@ -211,7 +211,7 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     None when the question has no word but numbers: a number alone (``0``, ``2016``)
     occurs all over the corpus and says nothing of what is asked.
     """
-    from indexer.analysis import fold
+    from indexer.text.analysis import fold
 
     asked = question if isinstance(question, Question) else analyse(question)
     if all(DIGITS.fullmatch(term) for term in asked.terms):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.results import Filters
+from indexer.retrieve.hits import Filters
 
 FILTER_FIELDS = {"year": "year", "region": "region", "doc": "doc", "kind": "kind",
                  "年份": "year", "地区": "region", "文档": "doc", "类型": "kind"}

@@ -26,11 +26,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from indexer import settings
-from indexer.answer import Answer, Citation, sentences
-from indexer.models import Passage
+from indexer.answer.extract import Answer, Citation, sentences
+from indexer.records import Passage
 
 if TYPE_CHECKING:
-    from indexer.catalog import Catalog
+    from indexer.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def generate(question: str, hits, catalog: Catalog, extractive: Answer, *,
     """A generated answer with checked citations, or ``extractive`` when that is safer.
 
     Args:
-        extractive: the answer of :func:`indexer.answer.answer` for the same hits; served
+        extractive: the answer of :func:`indexer.answer.extract.answer` for the same hits; served
             (with a flag saying why) whenever generation is off, fails or cites nothing.
     """
     if not enabled(overrides) or not extractive.answerable:
@@ -137,7 +137,7 @@ def _endpoint_name(base: str) -> str:
 
 def overlap(sentence: str, passage_text: str) -> float:
     """Share of a sentence's distinct words that occur in the passage (both folded)."""
-    from indexer.analysis import fold, tokens
+    from indexer.text.analysis import fold, tokens
 
     words = set(tokens(sentence))
     if not words:
@@ -195,7 +195,7 @@ def _rewrite(piece: str, kept: dict[int, int]) -> str:
 
 def _best_sentence(text: str, passage: Passage) -> tuple[int, int]:
     """Document span of the passage sentence sharing the most words with ``text``."""
-    from indexer.analysis import tokens
+    from indexer.text.analysis import tokens
 
     words = set(tokens(text))
     spans = sentences(passage) or [(passage.start, passage.end)]

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.e5format import (
+from indexer.embed.e5format import (
     LAYER_TENSORS,
     E5File,
     ModelConversionError,

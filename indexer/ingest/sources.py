@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from indexer.models import RawDocument, Skipped
+from indexer.records import RawDocument, Skipped
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,13 @@ from whoosh import collectors, fields, index, scoring
 from whoosh import query as q
 
 from indexer import settings
-from indexer.analysis import fold, policy_analyzer, tokens
-from indexer.catalog import Catalog
-from indexer.generations import reason
-from indexer.highlight import highlight
-from indexer.models import Passage
-from indexer.query import Item, NothingToSearch, ParsedQuery, parse
-from indexer.results import Filters, Hit, SearchResult
+from indexer.records import Passage
+from indexer.retrieve.hits import Filters, Hit, SearchResult
+from indexer.store.catalog import Catalog
+from indexer.store.generations import reason
+from indexer.text.analysis import fold, policy_analyzer, tokens
+from indexer.text.highlight import highlight
+from indexer.text.query import Item, NothingToSearch, ParsedQuery, parse
 
 log = logging.getLogger(__name__)
 

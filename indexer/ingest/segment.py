@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from indexer import settings
-from indexer.models import Document, Passage
+from indexer.records import Document, Passage
 
 CN_NUM = "一二三四五六七八九十百零〇两"
 

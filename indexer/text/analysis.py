@@ -31,7 +31,7 @@ from whoosh.analysis import CompositeAnalyzer, Token, Tokenizer
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 USERDICT_PATH = DATA_DIR / "userdict.txt"
 STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
 

@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import generations, keyword, manifest
-from indexer.catalog import Catalog
-from indexer.corpus import load_corpus
-from indexer.models import Skipped
+from indexer.ingest.corpus import load_corpus
+from indexer.records import Skipped
+from indexer.retrieve import keyword
+from indexer.store import generations, manifest
+from indexer.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def _previous(index_dir: Path) -> tuple[Path | None, dict | None]:
 
     A damaged generation is not reused: the update then rebuilds everything, which repairs it.
     """
-    from indexer.check import examine
+    from indexer.store.check import examine
 
     try:
         folder = generations.current_generation(index_dir)
@@ -66,7 +67,8 @@ def _write_vectors(folder: Path, catalog: Catalog, embedder) -> tuple[dict, int]
     """Embed every passage (the cache answers for unchanged ones) and save the vectors."""
     from tqdm import tqdm
 
-    from indexer import settings, vectors
+    from indexer import settings
+    from indexer.retrieve import vectors
 
     before = embedder.cache.misses
     total = len(catalog.passage_list)
@@ -89,10 +91,10 @@ def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
     ``vectors_enabled`` setting is off.
     """
     from indexer import settings
-    from indexer.analysis import ANALYZER_VERSION
+    from indexer.text.analysis import ANALYZER_VERSION
 
     if embedder is None and settings.get("vectors_enabled"):
-        from indexer.embedding import Embedder
+        from indexer.embed.embedder import Embedder
 
         embedder = Embedder()
 

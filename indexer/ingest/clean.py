@@ -342,7 +342,7 @@ def _best_candidate(line, s_lo, cs, ce, e_hi, known_start, cuts, pinyin_map):
 
 
 # ---------------------------------------------------------------- site furniture
-_FURNITURE_FILE = Path(__file__).resolve().parent / "data" / "furniture.txt"
+_FURNITURE_FILE = Path(__file__).resolve().parent.parent / "data" / "furniture.txt"
 _DATE = re.compile(r"(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _CRUMB_SPLIT = re.compile(r"\s*(?:>|»|›|＞|→|->)\s*")
 

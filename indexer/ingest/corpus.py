@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import settings
-from indexer.clean import clean
-from indexer.metadata import extract
-from indexer.models import Document, Passage, RawDocument, Skipped
-from indexer.segment import split_passages
-from indexer.sources import corpus_files, count_items, file_doc_id, read_file
+from indexer.ingest.clean import clean
+from indexer.ingest.metadata import extract
+from indexer.ingest.segment import split_passages
+from indexer.ingest.sources import corpus_files, count_items, file_doc_id, read_file
+from indexer.records import Document, Passage, RawDocument, Skipped
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.segment import heading_level
+from indexer.ingest.segment import heading_level
 
 # Kinds of report, most specific first; matched in simplified and traditional script.
 KINDS: list[tuple[str, re.Pattern[str]]] = [

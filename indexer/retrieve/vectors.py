@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from indexer import settings
-from indexer.catalog import Catalog
-from indexer.generations import IndexDamaged, reason
-from indexer.keyword import expand_years
-from indexer.manifest import IndexMismatch
-from indexer.results import Filters, Hit
+from indexer.retrieve.hits import Filters, Hit
+from indexer.retrieve.keyword import expand_years
+from indexer.store.catalog import Catalog
+from indexer.store.generations import IndexDamaged, reason
+from indexer.store.manifest import IndexMismatch
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class VectorSearcher:
 
 def filter_documents(catalog: Catalog, filters: Filters) -> set[str]:
     """The documents a filter allows, with the same matching rules as keyword search."""
-    from indexer.analysis import fold
+    from indexer.text.analysis import fold
 
     def contains(value: str | None, wanted: list[str]) -> bool:
         folded = fold(value or "")

@@ -18,8 +18,8 @@ import logging
 import numpy as np
 
 from indexer import settings
-from indexer.query import NothingToSearch, ParsedQuery
-from indexer.results import Filters, Hit
+from indexer.retrieve.hits import Filters, Hit
+from indexer.text.query import NothingToSearch, ParsedQuery
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
-from indexer.models import Document, Passage
+from indexer.records import Document, Passage
 
 DOCUMENTS_FILE = "documents.jsonl"
 PASSAGES_FILE = "passages.jsonl"

@@ -12,12 +12,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import check, generations, keyword, manifest, settings
-from indexer.catalog import Catalog
-from indexer.highlight import highlight
-from indexer.keyword import expand_years
-from indexer.query import BadQuery, NothingToSearch, parse
-from indexer.results import Filters, SearchResult
+from indexer import settings
+from indexer.retrieve import keyword
+from indexer.retrieve.hits import Filters, SearchResult
+from indexer.retrieve.keyword import expand_years
+from indexer.store import check, generations, manifest
+from indexer.store.catalog import Catalog
+from indexer.text.highlight import highlight
+from indexer.text.query import BadQuery, NothingToSearch, parse
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def open_generation(folder: Path, embedder_factory, stamp: tuple = ()) -> Genera
     Raises IndexDamaged naming each missing, truncated or unreadable file, and
     IndexMismatch for one built by another analyzer or format.
     """
-    from indexer.analysis import ANALYZER_VERSION
+    from indexer.text.analysis import ANALYZER_VERSION
 
     found = check.examine(folder)
     if found.problems:
@@ -53,8 +55,8 @@ def open_generation(folder: Path, embedder_factory, stamp: tuple = ()) -> Genera
     keyword_searcher = keyword.KeywordSearcher(folder / keyword.WHOOSH_DIR, catalog)
     vector = hybrid = None
     if data.get("vectors"):
-        from indexer.search import HybridSearcher
-        from indexer.vectors import VectorSearcher
+        from indexer.retrieve.hybrid import HybridSearcher
+        from indexer.retrieve.vectors import VectorSearcher
 
         vector = VectorSearcher(folder, catalog, embedder_factory())
         hybrid = HybridSearcher(keyword_searcher, vector)
@@ -80,7 +82,7 @@ class Engine:
     def embedder(self):
         """The embedding model, shared by every generation (loaded on first use)."""
         if self._embedder is None:
-            from indexer.embedding import Embedder
+            from indexer.embed.embedder import Embedder
 
             self._embedder = Embedder()
         return self._embedder
@@ -180,8 +182,8 @@ class Engine:
         of them). ``generation`` is as for :meth:`search`; the answer's passages all come
         from it.
         """
-        from indexer.answer import answer, keyword_query
-        from indexer.generate import generate
+        from indexer.answer.extract import answer, keyword_query
+        from indexer.answer.generate import generate
 
         generation = generation or self.generation()
         mode = mode or ("hybrid" if generation.vector is not None else "keyword")

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from indexer.generations import IndexDamaged, IndexNotReady
-from indexer.models import Document, Passage
+from indexer.records import Document, Passage
+from indexer.store.generations import IndexDamaged, IndexNotReady
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1

@@ -17,8 +17,8 @@ import re
 from html import escape
 
 from indexer import settings
-from indexer.analysis import fold, tokens
-from indexer.query import ParsedQuery
+from indexer.text.analysis import fold, tokens
+from indexer.text.query import ParsedQuery
 
 
 def _occurrences(folded: str, needle: str) -> list[tuple[int, int]]:

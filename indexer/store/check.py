@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer import generations, keyword, manifest
-from indexer.catalog import DOCUMENTS_FILE, PASSAGES_FILE, Catalog
-from indexer.generations import IndexDamaged, IndexNotReady, reason
-from indexer.manifest import IndexMismatch
+from indexer.retrieve import keyword
+from indexer.store import generations, manifest
+from indexer.store.catalog import DOCUMENTS_FILE, PASSAGES_FILE, Catalog
+from indexer.store.generations import IndexDamaged, IndexNotReady, reason
+from indexer.store.manifest import IndexMismatch
 
 
 @dataclass
@@ -42,7 +43,7 @@ def check(index_dir: Path) -> list[str]:
 
 def examine_index(index_dir: Path) -> Examination:
     """Check the generation CURRENT names, including the analyzer that built it."""
-    from indexer.analysis import ANALYZER_VERSION
+    from indexer.text.analysis import ANALYZER_VERSION
 
     try:
         folder = generations.current_generation(Path(index_dir))
@@ -100,7 +101,7 @@ def examine(folder: Path) -> Examination:
 
 
 def _check_vectors(folder: Path, info: Any, catalog: Catalog | None) -> list[str]:
-    from indexer import vectors
+    from indexer.retrieve import vectors
 
     if not isinstance(info, dict):
         return [f"{folder.name}/{manifest.MANIFEST_FILE} describes its vectors as "

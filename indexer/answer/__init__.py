@@ -1,0 +1,1 @@
+"""Answers from retrieved passages: extractive with exact citations, optionally generated."""

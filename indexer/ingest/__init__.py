@@ -1,0 +1,1 @@
+"""Reading a corpus: bytes → cleaned documents → sentence-aligned passages."""

@@ -1,0 +1,1 @@
+"""Query time: the Retriever protocol, its keyword, vector and hybrid backends, the engine."""

@@ -1,0 +1,1 @@
+"""Index generations on disk: the catalog, manifest, build/update and checks."""
