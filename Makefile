@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 # torch is pinned in requirements.txt and installed first: an unpinned torch pulls CUDA.
 TORCH := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: setup browser model index run test lint soak clean
+.PHONY: setup browser model index run test lint docs soak clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ test: model browser
 
 lint: setup
 	$(PY) -m ruff check indexer webapp tests bench
+
+# The README's settings table is generated from the registry in indexer/settings.py.
+docs: setup
+	$(PY) -m indexer settings --readme README.md
 
 # 32 clients for 60 s against the production server, with two index updates under load.
 soak: model

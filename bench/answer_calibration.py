@@ -28,9 +28,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.data import ROOT, shared_file
+
 QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
-SHARED = ROOT.parent / "shared" / "bench"
+SHARED_PASSAGES = ("cmrc2018/passages.jsonl", "drcd/passages.jsonl")
+SHARED_QUESTIONS = ("cmrc2018/queries.jsonl", "drcd/queries_zhs.jsonl")
 THRESHOLDS = [round(0.30 + 0.025 * i, 3) for i in range(17)]
 
 
@@ -92,8 +94,8 @@ def bench_index(workdir: Path) -> Path:
     corpus = workdir / "bench_corpus"
     corpus.mkdir()
     with (corpus / "paragraphs.jsonl").open("w", encoding="utf-8") as out:
-        for name in ("cmrc2018", "drcd"):
-            for row in read_jsonl(SHARED / name / "passages.jsonl"):
+        for relpath in SHARED_PASSAGES:
+            for row in read_jsonl(shared_file(relpath)):
                 out.write(json.dumps({"id": row["pid"], "title": row["title"],
                                       "text": row["text"]}, ensure_ascii=False) + "\n")
     index = workdir / "bench_index"
@@ -104,8 +106,8 @@ def bench_index(workdir: Path) -> Path:
 def bench_questions(samples: int, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     chosen = []
-    for path in (SHARED / "cmrc2018" / "queries.jsonl", SHARED / "drcd" / "queries_zhs.jsonl"):
-        rows = [row for row in read_jsonl(path) if row["question"].strip()]
+    for relpath in SHARED_QUESTIONS:
+        rows = [row for row in read_jsonl(shared_file(relpath)) if row["question"].strip()]
         chosen.extend(rng.sample(rows, min(samples, len(rows))))
     return chosen
 
@@ -138,6 +140,9 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every written question")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    if args.samples:  # say now, not after the written questions, if the data is missing
+        for relpath in (*SHARED_PASSAGES, *SHARED_QUESTIONS):
+            shared_file(relpath)
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
     logging.basicConfig(level=logging.WARNING)
 

@@ -20,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.data import ROOT, shared_file
 from bench.timing import percentiles
 
-ROOT = Path(__file__).resolve().parent.parent
-SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
 QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
 
 
@@ -35,7 +34,7 @@ def make_index(index: Path, scale: int) -> None:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(ROOT / "corpus", corpus)
         if scale:
-            with SCALE.open(encoding="utf-8") as rows, \
+            with shared_file("scale_passages.jsonl").open(encoding="utf-8") as rows, \
                     (corpus / "scale.jsonl").open("w", encoding="utf-8") as out:
                 for _, row in zip(range(scale), rows, strict=False):
                     out.write(row)

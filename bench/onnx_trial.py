@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.model_agreement import SHARED, cosine_stats, latency, read_jsonl
+from bench.data import shared_file
+from bench.model_agreement import cosine_stats, latency, read_jsonl
 
 BATCH = 32
 
@@ -89,6 +90,8 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=256)
     parser.add_argument("--queries", type=int, default=100)
     args = parser.parse_args()
+    scale_file = shared_file("scale_passages.jsonl")
+    queries_file = shared_file("cmrc2018/queries.jsonl")
     logging.basicConfig(level=logging.WARNING)
     os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -100,11 +103,11 @@ def main() -> None:
 
     model_dir = modelconv.ensure_default_model(settings.get("models_dir"))
     model = SentenceTransformer(str(model_dir), device="cpu")
-    scale = read_jsonl(SHARED / "scale_passages.jsonl", "text", 20000)
+    scale = read_jsonl(scale_file, "text", 20000)
     sized = [t for t in scale
              if 120 <= len(model.tokenizer("passage: " + t)["input_ids"]) <= 160]
     passages = sized[:args.passages]
-    queries = read_jsonl(SHARED / "cmrc2018/queries.jsonl", "question", args.queries)
+    queries = read_jsonl(queries_file, "question", args.queries)
     reference = {"passage": model.encode(passages, prompt_name="passage", batch_size=BATCH),
                  "query": model.encode(queries, prompt_name="query", batch_size=BATCH)}
     report: dict = {"passages": len(passages), "queries": len(queries)}

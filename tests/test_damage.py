@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from indexer.__main__ import main
+from indexer.errors import IndexDamaged, IndexNotReady
 from indexer.retrieve.engine import Engine
 from indexer.store import check, generations
 from indexer.store.build import build
-from indexer.store.generations import IndexDamaged
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
 from webapp import create_app
@@ -159,7 +159,7 @@ def test_a_generation_that_current_names_but_is_gone_is_damage(index, embedder, 
 
 def test_no_index_at_all_is_not_ready_rather_than_damaged(tmp_path, capsys):
     assert main(["check", "--index", str(tmp_path / "none")]) == \
-        generations.IndexNotReady.exit_code
+        IndexNotReady.exit_code
     assert capsys.readouterr().out.startswith(f"no index at {tmp_path / 'none'}")
 
 

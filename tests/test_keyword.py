@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.errors import NothingToSearch
 from indexer.retrieve.hits import Filters
-from indexer.text.query import NothingToSearch
 
 
 def _texts(engine, query, k=50, **kw):
@@ -104,3 +104,48 @@ def test_markup_in_a_query_is_escaped(engine):
     result = engine.search("<script>alert(1)</script> 教育")
     for hit in result.hits:
         assert "<script>" not in hit.highlight
+
+
+# -- words typed together: a dictionary term also matches through its parts ------------------
+
+def _dictionary_terms_with_parts():
+    from indexer.text.analysis import USERDICT_PATH, _data_lines, parts
+
+    terms = [line.split()[0] for line in _data_lines(USERDICT_PATH)]
+    return [(term, parts(term)) for term in terms if parts(term)]
+
+
+def test_many_dictionary_terms_have_parts():
+    found = dict(_dictionary_terms_with_parts())
+    assert found["校车安全"] == ("校车", "安全")
+    assert found["片区合作共同体"] == ("片区", "合作", "共同体")
+    assert len(found) >= 50
+
+
+def test_every_dictionary_term_finds_the_passages_holding_all_its_parts(engine):
+    from indexer.text.analysis import PolicyTokenizer
+
+    catalog = engine.generation().catalog
+    words = {p.passage_id: {t.text for t in PolicyTokenizer()(p.text, mode="index")}
+             for p in catalog.passage_list}
+    checked = 0
+    for term, pieces in _dictionary_terms_with_parts():
+        holding = {pid for pid, found in words.items() if set(pieces) <= found}
+        result = engine.search(term, k=200)
+        assert holding <= {h.passage_id for h in result.hits}, term
+        assert result.fallback is None or not holding, term
+        checked += bool(holding)
+    assert checked >= 40
+
+
+def test_words_typed_together_find_their_parts_and_the_whole_term_ranks_first(engine):
+    catalog = engine.generation().catalog
+    result, passages = _texts(engine, "校车安全")
+    assert result.total >= 2 and result.fallback is None
+    assert all("校车" in p.text and "安全" in p.text for p in passages)
+    whole = [("校车安全" in p.text) for p in passages]
+    assert whole == sorted(whole, reverse=True)  # the whole term first, then the parts
+    jilin = [p for p in passages if p.doc_id.startswith("001")]
+    assert jilin and all("<mark>校车</mark>" in h.highlight for h in result.hits
+                         if catalog.passages[h.passage_id].doc_id.startswith("001")
+                         and "校车安全" not in catalog.passages[h.passage_id].text)

@@ -15,9 +15,10 @@ import pytest
 
 from indexer import settings
 from indexer.embed import convert as modelconv
-from indexer.embed.e5format import BLOCK_BYTES, ModelConversionError, dequantize_q4_0, read_e5
+from indexer.embed.e5format import BLOCK_BYTES, dequantize_q4_0, read_e5
+from indexer.errors import ModelConversionError
+from tests.conftest import DATA
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 HANDMADE = [
     # short, numbers, English, mixed scripts
     "税收", "GDP", "2023年", "12.5%", "第十四个五年规划", "十四五规划纲要",
@@ -58,10 +59,8 @@ def _texts() -> list[str]:
                              ("cmrc2018/passages.jsonl", "text", 10),
                              ("cmrc2018/queries.jsonl", "question", 50),
                              ("drcd/queries.jsonl", "question", 30)]:
-        path = BENCH / name
-        if path.exists():
-            with path.open(encoding="utf-8") as rows:
-                texts += [json.loads(row)[key] for row, _ in zip(rows, range(count), strict=False)]
+        with (DATA / name).open(encoding="utf-8") as rows:
+            texts += [json.loads(row)[key] for row, _ in zip(rows, range(count), strict=False)]
     return texts
 
 

@@ -14,12 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from indexer.errors import BadQuery
 from indexer.ingest.clean import clean
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
+from indexer.retrieve.engine import Engine
+from indexer.retrieve.generation import Generation
 from indexer.store.catalog import Catalog
 from indexer.text.analysis import fold, policy_analyzer, tokens
-from indexer.text.query import BadQuery, parse
+from indexer.text.query import parse
 
 
 def examples(count: int):
@@ -165,7 +168,18 @@ def searcher(tmp_path_factory):
     catalog = Catalog([document], split_passages(document))
     folder = tmp_path_factory.mktemp("properties") / keyword.WHOOSH_DIR
     keyword.build(folder, catalog)
-    return keyword.KeywordSearcher(folder, catalog)
+    return Engine(folder, backend=_Fixed(Generation("properties", {}, catalog, {
+        "keyword": keyword.KeywordRetriever(folder, catalog)})))
+
+
+class _Fixed:
+    """A backend serving one generation (the engine's paging, facets and highlights)."""
+
+    def __init__(self, generation):
+        self.generation = generation
+
+    def live(self):
+        return self.generation
 
 
 @examples(150)
@@ -178,4 +192,4 @@ def test_any_query_is_searched_or_refused_with_a_clear_bad_query(searcher, raw):
         return
     assert result.total >= len(result.hits)
     for hit in result.hits:
-        assert hit.passage_id in searcher.catalog.passages
+        assert hit.passage_id in searcher.generation().catalog.passages

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from indexer.errors import IndexMismatch
 from indexer.retrieve.engine import Engine
 from indexer.retrieve.hits import Filters
 from indexer.store.build import build
-from indexer.store.manifest import IndexMismatch
 from tests.fakes import FakeEmbedder
 
 
@@ -23,7 +23,7 @@ def fake_index(tmp_path, corpus_copy):
 def _brute_force(engine, vector, k, allowed_docs=None):
     generation = engine.generation()
     catalog = generation.catalog
-    rows = [(p.passage_id, float(np.dot(vector, generation.vector.vectors[i])))
+    rows = [(p.passage_id, float(np.dot(vector, generation.retriever("semantic").vectors[i])))
             for i, p in enumerate(catalog.passage_list)
             if allowed_docs is None or p.doc_id in allowed_docs]
     rows.sort(key=lambda row: -row[1])
@@ -34,7 +34,7 @@ def test_exact_search_equals_brute_force_cosine(fake_index):
     index, embedder, report, _ = fake_index
     engine = Engine(index, embedder=embedder)
     for query in ["校车安全管理", "學校建設", "教师队伍建设 师德", "中考 成绩"]:
-        hits = engine.generation().vector.search(query, k=10)
+        hits = engine.search(query, mode="semantic", k=10).hits
         assert [h.passage_id for h in hits] == _brute_force(engine, embedder.embed_query(query), 10)
         assert [h.rank for h in hits] == list(range(1, 11))
 
@@ -44,7 +44,7 @@ def test_filters_apply_before_ranking(fake_index):
     engine = Engine(index, embedder=embedder)
     catalog = engine.generation().catalog
     jurong = {d for d, doc in catalog.documents.items() if doc.region == "句容市"}
-    hits = engine.generation().vector.search("教育质量", k=5, filters=Filters(region=["句容"]))
+    hits = engine.search("教育质量", mode="semantic", k=5, filters=Filters(region=["句容"])).hits
     assert [h.passage_id for h in hits] == _brute_force(
         engine, embedder.embed_query("教育质量"), 5, jurong)
 
@@ -80,37 +80,39 @@ def test_an_index_built_by_another_model_is_a_clear_error(fake_index):
     ("怎样缩小城乡学校的质量差距", "2.強化改薄攻堅,努力讓農村學生接受良好教育"),
     ("老师体罚学生怎么处理", "18.认真抓好师德建设"),
 ])
-def test_paraphrased_questions_find_what_bm25_misses(engine, question, starts):
-    catalog = engine.generation().catalog
+def test_paraphrased_questions_find_what_bm25_misses(model_engine, question, starts):
+    catalog = model_engine.generation().catalog
     (target,) = [p.passage_id for p in catalog.passage_list if p.text.startswith(starts)]
-    semantic = [h.passage_id for h in engine.search(question, mode="semantic", k=5).hits]
-    keyword = [h.passage_id for h in engine.search(question, mode="keyword", k=5).hits]
+    semantic = [h.passage_id for h in
+                model_engine.search(question, mode="semantic", k=5).hits]
+    keyword = [h.passage_id for h in model_engine.search(question, mode="keyword", k=5).hits]
     assert target in semantic
     assert target not in keyword
 
 
 @pytest.mark.model
-def test_real_model_search_equals_brute_force(engine):
-    vector = engine.generation().vector
+def test_real_model_search_equals_brute_force(model_engine):
+    vector = model_engine.generation().retriever("semantic")
     for question in ["校车安全管理", "學前教育", "怎样提高教师待遇"]:
         query = vector.embedder.embed_query(question)
-        hits = engine.search(question, mode="semantic", k=10).hits
-        assert [h.passage_id for h in hits] == _brute_force(engine, query, 10)
+        hits = model_engine.search(question, mode="semantic", k=10).hits
+        assert [h.passage_id for h in hits] == _brute_force(model_engine, query, 10)
         assert hits[0].scores["vector_score"] == pytest.approx(
             float(np.dot(query, vector.vectors[vector.ids.index(hits[0].passage_id)])), abs=1e-4)
 
 
 @pytest.mark.model
-def test_unchanged_corpus_embeds_nothing_with_the_real_model(tmp_path, corpus_copy, engine):
-    embedder = engine.embedder()  # the session's model; its cache holds the corpus already
-    report = build(corpus_copy, tmp_path / "index", embedder=embedder)
+def test_unchanged_corpus_embeds_nothing_with_the_real_model(tmp_path, corpus_copy,
+                                                             model_index_dir, real_embedder):
+    # The session's model built model_index_dir, so its cache holds the corpus already.
+    report = build(corpus_copy, tmp_path / "index", embedder=real_embedder)
     assert report.embedded_passages == 0
     assert report.passages > 100
 
 
 @pytest.mark.model
-def test_a_question_asked_again_is_not_embedded_again(engine, monkeypatch):
-    embedder = engine.embedder()
+def test_a_question_asked_again_is_not_embedded_again(model_engine, monkeypatch):
+    embedder = model_engine.embedder()
     calls = []
     encode = embedder.embed_queries
     monkeypatch.setattr(embedder, "embed_queries", lambda texts: calls.append(texts)

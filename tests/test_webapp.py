@@ -18,7 +18,7 @@ import pytest
 from markupsafe import escape
 
 from indexer import settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SCRIPT
 from webapp import config, create_app
 from webapp.presentation import marked
 
@@ -28,8 +28,9 @@ AREA_QUESTION = "句容市2016年校安工程计划实施的总面积是多少�
 
 
 @pytest.fixture(scope="module")
-def catalog(engine):
-    return engine.generation().catalog
+def catalog(model_engine):
+    """The catalog of the index ``app`` serves."""
+    return model_engine.generation().catalog
 
 
 def esc(text: str) -> str:
@@ -161,11 +162,12 @@ def test_passage_page_redirects_to_its_highlighted_place(client, catalog):
     assert response.status_code == 302 and response.headers["Location"] == url
 
 
-def test_api_search_is_the_cli_json(client, index_dir, capsys):
+def test_api_search_is_the_cli_json(client, model_index_dir, capsys):
     from indexer.__main__ import parser
     from indexer.cli import COMMANDS
 
-    args = parser().parse_args(["search", "校车 安全", "--index", str(index_dir), "--json"])
+    args = parser().parse_args(["search", "校车 安全", "--index", str(model_index_dir),
+                                "--json"])
     assert COMMANDS["search"][1](args) == 0
     assert client.get("/api/search?q=校车 安全").get_json() == json.loads(
         capsys.readouterr().out)
@@ -381,8 +383,9 @@ def test_index_not_built_is_503_telling_to_build(tmp_path):
     assert "python -m indexer build" in text_of(page)
 
 
-def test_a_missing_model_is_503_and_a_crash_is_500_in_the_same_shape(index_dir, caplog):
-    from indexer.embed.embedder import ModelNotAvailable
+@pytest.mark.model  # the index must have vectors for a semantic search to need the model
+def test_a_missing_model_is_503_and_a_crash_is_500_in_the_same_shape(model_index_dir, caplog):
+    from indexer.errors import ModelNotAvailable
     from indexer.retrieve.engine import Engine
 
     class MissingModel:
@@ -396,14 +399,14 @@ def test_a_missing_model_is_503_and_a_crash_is_500_in_the_same_shape(index_dir, 
         def generation(self):
             raise RuntimeError("disk on fire")
 
-    app = create_app({"INDEX_DIR": index_dir,
-                      "POLICYQA_ENGINE": Engine(index_dir, embedder=MissingModel())})
+    app = create_app({"INDEX_DIR": model_index_dir,
+                      "POLICYQA_ENGINE": Engine(model_index_dir, embedder=MissingModel())})
     response = app.test_client().get("/api/search?q=校车&mode=semantic")
     assert response.status_code == 503
     assert response.get_json()["error"] == (
         "the embedding model is not available: run `make model` (or `python -m indexer "
         "model`) first")
-    app = create_app({"INDEX_DIR": index_dir, "POLICYQA_ENGINE": Broken()})
+    app = create_app({"INDEX_DIR": model_index_dir, "POLICYQA_ENGINE": Broken()})
     response = app.test_client().get("/api/health")
     assert response.status_code == 500
     assert response.get_json() == {"ok": False, "status": 500, "error":
@@ -413,8 +416,6 @@ def test_a_missing_model_is_503_and_a_crash_is_500_in_the_same_shape(index_dir, 
 
 
 # -- escaping and headers -------------------------------------------------------------------
-
-SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.mark.parametrize("path", [f"/search?q={SCRIPT}", f"/ask?q={SCRIPT}&mode=keyword",
@@ -454,31 +455,33 @@ def test_security_headers_and_no_inline_script(client, path):
 
 # -- settings, the shared engine, the server ---------------------------------------------
 
-def test_settings_come_from_the_registry_env_then_test_config(monkeypatch, index_dir, engine):
+def test_settings_come_from_the_registry_env_then_test_config(monkeypatch, keyword_index_dir,
+                                                               keyword_engine):
     assert set(config.NAMES) <= set(settings.REGISTRY)
     monkeypatch.setenv("POLICYQA_WEB_PAGE_SIZE", "3")
-    app = create_app({"INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine})
+    app = create_app({"INDEX_DIR": keyword_index_dir, "POLICYQA_ENGINE": keyword_engine})
     assert app.test_client().get("/api/search?q=学校").get_json()["k"] == 3
-    app = create_app({"INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine, "WEB_PAGE_SIZE": 4})
+    app = create_app({"INDEX_DIR": keyword_index_dir, "POLICYQA_ENGINE": keyword_engine,
+                      "WEB_PAGE_SIZE": 4})
     assert app.test_client().get("/api/search?q=学校").get_json()["k"] == 4
 
 
-def test_engine_is_created_on_first_use_and_shared(index_dir):
-    app = create_app({"INDEX_DIR": index_dir})
+def test_engine_is_created_on_first_use_and_shared(keyword_index_dir):
+    app = create_app({"INDEX_DIR": keyword_index_dir})
     service = app.extensions["policyqa"]
     assert service._engine is None  # nothing opened by create_app
     client = app.test_client()
     client.get("/api/health")
     first = service.engine
     client.get("/api/search?q=校车")
-    assert service.engine is first and first.index_dir == index_dir
+    assert service.engine is first and first.index_dir == keyword_index_dir
 
 
 @pytest.mark.slow
-def test_python_m_webapp_serves_on_loopback(index_dir):
+def test_python_m_webapp_serves_on_loopback(keyword_index_dir):
     process = subprocess.Popen(
         [sys.executable, "-m", "webapp", "--port", "0", "--threads", "2",
-         "--index", str(index_dir)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+         "--index", str(keyword_index_dir)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)

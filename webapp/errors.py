@@ -7,13 +7,24 @@ JSON API and the one error page (``error.html``) for a browser, with the same st
 from __future__ import annotations
 
 import logging
-import sys
 
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.store.generations import IndexNotReady
-from indexer.text.query import BadQuery
+from indexer.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PolicyQAError,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMedia,
+)
+
+# The error classes the views raise; the family lives in indexer.errors.
+__all__ = ["BadRequest", "Conflict", "NotFound", "PolicyQAError", "TooManyRequests",
+           "Unauthorized", "Unavailable", "UnsupportedMedia", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -39,59 +50,6 @@ HINTS = {
     429: "提问太频繁，请稍等片刻再试。",
     503: "需要先建立索引：在项目目录运行 python -m indexer build（或 make run）。",
 }
-
-
-class WebError(Exception):
-    """An error with an HTTP status and a message meant for the user."""
-
-    status = 500
-
-    def __init__(self, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.headers = headers or {}
-
-
-class BadRequest(WebError):
-    """An argument that cannot be used (empty or too long query, bad k, page or mode)."""
-
-    status = 400
-
-
-class Unauthorized(WebError):
-    """A missing or wrong bearer token on an endpoint that changes the index."""
-
-    status = 401
-
-
-class NotFound(WebError):
-    """An unknown document or passage id, or an unknown address."""
-
-    status = 404
-
-
-class Conflict(WebError):
-    """An index update while another build or update is writing."""
-
-    status = 409
-
-
-class UnsupportedMedia(WebError):
-    """A POST body that is not JSON."""
-
-    status = 415
-
-
-class TooManyRequests(WebError):
-    """A client over its request rate; ``Retry-After`` says when it may ask again."""
-
-    status = 429
-
-
-class Unavailable(WebError):
-    """Something the server needs is missing (the corpus folder of an update)."""
-
-    status = 503
 
 
 def wants_json() -> bool:
@@ -124,17 +82,12 @@ def _status_message(exc: HTTPException) -> str:
 def register(app: Flask) -> None:
     """Install the handlers that map every error to the one shape."""
 
-    @app.errorhandler(WebError)
-    def web_error(exc: WebError):
-        return error_response(exc.message, exc.status, exc.headers)
-
-    @app.errorhandler(BadQuery)
-    def bad_query(exc: BadQuery):
-        return error_response(str(exc), exc.status)
-
-    @app.errorhandler(IndexNotReady)
-    def index_not_ready(exc: IndexNotReady):
-        return error_response(str(exc), 503)
+    @app.errorhandler(PolicyQAError)
+    def known_error(exc: PolicyQAError):
+        if exc.status >= 500 or exc.public_message:
+            log.error("%s on %s %s: %s", exc.__class__.__name__, request.method, request.path,
+                      exc.message)
+        return error_response(exc.public_message or exc.message, exc.status, exc.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -145,12 +98,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        # The embedding module (numpy) is not imported just for its error class: if it
-        # raised, it is loaded.
-        embedding = sys.modules.get("indexer.embed.embedder")
-        if embedding is not None and isinstance(exc, embedding.ModelNotAvailable):
-            log.error("embedding model not available: %s", exc)
-            return error_response("the embedding model is not available: run `make model` "
-                                  "(or `python -m indexer model`) first", 503)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response("something went wrong on the server; the error is logged", 500)

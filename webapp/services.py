@@ -60,7 +60,7 @@ class PolicyQA:
     def warm(self) -> None:
         """Open the index, load the jieba dictionary and the embedding model now."""
         self.engine.search("教育", k=1)
-        if self.generation().vector is not None:
+        if self.generation().has_vectors:
             self.engine.embedder().embed_query("教育")
 
     # -- the data each route serves ---------------------------------------------------
@@ -72,7 +72,7 @@ class PolicyQA:
         model = vectors.get("model")
         return {
             "ok": True,
-            "generation": generation.folder.name,
+            "generation": generation.name,
             "built_at": data.get("built_at"),
             "documents": len(generation.catalog.documents),
             "passages": len(generation.catalog.passage_list),
@@ -135,7 +135,6 @@ class PolicyQA:
         """
         from indexer import settings
         from indexer.store.build import build
-        from indexer.store.generations import WriterBusy
 
         if not Path(corpus_dir).is_dir():
             raise Unavailable(f"the corpus folder {corpus_dir} does not exist: set corpus_dir")
@@ -145,10 +144,6 @@ class PolicyQA:
             embedder = self.engine.embedder() if settings.get("vectors_enabled") else None
             report = build(Path(corpus_dir), self.index_dir, incremental=True,
                            embedder=embedder)
-        except WriterBusy as exc:
-            log.warning("index update refused: %s", exc)
-            raise Conflict("another build or update is writing the index; try again when "
-                           "it is done") from None
         finally:
             self._updating.release()
         log.info("index update: generation %s, %d added, %d changed, %d removed (%.1f s)",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer import settings
 from indexer.answer.extract import Answer, Citation, sentences
+from indexer.errors import GenerationError
 from indexer.records import Passage
 
 if TYPE_CHECKING:
@@ -43,9 +44,6 @@ MARKER = re.compile(r"\[(\d{1,3})\]")
 REPLY_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”’」』）)]*)?(?:\s*\[\d{1,3}\])*")
 MAX_REPLY_TOKENS = 600
 
-
-class GenerationError(Exception):
-    """The endpoint failed, timed out or answered something unreadable (message has no key)."""
 
 
 def enabled(overrides: Mapping[str, Any] | None = None) -> bool:

@@ -30,13 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer.embed.e5format import (
-    LAYER_TENSORS,
-    E5File,
-    ModelConversionError,
-    precompiled_charsmap,
-    read_e5,
-)
+from indexer.embed.e5format import LAYER_TENSORS, E5File, precompiled_charsmap, read_e5
+from indexer.errors import ModelConversionError
 
 __all__ = ["ModelConversionError", "convert", "default_model_dir", "ensure_default_model"]
 

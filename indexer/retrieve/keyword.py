@@ -1,4 +1,4 @@
-"""The Whoosh keyword index: its schema, its builder and its searcher (one format, one module).
+"""The Whoosh keyword index: its schema, its builder and its retriever (one format, one module).
 
 Passages are indexed with the policy analyzer (script folding + jieba). Only the passage
 id is stored; results take their text from the generation's catalog. Ranking is BM25F
@@ -13,17 +13,17 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from whoosh import collectors, fields, index, scoring
+from whoosh import fields, index, scoring
 from whoosh import query as q
 
 from indexer import settings
+from indexer.errors import NothingToSearch, reason
 from indexer.records import Passage
-from indexer.retrieve.hits import Filters, Hit, SearchResult
+from indexer.retrieve.hits import Filters, Hit
+from indexer.retrieve.protocol import Retriever, allowed_docs, expand_years
 from indexer.store.catalog import Catalog
-from indexer.store.generations import reason
-from indexer.text.analysis import fold, policy_analyzer, tokens
-from indexer.text.highlight import highlight
-from indexer.text.query import Item, NothingToSearch, ParsedQuery, parse
+from indexer.text.analysis import fold, parts, policy_analyzer, tokens
+from indexer.text.query import Item, ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,6 @@ def _fields(passage: Passage, catalog: Catalog) -> dict[str, str]:
         "section": passage.section,
         "body": passage.text,
     }
-
-
-def expand_years(year: str | None) -> list[str]:
-    """"2016-2017" → ["2016", "2017"]; a filter on either year finds the report."""
-    if not year:
-        return []
-    parts = [p for p in year.replace("—", "-").split("-") if p.strip().isdigit()]
-    if len(parts) == 2 and int(parts[1]) - int(parts[0]) < 50:
-        return [str(y) for y in range(int(parts[0]), int(parts[1]) + 1)]
-    return parts
 
 
 def build(folder: Path, catalog: Catalog, passages: Iterable[Passage] | None = None,
@@ -128,18 +118,14 @@ def check_files(folder: Path) -> tuple[int | None, list[str]]:
     return sum(segment.doc_count() for segment in toc.segments), problems
 
 
-def _can_loosen(parsed: ParsedQuery) -> bool:
-    """Whether an OR of the query's parts could find more than its AND did."""
-    items = parsed.positive_items
-    return len(items) > 1 or any(not item.phrase and len(item.text) > 1 for item in items)
-
-
 def _is_number(word: str) -> bool:
     return word.replace(".", "", 1).replace("%", "").isdigit()
 
 
-class KeywordSearcher:
-    """BM25F search over one generation's Whoosh index; thread-safe, one searcher per thread."""
+class KeywordRetriever(Retriever):
+    """BM25F over one generation's Whoosh index; thread-safe, one searcher per thread."""
+
+    matches_words = True
 
     def __init__(self, folder: Path, catalog: Catalog):
         self.catalog = catalog
@@ -168,8 +154,7 @@ class KeywordSearcher:
         words = tokens(item.text)
         if not words:
             return None
-        terms = [q.Or([q.Term(f, w, boost=self.boosts[f]) for f in SEARCH_FIELDS])
-                 for w in words]
+        terms = [self._word_query(w) for w in words]
         if len(words) == 1:
             return terms[0]
         phrase = q.Or([q.Phrase(f, words, boost=self.boosts[f]) for f in SEARCH_FIELDS])
@@ -181,8 +166,21 @@ class KeywordSearcher:
         # Other words typed together need all their parts; found together ranks higher.
         return q.Or([q.And(terms), phrase])
 
-    def build_query(self, parsed: ParsedQuery, loose: bool = False):
-        """The Whoosh query: AND of the groups, or with ``loose`` any part of any of them."""
+    def _term(self, word: str):
+        return q.Or([q.Term(f, word, boost=self.boosts[f]) for f in SEARCH_FIELDS])
+
+    def _word_query(self, word: str):
+        """One word; a dictionary term also matches through its parts, all of them
+        (校车安全 finds 校车 … 安全). A passage with the whole term matches both ways
+        (the index holds a term's parts too), so it ranks first."""
+        pieces = parts(word)
+        if not pieces:
+            return self._term(word)
+        return q.Or([self._term(word), q.And([self._term(piece) for piece in pieces])])
+
+    def build_query(self, parsed: ParsedQuery):
+        """The Whoosh query: AND of the groups, or for a loose query any part of any."""
+        loose = parsed.loose
         groups = []
         for group in parsed.groups:
             parts = [p for p in (self._item_query(item, loose) for item in group) if p]
@@ -205,71 +203,31 @@ class KeywordSearcher:
             positive = q.And([positive, q.Not(q.Or(excluded))])
         return positive
 
-    def filter_query(self, filters: Filters):
-        """A Whoosh filter for document, year, region and kind restrictions, or None."""
-        if not filters:
-            return None
-        reader = self._searcher().reader()
-        clauses = []
-        if filters.doc:
-            clauses.append(q.Or([q.Term("doc_id", d) for d in filters.doc]))
-        if filters.year:
-            clauses.append(q.Or([q.Term("year", y.strip().removesuffix("年"))
-                                 for y in filters.year]))
-        for name, wanted in (("region", filters.region), ("kind", filters.kind)):
-            if not wanted:
-                continue
-            # A filter value matches every indexed value containing it: 句容 → 句容市.
-            values = [v.decode("utf-8") if isinstance(v, bytes) else v
-                      for v in reader.lexicon(name)]
-            keys = [fold(w).strip() for w in wanted]
-            chosen = [v for v in values if any(key and key in v for key in keys)]
-            clauses.append(q.Or([q.Term(name, v) for v in chosen]) if chosen else q.NullQuery)
-        return clauses[0] if len(clauses) == 1 else q.And(clauses)
+    # -- the Retriever protocol ---------------------------------------------------------
+    def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
+        """The top ``k`` passages by BM25F among those holding the query's words."""
+        whoosh_query = self.build_query(query)
+        allowed = allowed_docs(self.catalog, filters)
+        if allowed is not None and not allowed:
+            return []
+        doc_filter = (None if allowed is None
+                      else q.Or([q.Term("doc_id", doc_id) for doc_id in sorted(allowed)]))
+        results = self._searcher().search(whoosh_query, limit=k, filter=doc_filter,
+                                          terms=False)
+        return [Hit(passage_id=hit["passage_id"], score=float(hit.score), rank=rank,
+                    scores={"keyword_rank": rank, "keyword_score": round(float(hit.score), 4)})
+                for rank, hit in enumerate(results, start=1)]
 
-    # -- search -----------------------------------------------------------------------
-    def search(self, query: str | ParsedQuery, k: int = 10, filters: Filters | None = None,
-               page: int = 1, facets: bool = True) -> SearchResult:
-        """Rank passages for a query; an AND query with no hits falls back to OR."""
-        parsed = parse(query) if isinstance(query, str) else query
-        all_filters = parsed.filters.merged(filters) if filters else parsed.filters
-        whoosh_filter = self.filter_query(all_filters)
-        fallback = None
-        results = self._run(self.build_query(parsed), whoosh_filter, k, page, facets)
-        if results.total == 0 and _can_loosen(parsed):
-            results = self._run(self.build_query(parsed, loose=True), whoosh_filter, k,
-                                page, facets)
-            fallback = "or"
-        hits = [
-            Hit(passage_id=pid, score=score, rank=rank,
-                scores={"keyword_rank": rank, "keyword_score": round(score, 4)})
-            for rank, (pid, score) in enumerate(results.items, start=(page - 1) * k + 1)
-        ]
-        self.add_highlights(hits, parsed)
-        message = None
-        if fallback and results.total:
-            message = "没有同时包含所有词的段落，以下结果包含其中部分词语。"
-        return SearchResult(query=parsed.raw, mode="keyword", hits=hits, total=results.total,
-                            page=page, k=k, facets=results.facets, fallback=fallback,
-                            message=message)
-
-    def ranked_ids(self, parsed: ParsedQuery, k: int, filters: Filters | None = None
-                   ) -> list[tuple[str, float]]:
-        """The top ``k`` (passage id, score) pairs, AND falling back to OR, no extras."""
-        whoosh_filter = self.filter_query(parsed.filters.merged(filters) if filters
-                                          else parsed.filters)
-        results = self._run(self.build_query(parsed), whoosh_filter, k, 1, False)
-        if results.total == 0 and _can_loosen(parsed):
-            results = self._run(self.build_query(parsed, loose=True), whoosh_filter, k, 1,
-                                False)
-        return results.items
-
-    def add_highlights(self, hits: list[Hit], parsed: ParsedQuery) -> None:
-        """Mark the query's words in each hit's original text."""
-        for hit in hits:
-            passage = self.catalog.passages.get(hit.passage_id)
-            if passage is not None:
-                hit.highlight = highlight(passage.text, parsed)
+    def matched(self, query: ParsedQuery, filters: Filters | None = None) -> Counter[str]:
+        """Every matching passage counted by document (no scoring: for totals and facets)."""
+        whoosh_query = self.build_query(query)
+        allowed = allowed_docs(self.catalog, filters)
+        searcher = self._searcher()
+        doc_ids = self._doc_ids(searcher)
+        counts = Counter(doc_ids[n] for n in searcher.docs_for_query(whoosh_query))
+        if allowed is not None:
+            counts = Counter({d: n for d, n in counts.items() if d in allowed})
+        return counts
 
     def _doc_ids(self, searcher) -> list[str]:
         """doc_id by document number, read once per searcher (for facet counts)."""
@@ -280,60 +238,3 @@ class KeywordSearcher:
                 v.decode("utf-8") if isinstance(v, bytes) else v for v in column]
             self._local.doc_ids_for = searcher
         return cached
-
-    def _run(self, whoosh_query, whoosh_filter, k: int, page: int, facets: bool):
-        searcher = self._searcher()
-        limit = k * page
-        start = (page - 1) * k
-        if not facets:
-            results = searcher.search(whoosh_query, limit=limit, filter=whoosh_filter,
-                                      terms=False)
-            items = [(hit["passage_id"], float(hit.score)) for hit in results[start:limit]]
-            return _Page(items, 0 if results.is_empty() else results.estimated_length(), {})
-        # Facets and the exact total need every match: score them all in one pass (no
-        # block skipping) and note each document number on the way.
-        recorder = _MatchRecorder(collectors.TopCollector(limit, usequality=False, replace=0))
-        collector = (collectors.FilterCollector(recorder, allow=whoosh_filter)
-                     if whoosh_filter is not None else recorder)
-        searcher.search_with_collector(whoosh_query, collector)
-        results = collector.results()
-        items = [(hit["passage_id"], float(hit.score)) for hit in results[start:limit]]
-        doc_ids = self._doc_ids(searcher)
-        per_doc = Counter(doc_ids[d] for d in recorder.docnums)
-        return _Page(items, len(recorder.docnums), self._facets(per_doc))
-
-    def _facets(self, per_doc: Counter) -> dict[str, dict[str, int]]:
-        """Counts by document, year and region, largest first."""
-        counts: dict[str, Counter] = {"doc": Counter(), "year": Counter(), "region": Counter()}
-        for doc_id, n in per_doc.items():
-            document = self.catalog.documents.get(doc_id)
-            counts["doc"][doc_id] += n
-            if document is None:
-                continue
-            for year in expand_years(document.year):
-                counts["year"][year] += n
-            if document.region:
-                counts["region"][document.region] += n
-        return {name: dict(sorted(c.items(), key=lambda pair: (-pair[1], pair[0])))
-                for name, c in counts.items()}
-
-
-class _MatchRecorder(collectors.WrappingCollector):
-    """Passes every match to the wrapped collector and remembers its document number."""
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.docnums: list[int] = []
-
-    def collect(self, sub_docnum):
-        self.docnums.append(self.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
-
-
-class _Page:
-    """One page of raw results from Whoosh."""
-
-    def __init__(self, items: list[tuple[str, float]], total: int, facets: dict):
-        self.items = items
-        self.total = total
-        self.facets = facets

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from indexer import settings
+from indexer.errors import IndexDamaged, IndexMismatch, NothingToSearch, reason
 from indexer.retrieve.hits import Filters, Hit
-from indexer.retrieve.keyword import expand_years
+from indexer.retrieve.protocol import Retriever, allowed_docs
 from indexer.store.catalog import Catalog
-from indexer.store.generations import IndexDamaged, reason
-from indexer.store.manifest import IndexMismatch
+from indexer.text.query import ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,8 @@ def _check_matrix(path: Path, count, dimension) -> list[str]:
     return []
 
 
-class VectorSearcher:
-    """Nearest passages to a query embedding, with the same filters as keyword search."""
+class VectorRetriever(Retriever):
+    """Nearest passages to the embedded query, with the same filters as keyword search."""
 
     def __init__(self, folder: Path, catalog: Catalog, embedder):
         folder = Path(folder)
@@ -168,7 +168,7 @@ class VectorSearcher:
         self._row_doc = np.array([catalog.passages[pid].doc_id for pid in self.ids])
         self._row = {pid: row for row, pid in enumerate(self.ids)}
 
-    def check_model(self) -> None:
+    def check(self) -> None:
         """Refuse to search vectors made by another model than the configured one."""
         built = self.info.get("model_fingerprint")
         if built != self.embedder.fingerprint:
@@ -180,8 +180,8 @@ class VectorSearcher:
         """A boolean row mask for the filters, or None for every row."""
         if not filters:
             return None
-        docs = filter_documents(self.catalog, filters)
-        return np.isin(self._row_doc, list(docs))
+        docs = allowed_docs(self.catalog, filters)
+        return None if docs is None else np.isin(self._row_doc, list(docs))
 
     def search_vector(self, query: np.ndarray, k: int, filters: Filters | None = None
                       ) -> list[tuple[str, float]]:
@@ -207,37 +207,25 @@ class VectorSearcher:
         rows = [self._row[pid] for pid in passage_ids]
         return np.asarray(self.vectors[rows] @ query, dtype=np.float32)
 
-    def search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+    def embed(self, query: ParsedQuery) -> np.ndarray:
+        """The query's vector (the embedder keeps recent ones, so asking twice is free)."""
+        text = query.text.strip()
+        if not any(ch.isalnum() for ch in text):
+            raise NothingToSearch("nothing to search: the query has no words to look for "
+                                  "(only punctuation or operators)")
+        self.check()
+        return self.embedder.embed_query(text)
+
+    def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
         """Rank passages by cosine similarity to the embedded query text."""
-        self.check_model()
-        ranked = self.search_vector(self.embedder.embed_query(text), k, filters)
+        ranked = self.search_vector(self.embed(query), k, filters)
         return [Hit(passage_id=pid, score=score, rank=rank,
                     scores={"vector_rank": rank, "vector_score": round(score, 4)})
                 for rank, (pid, score) in enumerate(ranked, start=1)]
 
-
-def filter_documents(catalog: Catalog, filters: Filters) -> set[str]:
-    """The documents a filter allows, with the same matching rules as keyword search."""
-    from indexer.text.analysis import fold
-
-    def contains(value: str | None, wanted: list[str]) -> bool:
-        folded = fold(value or "")
-        return any(fold(w).strip() and fold(w).strip() in folded for w in wanted)
-
-    allowed = set()
-    for doc_id, document in catalog.documents.items():
-        if filters.doc and doc_id not in filters.doc:
-            continue
-        if filters.year:
-            years = set(expand_years(document.year))
-            if not years & {y.strip().removesuffix("年") for y in filters.year}:
-                continue
-        if filters.region and not contains(document.region, filters.region):
-            continue
-        if filters.kind and not contains(document.kind, filters.kind):
-            continue
-        allowed.add(doc_id)
-    return allowed
+    def scores(self, query: ParsedQuery, passage_ids: list[str]) -> list[float | None]:
+        """The exact cosine of each listed passage to the query."""
+        return [float(c) for c in self.cosines(self.embed(query), passage_ids)]
 
 
 def embed_catalog(catalog: Catalog, embedder, progress: Callable | None = None) -> np.ndarray:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.errors import IndexNotReady
 from indexer.ingest.corpus import load_corpus
 from indexer.records import Skipped
 from indexer.retrieve import keyword
@@ -54,7 +55,7 @@ def _previous(index_dir: Path) -> tuple[Path | None, dict | None]:
 
     try:
         folder = generations.current_generation(index_dir)
-    except generations.IndexNotReady:
+    except IndexNotReady:
         return None, None
     found = examine(folder)
     if found.problems:

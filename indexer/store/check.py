@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.errors import IndexDamaged, IndexMismatch, IndexNotReady, reason
 from indexer.retrieve import keyword
 from indexer.store import generations, manifest
 from indexer.store.catalog import DOCUMENTS_FILE, PASSAGES_FILE, Catalog
-from indexer.store.generations import IndexDamaged, IndexNotReady, reason
-from indexer.store.manifest import IndexMismatch
 
 
 @dataclass

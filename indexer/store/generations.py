@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from indexer.errors import IndexDamaged, IndexNotReady, WriterBusy
+
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
@@ -24,37 +26,8 @@ LOCK = "build.lock"
 BUILDING_SUFFIX = ".building"
 
 
-class IndexNotReady(Exception):
-    """There is no live index to read (never built, or damaged)."""
-
-    exit_code = 3
 
 
-class IndexDamaged(IndexNotReady):
-    """The live generation's files are missing, truncated or unreadable; a rebuild repairs it.
-
-    ``problems`` holds one sentence per damaged file, naming it.
-    """
-
-    exit_code = 5
-
-    def __init__(self, problems: list[str], where: Path | str):
-        self.problems = list(problems)
-        self.where = str(where)
-        super().__init__(f"the index at {where} is damaged: {'; '.join(self.problems)}; "
-                         "run `python -m indexer build` to rebuild it")
-
-
-def reason(exc: BaseException) -> str:
-    """An exception as a short one-line reason for a damage report."""
-    text = str(exc).strip().splitlines()
-    return f"{exc.__class__.__name__}: {text[0][:200]}" if text else exc.__class__.__name__
-
-
-class WriterBusy(Exception):
-    """Another build or update holds the writer lock."""
-
-    exit_code = 4
 
 
 def current_generation(index_dir: Path) -> Path:

@@ -8,15 +8,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from indexer.errors import IndexDamaged, IndexMismatch
 from indexer.records import Document, Passage
-from indexer.store.generations import IndexDamaged, IndexNotReady
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 
-
-class IndexMismatch(IndexNotReady):
-    """The index was built by another analyzer, model or format than the one configured."""
 
 
 def document_fingerprint(document: Document, passages: list[Passage]) -> str:

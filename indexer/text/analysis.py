@@ -316,6 +316,30 @@ def tokens(text: str, removestops: bool = True) -> list[str]:
     return [t.text for t in _query_tokenizer(text, mode="query", removestops=removestops)]
 
 
+def parts(word: str) -> tuple[str, ...]:
+    """The dictionary words that together spell ``word`` (校车安全 → 校车, 安全), or ().
+
+    A dictionary term is one token at query time, but a passage may hold its parts
+    apart (校车 … 安全) or the term with other words around it: a query matches such
+    passages through the parts. Longest parts first, left to right; a word that the
+    dictionary cannot cover completely with parts of two or more characters has none.
+    """
+    found = _segmenter().subwords(word) if len(word) >= 3 else ()
+    if not found or _DECIMAL.fullmatch(word):
+        return ()
+    starting: dict[int, list[str]] = {}
+    for offset, sub in found:
+        starting.setdefault(offset, []).append(sub)
+    # best[i]: the fewest parts that spell word[i:] (ties: the longer first part).
+    best: dict[int, tuple[str, ...]] = {len(word): ()}
+    for at in range(len(word) - 1, -1, -1):
+        options = [(sub, *best[at + len(sub)]) for sub in starting.get(at, ())
+                   if at + len(sub) in best]
+        if options:
+            best[at] = min(options, key=lambda cover: (len(cover), -len(cover[0])))
+    return best.get(0, ())
+
+
 def is_searchable(query: str) -> bool:
     """False when ``query`` has nothing to look for (empty, punctuation, stopwords only)."""
     return bool(tokens(query))

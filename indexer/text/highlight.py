@@ -17,7 +17,7 @@ import re
 from html import escape
 
 from indexer import settings
-from indexer.text.analysis import fold, tokens
+from indexer.text.analysis import fold, parts, tokens
 from indexer.text.query import ParsedQuery
 
 
@@ -44,7 +44,11 @@ def match_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
             continue
         for word in tokens(item.text):
             if len(word) >= 2 or word.isdigit():
-                spans.extend(_occurrences(folded, word))
+                found = _occurrences(folded, word)
+                spans.extend(found)
+                if not found:  # a dictionary term found through its parts
+                    for piece in parts(word):
+                        spans.extend(_occurrences(folded, piece))
     return _merge(spans)
 
 

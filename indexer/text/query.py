@@ -9,7 +9,7 @@ Parsing never raises on odd input: unknown syntax is searched literally.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from indexer.retrieve.hits import Filters
 
@@ -23,14 +23,6 @@ TOKEN = re.compile(
 )
 
 
-class BadQuery(ValueError):
-    """A query that cannot be searched; the message is one sentence for the user."""
-
-    status = 400
-
-
-class NothingToSearch(BadQuery):
-    """The query has no searchable words (empty, punctuation or stopwords only)."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +35,28 @@ class Item:
 
 @dataclass
 class ParsedQuery:
-    """AND of groups, each group an OR of items; minus excluded items; plus filters."""
+    """AND of groups, each group an OR of items; minus excluded items; plus filters.
+
+    ``loose`` asks for any of the words instead of all of them (the fallback when the
+    AND finds nothing).
+    """
 
     raw: str
     groups: list[list[Item]] = field(default_factory=list)
     excluded: list[Item] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
+    loose: bool = False
+
+    @property
+    def can_loosen(self) -> bool:
+        """Whether an OR of the query's parts could find more than its AND did."""
+        items = self.positive_items
+        return not self.loose and (
+            len(items) > 1 or any(not item.phrase and len(item.text) > 1 for item in items))
+
+    def loosened(self) -> ParsedQuery:
+        """The same query, asking for any of its words."""
+        return replace(self, loose=True)
 
     @property
     def positive_items(self) -> list[Item]:
