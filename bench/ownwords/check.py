@@ -92,7 +92,8 @@ class Checker:
         document = self.docs.get(doc_id)
         if document is None:
             where = [d.doc_id for d in self.corpus.documents if sentence and sentence in d.text]
-            self.error(qid, f"unknown doc {doc_id!r}" + (f" (sentence found in {where})" if where else ""))
+            found = f" (sentence found in {where})" if where else ""
+            self.error(qid, f"unknown doc {doc_id!r}{found}")
             return None
         text = document.text
         count = text.count(sentence) if sentence else 0
@@ -208,11 +209,13 @@ class Checker:
             typo, correct = row.get("typo", ""), row.get("typo_of", "")
             if not correct or not typo or typo not in row.get("question", ""):
                 self.error(qid, "needs typo (in the question) and typo_of")
-            elif len(typo) != len(correct) or sum(a != b for a, b in zip(typo, correct)) != 1:
+            elif len(typo) != len(correct) or sum(
+                    a != b for a, b in zip(typo, correct, strict=True)) != 1:
                 self.error(qid, f"{typo!r} is not a one-character typo of {correct!r}")
             if row.get("from_qid"):
                 source = own.get(row["from_qid"])
-                if source is None or source["question"].replace(correct, typo, 1) != row["question"]:
+                retyped = source and source["question"].replace(correct, typo, 1)
+                if source is None or retyped != row["question"]:
                     self.error(qid, f"is not {row['from_qid']} with {correct}→{typo}")
                 else:
                     typo_from_own += 1
