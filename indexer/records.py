@@ -33,7 +33,11 @@ class Skipped:
 
 @dataclass
 class Document:
-    """A cleaned report: its text in the original script and what we know about it."""
+    """A cleaned report: its text in the original script and what we know about it.
+
+    ``title`` is never empty once ingested (``metadata.display_title``); ``garbled_spans``
+    are the runs of characters the damage lost (U+FFFD in ``text``).
+    """
 
     doc_id: str
     source: str
@@ -61,6 +65,8 @@ class Passage:
     end: int
     text: str
     garbled: bool = False
+    # The year its section heading names ("一、2016年工作总结"), else its document's year.
+    year: str | None = None
 
     @property
     def section(self) -> str:

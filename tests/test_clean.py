@@ -79,25 +79,108 @@ def lines(result: CleanResult) -> list[str]:
     return result.text.split("\n")
 
 
-def test_shifted_gbk_headings_are_repaired(cleaned):
+LOST = "\ufffd"
+
+
+def only_line(result: CleanResult, start: str) -> str:
+    (line,) = [ln for ln in lines(result) if ln.startswith(start)]
+    return line
+
+
+def raw_line(prefix: str, start: str) -> str:
+    (line,) = [ln for ln in raw(prefix).split("\n") if ln.startswith(start)]
+    return line
+
+
+# The broken headings of 004's first piece: how the raw lines open, and how they must come
+# out. A heading marker comes back from its sequence; a character a lost byte pair took is
+# LOST (U+FFFD, marked garbled), never the real but wrong one its half bytes decode to
+# ("（一）在汝一輪" is "（一）在三年一輪", "（醛枝推進" is "（三）著力推進"). Heading lines
+# that are nothing but the heading are pinned whole.
+HEADINGS_004 = [
+    ("。ㄒ唬┰谌暌惠喌目h",
+     f"（一）在{LOST}一輪的縣級政府教育工作省級督導總報告中,29次提到我區教育工作的亮點。"),
+    ("。ㄈ┲ν七M", f"（三）{LOST}推進中心建成區學校建設。在教育資源處于飽和狀態的中心城區,"),
+    ("。ㄋ模┐罅", f"（四）大{LOST}施鄉鎮教育資源擴容工程。8所幼兒園完成新建和改擴建工程,"),
+    ("。ㄎ澹⿵", "（五）強化教育環境治理。批量消減無證幼兒園29個,"),
+    ("。⿵(qiáng)力推進", "（六）強力推進“教育吳中”品牌建設計劃。木瀆高級中學3位同學"),
+    ("。ㄆ撸┤嫔罨",
+     f"（七）{LOST}深化學校內涵發展工程。4所學校入選“XX市義務教育改革項目學{LOST}市初高中"),
+    ("。ň牛﹦", "（九）創新教育人力資源管理跨學段交流教師59名;"),
+    ("。ㄊ┤鎸", f"（十）{LOST}實施“美麗校園”“書香校園”工程。地方植物彩化校園行動全面鋪開;"),
+    ("。ǘ┩怀鋈瞬沤", "（二）突出人才建設,推進立德樹人工程\n"),
+    ("。ㄈ┨醿", "（三）提優發展環境,保障教育優質發展\n"),
+    ("。ㄋ模﹥", "（四）優化教育督導,規范教育教學管理\n"),
+]
+
+
+@pytest.mark.parametrize("raw_start, expected", HEADINGS_004)
+def test_shifted_gbk_headings_are_repaired_or_marked(cleaned, raw_start, expected):
+    assert raw_line("004", raw_start)
+    line = only_line(cleaned["004"], expected[:6])
+    assert (line + "\n").startswith(expected)
+
+
+@pytest.mark.parametrize("wrong", ["（醛", "（施孺", "）孺", "在汝一輪", "大施鄉鎮", "保略鯴",
+                                   "枝推進", "（订"])
+def test_no_wrong_character_is_left_from_a_lost_byte_pair(cleaned, wrong):
+    assert wrong not in cleaned["004"].text
+
+
+def test_heading_markers_count_up_in_each_part(cleaned):
+    parts: list[list[str]] = [[]]
+    for line in lines(cleaned["004"])[:34]:  # 篇一
+        if line[:2] in ("一、", "二、"):
+            parts.append([])
+        elif marker := re.match(r"[（(]([一二三四五六七八九十]+)[）)]", line):
+            parts[-1].append(marker.group(1))
+    assert parts == [[], [*"一二三四五六七八九", "十"], [*"一二三四"]]
+    assert cleaned["004"].repairs["headings_restored"] == 5
+
+
+@pytest.mark.parametrize("before, after, restored", [
+    ("（一）加強(qiáng)管理。", "（三）提高質量。", "（二）強力推進改革。"),
+    ("（五）加強(qiáng)管理。", "（七）提高質量。", "（六）強力推進改革。"),
+    ("（一）加強(qiáng)管理。", "", "）強力推進改革。"),  # nothing after it confirms the count
+])
+def test_a_broken_marker_takes_its_number_from_the_sequence(before, after, restored):
+    # "。⿵(qiáng)力" is "　（N）強(qiáng)力" one byte out of step, "（N" lost in pairs.
+    result = clean("\n".join(["一、工作", before, "。⿵(qiáng)力推進改革。", after]))
+    assert lines(result)[2] == restored
+    assert result.repairs["headings_restored"] == int(restored.startswith("（"))
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    ("（二）甲。", "（四）乙。", f"（三）{LOST}推進中心建成區學校建設。"),
+    ("（二）甲。", "", f"（三）{LOST}推進中心建成區學校建設。"),  # its own bytes say 三
+    ("（一）甲。", "（三）乙。", f"（{LOST}{LOST}推進中心建成區學校建設。"),  # they disagree
+])
+def test_a_marker_whose_bytes_name_its_numeral_is_checked_against_them(before, after,
+                                                                       expected):
+    # "（醛" is "（三）" one byte out of step: 三's lead byte and "）"'s trail byte.
+    broken = raw_line("004", "。ㄈ┲ν七M")
+    result = clean("\n".join(["一、工作", before, broken, after]))
+    assert lines(result)[2].startswith(expected)
+    assert all(set(result.text[s:e]) == {LOST} for s, e in result.garbled_spans)
+
+
+def test_pinyin_names_the_character_a_shift_split(cleaned):
+    # "理?xiàng)l例": 項(xiàng) was 理's trail byte and 條's lead byte read together; "l" is
+    # 條's trail byte.
     text = cleaned["004"].text
-    assert "。ㄒ唬┰谌暌惠喌" in raw("004")
-    (line,) = [ln for ln in lines(cleaned["004"]) if "29次提到我區教育工作的亮點" in ln]
-    assert line.startswith("（一）")
-    assert line == "（一）在汝一輪的縣級政府教育工作省級督導總報告中,29次提到我區教育工作的亮點。"
-    assert "（四）優化教育督導,規范教育教學管理" in lines(cleaned["004"])
-    assert ("（五）強化教育環境治理。批量消減無證幼兒園29個,新增學前兒童看護點21個,"
-            "完成現場探勘8個,全年新增看護點學位近8000個。全面啟動外來工子弟學校標準化建設。"
-            ) in lines(cleaned["004"])
-    # The character lost with a byte is recovered from the pinyin annotation that named it.
-    assert "（九）創新教育人力資源管理跨學段交流教師59名;" in text
-    assert not any(ln.startswith("。") for ln in lines(cleaned["004"]))
+    assert "所管理?xiàng)l例" in raw("004") and "營業場所管理條例》" in text
+    assert "我們?yōu)檗r(nóng)戶" in raw("004") and "我們為農戶上門安裝了" in text
+    assert "當(dāng)?shù)刂参锘ɑ" in raw("004") and f"種植當地植物花{LOST},初步形成" in text
+    # No character of the document has that pinyin and byte: the character is LOST.
+    assert "績(jī)?cè)谔K州" in raw("004") and f"成績{LOST}蘇州大市獨占鰲頭" in text
 
 
 def test_mid_line_mojibake_is_repaired(cleaned):
     text = cleaned["004"].text
-    for repaired in ("特色和亮點現場督查評估中", "成績蘇州大市獨占鰲頭", "我們農戶上門安裝",
-                     "我們鎮黨委政府領導下", "種植當植物花,初步形成", "改革項目學,其中寶帶實小"):
+    for repaired in ("特色和亮點現場督查評估中", f"成績{LOST}蘇州大市獨占鰲頭",
+                     "我們為農戶上門安裝", f"我們{LOST}鎮黨委政府領導下",
+                     f"種植當地植物花{LOST},初步形成", f"改革項目學{LOST},其中寶帶實小",
+                     f"以{LOST}運為榮", f"“區域{LOST}校全覆蓋”"):
         assert repaired in text
     assert cleaned["004"].repairs["mojibake_repaired"] == 22
 
@@ -107,17 +190,26 @@ def test_no_mojibake_is_left_unmarked(cleaned, prefix):
     result = cleaned[prefix]
     marked = "".join(result.text[s:e] for s, e in result.garbled_spans)
     assert MOJIBAKE_CHARS.findall(result.text) == MOJIBAKE_CHARS.findall(marked)
+    assert result.garbled_spans == [m.span() for m in re.finditer(f"{LOST}+", result.text)]
+    assert result.repairs["mojibake_unrepaired"] == len(result.garbled_spans)
     if prefix != "004":
         assert result.repairs["mojibake_repaired"] == 0
         assert result.garbled_spans == []
 
 
-def test_unrepairable_mojibake_is_kept_and_marked(cleaned):
+def test_what_cannot_be_recovered_is_marked(cleaned):
     result = cleaned["004"]
-    assert result.repairs["mojibake_unrepaired"] == 1
-    ((start, end),) = result.garbled_spans
-    assert result.text[start:end] == "!保略鯴X"
-    assert result.text[start - 5:end + 3] == "改革項目學!保略鯴X市初高"
+    assert result.repairs["mojibake_unrepaired"] == len(result.garbled_spans) == 13
+    assert all(e - s == 1 for s, e in result.garbled_spans)
+    # A run no decoding explains ("學校”，新增XX市" with byte pairs lost) is one LOST.
+    assert "項(xiàng)目學(xué)!保略鯴X市初高中" in raw("004")
+    assert f"改革項目學{LOST}市初高中課程基地" in result.text
+
+
+def test_a_correct_reading_that_only_looks_odd_is_left_alone(cleaned):
+    # 002 is Qingdao's report: "在青辦學" is "running schools in Qingdao", not mojibake.
+    assert "激發各方在青辦學活力" in cleaned["002"].text
+    assert cleaned["002"].garbled_spans == []
 
 
 def test_script_is_never_converted(cleaned):

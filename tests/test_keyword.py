@@ -149,3 +149,14 @@ def test_words_typed_together_find_their_parts_and_the_whole_term_ranks_first(en
     assert jilin and all("<mark>校车</mark>" in h.highlight for h in result.hits
                          if catalog.passages[h.passage_id].doc_id.startswith("001")
                          and "校车安全" not in catalog.passages[h.passage_id].text)
+
+
+def test_totals_are_exact_up_to_the_bound_then_estimated(keyword_engine, monkeypatch):
+    exact = keyword_engine.search("教育")
+    assert exact.total_exact and exact.total == sum(exact.facets["doc"].values()) > 40
+    monkeypatch.setenv("POLICYQA_KEYWORD_EXACT_MATCHES", "20")
+    estimated = keyword_engine.search("教育")
+    assert not estimated.total_exact
+    assert sum(estimated.facets["doc"].values()) == 20
+    assert exact.total * 0.5 <= estimated.total <= exact.total * 2
+    assert [h.passage_id for h in estimated.hits] == [h.passage_id for h in exact.hits]

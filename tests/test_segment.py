@@ -43,3 +43,13 @@ def test_an_offset_inside_a_passage_names_its_own_paragraph(corpus):
                     assert passage.paragraph_at(start) == number
                     assert passage.paragraph_at(start + 1) == number
     assert spanning, "no passage of the corpus runs over two paragraphs: nothing was checked"
+
+
+def test_a_short_heading_line_that_carries_a_sentence_is_kept_as_text(documents):
+    from indexer.ingest.segment import split_passages
+
+    document = documents["004"]
+    line = "(二)高考取得突破性成果。文理科本二以上達線率首次突破50%,增幅列大市第一。"
+    assert line in document.text
+    holding = [p for p in split_passages(document) if line in p.text]
+    assert len(holding) == 1 and holding[0].section_path[-1] == "(二)高考取得突破性成果"

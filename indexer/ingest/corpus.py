@@ -36,7 +36,7 @@ class Corpus:
 def build_document(raw: RawDocument, doc_id: str) -> tuple[Document, list[str]]:
     """Repair one raw document and read its metadata; also return the dropped lines."""
     cleaned = clean(raw.text)
-    meta = extract(cleaned.text, cleaned.found, raw.meta)
+    meta = extract(cleaned.text, cleaned.found, raw.meta, raw.source)
     document = Document(
         doc_id=doc_id,
         source=raw.source,

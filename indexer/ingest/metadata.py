@@ -1,15 +1,18 @@
 """What a report says about itself: title, issuing body, region, years, date and kind.
 
 Only what the text shows is taken; unknown stays ``None``. Placeholder names left by
-the sites that published these reports (``xxxx市``, ``XX区``, ``*年``) are unknown.
+the sites that published these reports (``xxxx市``, ``XX区``, ``*年``) are unknown. The
+one exception is the title: a report always gets a name to be shown by
+(``display_title``), its opening words when it has no title line.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
-from indexer.ingest.segment import heading_level
+from indexer.ingest.segment import HEADING_PATTERNS, heading_level
 
 # Kinds of report, most specific first; matched in simplified and traditional script.
 KINDS: list[tuple[str, re.Pattern[str]]] = [
@@ -29,6 +32,14 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|\s*-\s*\d)")
 TITLE_HINT = re.compile(r"(总结|總結|要点|要點|设想|設想|计划|計劃|报告|報告|打算|意见|意見|方案)")
 SECTION_DATE = re.compile(r"^\d{6,8}$|^\d{4}年\d{1,2}月(\d{1,2}日)?$")
 FRONT_MATTER_LINES = 8
+# A report that speaks of itself as 我县 / 本市 … is about a place of that kind.
+SELF_REFERENCE = {"县": "我县|我縣|本县|本縣", "市": "我市|本市", "区": "我区|我區|本区|本區"}
+SUFFIXES = {"县": "县縣", "市": "市", "区": "区區"}
+LEAD_YEAR = re.compile(r"^(?:回顾|回顧|在|截至)?((?:19|20)\d{2})年(?!以来|以來|起|前)")
+UNTITLED = "（无标题）"
+NAME_MAX_CHARS = 30
+NAME_MIN_CHARS = 8
+CLAUSE_MARKS = "，,、；;：:"
 
 
 @dataclass
@@ -84,29 +95,72 @@ def find_issuer(title: str | None, text: str) -> str | None:
     return None
 
 
-def find_region(issuer: str | None, title: str | None) -> str | None:
-    """The region a report is about: the place in its issuer's or title's name."""
+def find_region(issuer: str | None, title: str | None, text: str = "") -> str | None:
+    """The region a report is about: the place in its issuer's or title's name, else the
+    one its body names as the seat of an education bureau or government and speaks of
+    as its own (``_region_in_body``)."""
     for candidate in (issuer, title):
         if not candidate:
             continue
         match = REGION_IN_ISSUER.match(re.sub(r"^(?:19|20)\d{2}年度?", "", candidate))
         if match and not PLACEHOLDER.search(match.group(1)):
             return match.group(1)
-    return None
+    return _region_in_body(text)
+
+
+def _region_in_body(text: str) -> str | None:
+    """The one place of the kind a report calls its own ("我县") that its body names at
+    least twice, once as the seat of a bureau ("丰县教育局"); several, or none, is unknown.
+    """
+    found: set[str] = set()
+    for kind, words in SELF_REFERENCE.items():
+        if not re.search(words, text):
+            continue
+        # The place starts after a non-Chinese character (or a year): "，丰县教育局".
+        mention = re.compile(rf"(?<![\u4e00-\u9fff])(?:(?:19|20)\d{{2}}年度?)?"
+                             rf"([\u4e00-\u9fff]{{1,6}}?[{SUFFIXES[kind]}]){BODY}")
+        for match in mention.finditer(text):
+            place = match.group(1)
+            if not PLACEHOLDER.search(place) and text.count(place) >= 2:
+                found.add(place)
+    return found.pop() if len(found) == 1 else None
 
 
 def find_years(title: str | None, text: str) -> str | None:
-    """The year or years a report covers, from its title, else from its opening line."""
+    """The year or years a report covers, from its title, else from its opening lines."""
     sources = [title] if title else []
     sources += [line for line in _front_lines(text)[:1]]
     for source in sources:
         years = sorted({int(y) for y in YEAR.findall(source)})
         if years:
             return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
-    # A report with no title: the year its first sentence opens with ("2016年,全市…").
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    match = re.match(r"((?:19|20)\d{2})年", first)
+    # The year its first sentence opens with: "2016年,全市…", "2017年上半年，我局…".
+    match = LEAD_YEAR.match(_lead_paragraph(text))
     return match.group(1) if match else None
+
+
+def _lead_paragraph(text: str) -> str:
+    """The first line that reads as body text (not a heading, title or date line)."""
+    lines = (line.strip() for line in text.splitlines() if line.strip())
+    for _, line in zip(range(FRONT_MATTER_LINES), lines, strict=False):
+        if heading_level(line) is None and (len(line) > 60 or re.search("[，,。]", line)):
+            return line
+    return ""
+
+
+def display_title(title: str | None, text: str, source: str) -> str:
+    """The name a report is shown by: its title, else its opening heading or sentence,
+    shortened at a clause (``…``), else "（无标题）" and its file name."""
+    if title:
+        return title
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    marker = max((m.end() for _, p in HEADING_PATTERNS if (m := p.match(first))), default=0)
+    opening = re.split(r"[。！？；!?;]", first[marker:].lstrip(" :：、.．"), maxsplit=1)[0]
+    opening = opening.strip().rstrip(CLAUSE_MARKS)
+    if len(opening) > NAME_MAX_CHARS:
+        cut = max(opening.rfind(mark, 0, NAME_MAX_CHARS) for mark in CLAUSE_MARKS)
+        opening = opening[:cut if cut >= NAME_MIN_CHARS else NAME_MAX_CHARS] + "…"
+    return opening if len(opening) > 1 else f"{UNTITLED}{PurePath(source).name}"
 
 
 def find_kind(title: str | None, text: str) -> str | None:
@@ -124,17 +178,19 @@ def find_kind(title: str | None, text: str) -> str | None:
     return None
 
 
-def extract(text: str, found: dict[str, str], source_meta: dict) -> ReportMetadata:
-    """Read a report's metadata from its cleaned text and what its page furniture told."""
+def extract(text: str, found: dict[str, str], source_meta: dict,
+            source: str = "") -> ReportMetadata:
+    """Read a report's metadata from its cleaned text and what its page furniture told;
+    ``source`` (its file) names a report that has nothing better to be called by."""
     hints = [str(source_meta[key]) for key in ("title",) if source_meta.get(key)]
     hints += [found[key] for key in ("page_title",) if found.get(key)]
     title = find_title(text, hints)
     issuer = find_issuer(title, text)
     published = found.get("published") or source_meta.get("published")
     return ReportMetadata(
-        title=title,
+        title=display_title(title, text, source),
         issuer=issuer,
-        region=find_region(issuer, title),
+        region=find_region(issuer, title, text),
         year=find_years(title, text),
         kind=find_kind(title, text),
         published=str(published) if published else None,

@@ -34,6 +34,9 @@ HEADING_MAX_CHARS = 40
 SENTENCE_END = re.compile(r"[^。！？；!?;]*(?:[。！？；!?;]+[”’」』）)]*|$)")
 HEADING_SENTENCE_END = re.compile(r"[。：:！？；]")
 CLAUSE_END = re.compile(r"[，,、]")
+INNER_SENTENCE_END = re.compile(r"[。！？；!?;]")
+# A year a heading names ("2016年工作总结"), not the end of a range ("2011-2020年").
+HEADING_YEAR = re.compile(r"(?<![\d\-–—~～至到])((?:19|20)\d{2})\s*年")
 
 
 @dataclass
@@ -62,7 +65,7 @@ def heading_title(line: str) -> str:
     not a heading: its first clause names it.
     """
     stripped = line.strip()
-    if len(stripped) <= HEADING_MAX_CHARS:
+    if is_pure_heading(stripped):
         return stripped.rstrip("。：:")
     match = HEADING_SENTENCE_END.search(stripped)
     if match and match.start() <= HEADING_MAX_CHARS:
@@ -72,6 +75,29 @@ def heading_title(line: str) -> str:
     if clause and clause.start() <= HEADING_MAX_CHARS:
         return stripped[: clause.start()]
     return stripped[:HEADING_MAX_CHARS] + "…"
+
+
+def is_pure_heading(line: str) -> bool:
+    """A short line that is only its heading: no sentence ends inside it.
+
+    "(二)高考取得突破性成果。文理科本二以上達線率首次突破50%,增幅列大市第一。" is short but
+    carries a sentence after its heading: it is body text too, never dropped.
+    """
+    return (len(line) <= HEADING_MAX_CHARS
+            and not INNER_SENTENCE_END.search(line.rstrip("。！？；!?;")))
+
+
+def section_year(section_path: list[str], default: str | None) -> str | None:
+    """The year the deepest heading naming exactly one year names, else ``default``.
+
+    "一、2016年工作总结" and "二、2017年工作打算" date their passages inside a report
+    that covers 2016-2017; a heading naming two years dates nothing.
+    """
+    for heading in reversed(section_path):
+        years = set(HEADING_YEAR.findall(heading))
+        if len(years) == 1:
+            return years.pop()
+    return default
 
 
 def paragraphs(text: str) -> Iterator[Paragraph]:
@@ -94,7 +120,7 @@ def paragraphs(text: str) -> Iterator[Paragraph]:
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, heading_title(stripped)))
-        is_heading = level is not None and len(stripped) <= HEADING_MAX_CHARS
+        is_heading = level is not None and is_pure_heading(stripped)
         yield Paragraph(number, start, end, [title for _, title in stack], is_heading)
 
 
@@ -185,6 +211,7 @@ def split_passages(document: Document, target: int | None = None,
                 end=end,
                 text=chunk,
                 garbled=any(s < end and start < e for s, e in document.garbled_spans),
+                year=section_year(section_path, document.year),
             ))
     return passages
 

@@ -15,9 +15,10 @@ from indexer import settings
 from indexer.errors import BadQuery, PolicyQAError
 from indexer.retrieve.generation import MODES, Backend, Generation, open_backend
 from indexer.retrieve.hits import Filters, Hit, SearchResult
-from indexer.retrieve.protocol import facet_counts, ranked_with_fallback
+from indexer.retrieve.protocol import Matches, facet_counts, ranked_with_fallback
 from indexer.text.highlight import highlight
 from indexer.text.query import ParsedQuery, parse
+from indexer.text.suggest import did_you_mean, looks_mistyped, spell_pinyin
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ class Engine:
     def embedder(self):
         """The embedding model, shared by every generation (loaded on first use)."""
         if self._embedder is None:
-            from indexer.embed.embedder import Embedder
+            from indexer.embed import open_embedder
 
-            self._embedder = Embedder()
+            self._embedder = open_embedder()
         return self._embedder
 
     def generation(self) -> Generation:
@@ -67,7 +68,7 @@ class Engine:
         parsed = parse(query)
         generation = generation or self.generation()
         try:
-            return self._search(generation, parsed, mode, k, page, filters)
+            return self._help(generation, parsed, mode, k, page, filters)
         except PolicyQAError:
             raise
         except Exception as exc:  # e.g. a file damaged after it was opened: a 503, not a 500
@@ -76,22 +77,44 @@ class Engine:
                 explain(generation, exc)
             raise
 
+    def _help(self, generation: Generation, parsed: ParsedQuery, mode: str, k: int,
+              page: int, filters: Filters | None) -> SearchResult:
+        """Search, reading pinyin as the words it spells, and offer a corrected query when
+        the words typed look mistyped or find nothing."""
+        vocabulary = generation.retriever("keyword").vocabulary
+        spelt = None
+        if any(item.text.isascii() and item.text.isalpha() for item in parsed.positive_items):
+            words = vocabulary()
+            if words is not None:
+                parsed, spelt = spell_pinyin(parsed, words)
+        result = self._search(generation, parsed, mode, k, page, filters)
+        if spelt:
+            result.message = " ".join(filter(None, (spelt, result.message)))
+        if result.total == 0 or result.fallback or looks_mistyped(parsed):
+            words = vocabulary()
+            corrected = did_you_mean(parsed, words) if words is not None else None
+            if corrected and self._search(generation, parse(corrected), "keyword", 1, 1,
+                                          filters).total:
+                result.suggestion = corrected
+        return result
+
     def _search(self, generation: Generation, parsed: ParsedQuery, mode: str, k: int,
                 page: int, filters: Filters | None) -> SearchResult:
         retriever = generation.retriever(mode)
         merged = parsed.filters.merged(filters) if filters else parsed.filters
         hits, used = ranked_with_fallback(retriever, parsed, k * page, merged)
-        per_doc = retriever.matched(used, merged)
-        total = sum(per_doc.values()) if per_doc is not None else len(hits)
-        if per_doc is None:
-            per_doc = Counter(generation.catalog.passages[h.passage_id].doc_id for h in hits)
+        matches = retriever.matched(used, merged)
+        if matches is None:  # a retriever that ranks every passage: facets of the ranking
+            matches = Matches(Counter(generation.catalog.passages[h.passage_id].doc_id
+                                      for h in hits), len(hits))
         page_hits = hits[(page - 1) * k:]
         self._highlight(generation, page_hits, parsed)
         loosened = used.loose
-        return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=total,
-                            page=page, k=k, facets=facet_counts(generation.catalog, per_doc),
+        return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=matches.total,
+                            total_exact=matches.exact, page=page, k=k,
+                            facets=facet_counts(generation.catalog, matches.per_doc),
                             fallback="or" if loosened else None,
-                            message=LOOSENED_MESSAGE if loosened and total else None)
+                            message=LOOSENED_MESSAGE if loosened and matches.total else None)
 
     @staticmethod
     def _highlight(generation: Generation, hits: list[Hit], parsed: ParsedQuery) -> None:

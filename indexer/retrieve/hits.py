@@ -42,8 +42,10 @@ class SearchResult:
     mode: str
     hits: list[Hit]
     total: int
+    total_exact: bool = True  # false: ``total`` is an estimate ("约 N 条")
     page: int = 1
     k: int = 10
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     fallback: str | None = None
     message: str | None = None
+    suggestion: str | None = None  # a query with likely typos corrected that finds something

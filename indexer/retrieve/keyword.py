@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whoosh import fields, index, scoring
 from whoosh import query as q
@@ -20,10 +21,13 @@ from indexer import settings
 from indexer.errors import NothingToSearch, reason
 from indexer.records import Passage
 from indexer.retrieve.hits import Filters, Hit
-from indexer.retrieve.protocol import Retriever, allowed_docs, expand_years
+from indexer.retrieve.protocol import Matches, Retriever, allowed_docs, expand_years
 from indexer.store.catalog import Catalog
 from indexer.text.analysis import fold, parts, policy_analyzer, tokens
 from indexer.text.query import Item, ParsedQuery
+
+if TYPE_CHECKING:
+    from indexer.text.suggest import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +139,7 @@ class KeywordRetriever(Retriever):
         self.boosts = {"body": 1.0, "title": settings.get("keyword_title_boost"),
                        "section": settings.get("keyword_section_boost")}
         self._local = threading.local()
+        self._vocabulary = None
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
@@ -149,41 +154,48 @@ class KeywordRetriever(Retriever):
         self.index.close()
 
     # -- query building ---------------------------------------------------------------
-    def _item_query(self, item: Item, loose: bool = False):
-        """One typed word or phrase; ``loose`` accepts any of a word's parts."""
+    def _item_query(self, item: Item, loose: bool = False, counting: bool = False):
+        """One typed word or phrase; ``loose`` accepts any of a word's parts.
+
+        ``counting`` leaves out the alternatives that only rank (a phrase inside the AND
+        of its own words): the same passages match, found faster.
+        """
         words = tokens(item.text)
         if not words:
             return None
-        terms = [self._word_query(w) for w in words]
+        terms = [self._word_query(w, counting) for w in words]
         if len(words) == 1:
             return terms[0]
         phrase = q.Or([q.Phrase(f, words, boost=self.boosts[f]) for f in SEARCH_FIELDS])
         if loose and not item.phrase:
-            return q.Or([*terms, phrase])
+            return q.Or(terms) if counting else q.Or([*terms, phrase])
         # A number belongs to its unit (5所, 2016年, 34.5分): such a word is found as written.
         if item.phrase or any(_is_number(w) for w in words):
             return phrase
         # Other words typed together need all their parts; found together ranks higher.
-        return q.Or([q.And(terms), phrase])
+        return q.And(terms) if counting else q.Or([q.And(terms), phrase])
 
     def _term(self, word: str):
         return q.Or([q.Term(f, word, boost=self.boosts[f]) for f in SEARCH_FIELDS])
 
-    def _word_query(self, word: str):
+    def _word_query(self, word: str, counting: bool = False):
         """One word; a dictionary term also matches through its parts, all of them
         (校车安全 finds 校车 … 安全). A passage with the whole term matches both ways
         (the index holds a term's parts too), so it ranks first."""
         pieces = parts(word)
         if not pieces:
             return self._term(word)
-        return q.Or([self._term(word), q.And([self._term(piece) for piece in pieces])])
+        every_part = q.And([self._term(piece) for piece in pieces])
+        return every_part if counting else q.Or([self._term(word), every_part])
 
-    def build_query(self, parsed: ParsedQuery):
-        """The Whoosh query: AND of the groups, or for a loose query any part of any."""
+    def build_query(self, parsed: ParsedQuery, counting: bool = False):
+        """The Whoosh query: AND of the groups, or for a loose query any part of any;
+        ``counting`` for the same matches without what only ranks."""
         loose = parsed.loose
         groups = []
         for group in parsed.groups:
-            parts = [p for p in (self._item_query(item, loose) for item in group) if p]
+            parts = [p for p in (self._item_query(item, loose, counting) for item in group)
+                     if p]
             if parts:
                 groups.append(parts[0] if len(parts) == 1 else q.Or(parts))
         if not groups:
@@ -218,16 +230,39 @@ class KeywordRetriever(Retriever):
                     scores={"keyword_rank": rank, "keyword_score": round(float(hit.score), 4)})
                 for rank, hit in enumerate(results, start=1)]
 
-    def matched(self, query: ParsedQuery, filters: Filters | None = None) -> Counter[str]:
-        """Every matching passage counted by document (no scoring: for totals and facets)."""
-        whoosh_query = self.build_query(query)
+    def matched(self, query: ParsedQuery, filters: Filters | None = None) -> Matches:
+        """Matching passages counted by document, without scoring: exact up to
+        ``keyword_exact_matches``, then the total is extrapolated from the share of the
+        index read so far (documents are in no particular order)."""
+        whoosh_query = self.build_query(query, counting=True)
         allowed = allowed_docs(self.catalog, filters)
         searcher = self._searcher()
         doc_ids = self._doc_ids(searcher)
-        counts = Counter(doc_ids[n] for n in searcher.docs_for_query(whoosh_query))
-        if allowed is not None:
-            counts = Counter({d: n for d, n in counts.items() if d in allowed})
-        return counts
+        limit = settings.get("keyword_exact_matches")
+        counts: Counter[str] = Counter()
+        seen = 0
+        for docnum in searcher.docs_for_query(whoosh_query):
+            doc_id = doc_ids[docnum]
+            if allowed is None or doc_id in allowed:
+                counts[doc_id] += 1
+                seen += 1
+                if seen >= limit:
+                    read = (docnum + 1) / max(1, len(doc_ids))
+                    return Matches(counts, max(seen, round(seen / read)), exact=False)
+        return Matches(counts, seen)
+
+    def vocabulary(self) -> Vocabulary:
+        """Every word of the passage text with its document frequency, read once."""
+        if self._vocabulary is None:
+            from indexer.text.suggest import Vocabulary
+
+            reader = self._searcher().reader()
+            words = {}
+            for term, info in reader.iter_field("body"):
+                word = term.decode("utf-8") if isinstance(term, bytes) else term
+                words[word] = info.doc_frequency()
+            self._vocabulary = Vocabulary(words)
+        return self._vocabulary
 
     def _doc_ids(self, searcher) -> list[str]:
         """doc_id by document number, read once per searcher (for facet counts)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from indexer.retrieve.hits import Filters, Hit
@@ -17,6 +18,17 @@ from indexer.text.query import ParsedQuery
 
 if TYPE_CHECKING:
     from indexer.store.catalog import Catalog
+    from indexer.text.suggest import Vocabulary
+
+
+@dataclass
+class Matches:
+    """The passages a query matches, counted by document; ``total`` is an estimate when
+    the counting stopped early (``exact`` false), and ``per_doc`` then counts those seen."""
+
+    per_doc: Counter[str]
+    total: int
+    exact: bool = True
 
 
 class Retriever(ABC):
@@ -36,9 +48,12 @@ class Retriever(ABC):
         """This retriever's score of each listed passage (None where it has none)."""
         return [None] * len(passage_ids)
 
-    def matched(self, query: ParsedQuery, filters: Filters | None = None
-                ) -> Counter[str] | None:
+    def matched(self, query: ParsedQuery, filters: Filters | None = None) -> Matches | None:
         """How many passages of each document match, or None if the retriever ranks all."""
+        return None
+
+    def vocabulary(self) -> Vocabulary | None:
+        """The words this retriever's index holds (for typo and pinyin help), if it knows."""
         return None
 
     def check(self) -> None:  # noqa: B027 (optional: most retrievers are always ready)

@@ -1,0 +1,178 @@
+"""Words a user meant, from the index's own vocabulary: typo corrections and pinyin.
+
+- **Did you mean.** A typed Chinese word that the index does not hold (送教上们, 县管校骋)
+  is compared with the indexed words of the same length that differ in one character;
+  a candidate whose differing character sounds the same (们/门) wins over one that only
+  looks alike (骋/聘), then the more frequent word.
+- **Pinyin.** A word typed in pinyin (``xiaoche``, ``xianguanxiaopin``) is spelt out as the
+  indexed words whose toneless pinyin runs together to exactly those letters.
+
+Both only ever propose indexed words, so a suggestion can be searched. Pinyin comes from
+pypinyin, one character at a time (all readings of a polyphonic character).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
+
+from indexer.text.query import Item, ParsedQuery
+
+log = logging.getLogger(__name__)
+
+_HAN = re.compile(r"^[\u3400-\u9fff]{2,8}$")
+_LETTERS = re.compile(r"^[a-z]{2,40}$")
+_MAX_READINGS = 8  # pinyin spellings kept per word (polyphonic characters multiply them)
+
+
+def _readings(char: str) -> list[str]:
+    from pypinyin import Style, pinyin
+
+    return pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or [char]
+
+
+class Vocabulary:
+    """The indexed words of one generation (word → document frequency), with lookups by
+    one-character edit and by pinyin, built on first use."""
+
+    def __init__(self, frequencies: dict[str, int]):
+        self.words = frozenset(frequencies)
+        self.frequency = {w: n for w, n in frequencies.items() if _HAN.match(w)}
+        self._lock = threading.Lock()
+        self._by_edit: dict[str, list[str]] | None = None
+        self._by_pinyin: dict[str, list[str]] | None = None
+        self._char_readings: dict[str, list[str]] = {}
+
+    def _sounds(self, char: str) -> list[str]:
+        found = self._char_readings.get(char)
+        if found is None:
+            found = self._char_readings[char] = _readings(char)
+        return found
+
+    def _spellings(self, word: str) -> list[str]:
+        combos = itertools.islice(itertools.product(*(self._sounds(c) for c in word)),
+                                  _MAX_READINGS)
+        return ["".join(combo) for combo in combos]
+
+    def _tables(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        if self._by_edit is None:
+            with self._lock:
+                if self._by_edit is None:
+                    by_edit: dict[str, list[str]] = {}
+                    by_pinyin: dict[str, list[str]] = {}
+                    for word in self.frequency:
+                        for i in range(len(word)):
+                            by_edit.setdefault(f"{word[:i]}\0{word[i + 1:]}", []).append(word)
+                        for spelling in self._spellings(word):
+                            by_pinyin.setdefault(spelling, []).append(word)
+                    self._by_pinyin = by_pinyin
+                    self._by_edit = by_edit
+                    log.debug("vocabulary tables: %d words", len(self.frequency))
+        return self._by_edit, self._by_pinyin
+
+    def indexed(self, word: str) -> bool:
+        """Whether the index holds ``word`` (folded) as a word."""
+        return word in self.words
+
+    def correction(self, typed: str) -> str | None:
+        """The indexed word one character away from ``typed`` that the user most likely
+        meant, or None (also when ``typed`` itself is indexed)."""
+        if not _HAN.match(typed) or typed in self.frequency:
+            return None
+        by_edit, _ = self._tables()
+        best, best_key = None, None
+        for i in range(len(typed)):
+            for word in by_edit.get(f"{typed[:i]}\0{typed[i + 1:]}", ()):
+                homophone = bool(set(self._sounds(word[i])) & set(self._sounds(typed[i])))
+                key = (homophone, self.frequency[word], word)
+                if best_key is None or key > best_key:
+                    best, best_key = word, key
+        return best
+
+    def from_pinyin(self, letters: str) -> list[str] | None:
+        """The indexed words that ``letters`` spells, fewest words first, or None."""
+        if not _LETTERS.match(letters):
+            return None
+        _, by_pinyin = self._tables()
+        # best[i]: the best spelling of letters[i:] as (word count, -frequency, words).
+        best: dict[int, tuple[int, int, tuple[str, ...]]] = {len(letters): (0, 0, ())}
+        for start in range(len(letters) - 1, -1, -1):
+            options = []
+            for stop in range(start + 2, len(letters) + 1):
+                rest = best.get(stop)
+                if rest is None:
+                    continue
+                for word in by_pinyin.get(letters[start:stop], ()):
+                    options.append((rest[0] + 1, rest[1] - self.frequency[word],
+                                    (word, *rest[2])))
+            if options:
+                best[start] = min(options)
+        found = best.get(0)
+        return list(found[2]) if found else None
+
+
+def vocabulary_of(words: Iterable[tuple[str, int]]) -> Vocabulary:
+    """A vocabulary from (word, document frequency) pairs."""
+    return Vocabulary(dict(words))
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
+
+
+def spell_pinyin(parsed: ParsedQuery, vocabulary: Vocabulary) -> tuple[ParsedQuery, str | None]:
+    """The query with each pinyin word it has replaced by the indexed words it spells,
+    and a note saying so (None when nothing was replaced)."""
+    from indexer.text.analysis import fold
+
+    spelt: list[str] = []
+
+    def convert(item: Item) -> Item:
+        letters = fold(item.text)
+        if item.phrase or vocabulary.indexed(letters):
+            return item
+        words = vocabulary.from_pinyin(letters)
+        if not words:
+            return item
+        spelt.append(" ".join(words))
+        return Item("".join(words))
+
+    groups = [[convert(item) for item in group] for group in parsed.groups]
+    if not spelt:
+        return parsed, None
+    return replace(parsed, groups=groups), f"已按拼音查找：{' '.join(spelt)}"
+
+
+def did_you_mean(parsed: ParsedQuery, vocabulary: Vocabulary) -> str | None:
+    """The raw query with each Chinese word that the index does not hold replaced by the
+    indexed word one character away from it, or None if there is no such word."""
+    from indexer.text.analysis import fold
+
+    raw, folded = parsed.raw, fold(parsed.raw)
+    changed = False
+    for item in parsed.positive_items:
+        for run in _HAN_RUN.finditer(fold(item.text)):
+            corrected = vocabulary.correction(run.group())
+            at = folded.find(run.group())
+            if corrected is None or at < 0:
+                continue
+            raw = raw[:at] + corrected + raw[at + len(corrected):]
+            folded = folded[:at] + corrected + folded[at + len(corrected):]
+            changed = True
+    return raw if changed else None
+
+
+def looks_mistyped(parsed: ParsedQuery) -> bool:
+    """True when a typed Chinese word falls apart into single characters (送教上们 → 送 教
+    上 们): the sign of a typo that the segmenter could not read as words."""
+    from indexer.text.analysis import tokens
+
+    for item in parsed.positive_items:
+        words = tokens(item.text)
+        if len(words) >= 2 and all(len(w) == 1 for w in words) and _HAN_RUN.fullmatch(
+                item.text.strip()):
+            return True
+    return False

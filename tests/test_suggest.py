@@ -1,0 +1,75 @@
+"""Typos and pinyin: suggestions and spellings come from the index's own words, and a
+suggestion always finds something."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from indexer.text.analysis import USERDICT_PATH, _data_lines
+from indexer.text.suggest import Vocabulary
+
+
+def _ids(engine, query):
+    return {h.passage_id for h in engine.search(query, k=100).hits}
+
+
+@pytest.mark.parametrize("typed, meant", [("送教上们", "送教上门"),  # sounds the same
+                                          ("县管校骋", "县管校聘"),  # looks alike
+                                          ("縣管校騁", "县管校聘")])  # traditional script
+def test_a_mistyped_word_gets_the_indexed_word_it_was_meant_to_be(keyword_engine, typed,
+                                                                   meant):
+    result = keyword_engine.search(typed)
+    assert result.suggestion == meant
+    assert keyword_engine.search(result.suggestion).total > 0
+
+
+def test_the_suggestion_keeps_the_rest_of_the_query(keyword_engine):
+    result = keyword_engine.search("送教上们 year:2016")
+    assert result.suggestion == "送教上门 year:2016"
+
+
+@pytest.mark.parametrize("query", ["送教上门", "校车 安全", "學校建設", "教育"])
+def test_a_well_typed_query_gets_no_suggestion(keyword_engine, query):
+    assert keyword_engine.search(query).suggestion is None
+
+
+@pytest.mark.parametrize("letters, words", [("xiaoche anquan", "校车 安全"),
+                                            ("xianguanxiaopin", "县管校聘"),
+                                            ("XiaoChe", "校车")])
+def test_pinyin_finds_what_the_words_it_spells_find(keyword_engine, letters, words):
+    result = keyword_engine.search(letters)
+    assert _ids(keyword_engine, letters) == _ids(keyword_engine, words) != set()
+    assert result.message.startswith("已按拼音查找：")
+
+
+def test_english_finds_nothing_and_suggests_nothing(keyword_engine):
+    result = keyword_engine.search("school bus")
+    assert result.total == 0 and result.suggestion is None
+
+
+def test_a_suggestion_never_finds_nothing(keyword_engine):
+    """One-character typos of dictionary terms: any suggestion offered finds passages."""
+    terms = [line.split()[0] for line in _data_lines(USERDICT_PATH)]
+    alphabet = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
+    rng = random.Random(7)
+    offered = 0
+    for term in rng.sample(terms, 60):
+        at = rng.randrange(len(term))
+        typed = term[:at] + rng.choice(alphabet) + term[at + 1:]
+        suggestion = keyword_engine.search(typed).suggestion
+        if suggestion is not None:
+            offered += 1
+            assert keyword_engine.search(suggestion).total > 0, (typed, suggestion)
+    assert offered >= 10
+
+
+def test_vocabulary_prefers_a_same_sounding_word_then_a_frequent_one():
+    vocabulary = Vocabulary({"上门": 1, "上们": 0, "送教上门": 2, "送教上阵": 9, "学校": 5})
+    assert vocabulary.correction("送教上们") == "送教上门"  # 们/门 sound alike
+    assert vocabulary.correction("学枚") == "学校"
+    assert vocabulary.correction("学校") is None  # indexed already
+    assert vocabulary.from_pinyin("xuexiao") == ["学校"]
+    assert vocabulary.from_pinyin("shangmen") == ["上门"]
+    assert vocabulary.from_pinyin("school") is None
