@@ -319,3 +319,16 @@ def test_clean_never_raises_and_is_idempotent(text):
     assert set(result.repairs) == set(REPAIR_KEYS)
     assert clean(result.text).text == result.text
     assert all(0 <= s < e <= len(result.text) for s, e in result.garbled_spans)
+
+
+@pytest.mark.parametrize("text", [
+    "保證金額＝重建計畫範圍內土地當期公告現值×申請第六條至第九條之獎勵容積樓地板面積。",
+    "各構材之容許應力如下表：\n┌──────┬──────┐\n│木材種類│容許應力│\n└──────┴──────┘",
+    "本法所稱著作，例示如下︰一、語文著作。二、音樂著作﹑戲劇﹑舞蹈著作。",
+    "下令人无法理解的遗言「我不想再死一次了」，红条敬一郎小时候母亲因为交通事故死亡。",
+])
+def test_clean_text_without_the_marks_of_a_shift_is_never_rewritten(text):
+    """Tables, symbols and Taiwanese forms are text: the repair needs evidence of a shift."""
+    result = clean(text)
+    assert "\ufffd" not in result.text and result.repairs["mojibake_repaired"] == 0
+    assert result.text.replace("\n", "") == text.replace("\n", "")

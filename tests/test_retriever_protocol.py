@@ -3,12 +3,20 @@ engine with no other change, and the shared rules (filters, facets, fallback) ap
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from indexer.errors import NothingToSearch
 from indexer.retrieve.generation import Generation, register_backend, retrievers_by_mode
 from indexer.retrieve.hits import Filters, Hit
-from indexer.retrieve.protocol import Retriever, allowed_docs, expand_years
+from indexer.retrieve.protocol import (
+    Retriever,
+    allowed_docs,
+    expand_years,
+    passage_years,
+    wanted_years,
+)
 from indexer.store.catalog import Catalog
 
 
@@ -96,11 +104,29 @@ def test_ask_through_the_engine(toy_engine):
         assert document.text[citation.start:citation.end] == citation.quote
 
 
-def test_allowed_docs_reads_years_regions_and_ids(corpus):
+def test_allowed_docs_reads_regions_and_ids_and_years_are_the_passages(corpus):
     catalog = Catalog(corpus.documents, corpus.all_passages())
     assert allowed_docs(catalog, Filters()) is None
-    both = allowed_docs(catalog, Filters(year=["2016年"]))
-    assert {catalog.documents[d].year for d in both} >= {"2016-2017", "2016"}
+    assert allowed_docs(catalog, Filters(year=["2016年"])) is None  # years are per passage
+    assert wanted_years(Filters(year=["2016年", " 2017"])) == {"2016", "2017"}
     assert expand_years("2016-2017") == ["2016", "2017"]
     (jurong,) = allowed_docs(catalog, Filters(region=["句容"]))
     assert allowed_docs(catalog, Filters(doc=[jurong], region=["吉林"])) == set()
+    years = {tuple(passage_years(p, catalog.documents[jurong])) for p in
+             catalog.passages_of(jurong)}
+    assert years == {("2016",), ("2017",), ("2016", "2017")}
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_a_year_filter_and_facet_use_the_passage_year(model_engine, mode):
+    """句容's report covers 2016-2017: its "2016年工作总结" part is not a 2017 passage."""
+    catalog = model_engine.generation().catalog
+    result = model_engine.search("学前教育", mode=mode, k=50, filters=Filters(year=["2017"]))
+    assert result.hits
+    for hit in result.hits:
+        passage = catalog.passages[hit.passage_id]
+        assert "2017" in passage_years(passage, catalog.documents[passage.doc_id])
+        assert not any("2016年工作总结" in s for s in passage.section_path)
+    counted = Counter(y for hit in result.hits for y in passage_years(
+        catalog.passages[hit.passage_id], catalog.documents[hit.passage_id.split("-")[0]]))
+    assert result.total == len(result.hits) and result.facets["year"] == dict(counted)

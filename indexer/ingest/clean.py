@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.ingest.markers import restore_markers
-from indexer.ingest.mojibake import LOST, char_kind, repair_line, t2s
+from indexer.ingest.mojibake import LOST, char_kind, repair_line, shows_shift, t2s
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,13 @@ def _one_pass(text: str, result: CleanResult) -> str:
     pinyin_map = _pinyin_map(text)
     lines: list[str] = []
     reopened: set[int] = set()  # lines whose opening was re-decoded: a marker may be broken
+    shifted = shows_shift(text) or "?" in text and _SWALLOWED.search(text) is not None
     for number, line in enumerate(text.split("\n")):
         stripped, cuts = _strip_pinyin(line)
         result.repairs["pinyin_removed"] += sum(map(len, cuts.values()))
+        if not shifted:
+            lines.append(stripped)
+            continue
         fixed, repaired, opening = repair_line(stripped, cuts, pinyin_map)
         result.repairs["mojibake_repaired"] += repaired
         if opening:
@@ -88,6 +92,8 @@ _SYLLABLE = (r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
 _PINYIN_WORD = re.compile(rf"{_SYLLABLE}(?:[ '’]?{_SYLLABLE})*")
 # "(xué)" is an annotation; "?xué)" is one whose "(" a dangling GBK lead byte swallowed.
 _ANNOTATION = re.compile(rf"([(（]|\?)([a-zü{_TONED} '’]{{1,30}})[)）]")
+# "?xué)": an annotation whose "(" a dangling GBK lead byte swallowed: the text is shifted.
+_SWALLOWED = re.compile(rf"\?[a-zü '’]*[{_TONED}][a-zü{_TONED} '’]*[)）]")
 
 
 def _is_pinyin(word: str) -> bool:

@@ -36,6 +36,19 @@ _CJK_KINDS = frozenset({"l1", "l2", "rare", "cjk"})
 _FULLWIDTH = {",": "，", "!": "！", "?": "？", ";": "；", ":": "："}
 
 
+# Blocks that only the shift produces in these pages, never their prose, their tables (box
+# drawing) or Taiwanese forms (︰﹑): bopomofo, radicals, private use. Their presence is the
+# evidence that a text was decoded out of step at all.
+_EVIDENCE_RANGES = ((0x2E80, 0x2FFF), (0x3100, 0x312F), (0x31A0, 0x31BF), (0xE000, 0xF8FF))
+
+
+def shows_shift(text: str) -> bool:
+    """Whether ``text`` carries the marks of GBK decoded out of step (or of a ``(`` that a
+    dangling lead byte swallowed before a pinyin annotation): only such a text is repaired,
+    so clean text with rare characters, tables or symbols is never rewritten."""
+    return any(_in(ord(ch), _EVIDENCE_RANGES) for ch in text if ord(ch) >= 0x2E80)
+
+
 def _in(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(lo <= code <= hi for lo, hi in ranges)
 

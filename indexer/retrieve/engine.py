@@ -8,7 +8,6 @@ the AND→OR fallback, totals, facets, paging and highlights.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from pathlib import Path
 
 from indexer import settings
@@ -105,14 +104,13 @@ class Engine:
         hits, used = ranked_with_fallback(retriever, parsed, k * page, merged)
         matches = retriever.matched(used, merged)
         if matches is None:  # a retriever that ranks every passage: facets of the ranking
-            matches = Matches(Counter(generation.catalog.passages[h.passage_id].doc_id
-                                      for h in hits), len(hits))
+            matches = Matches.of_hits(generation.catalog, hits)
         page_hits = hits[(page - 1) * k:]
         self._highlight(generation, page_hits, parsed)
         loosened = used.loose
         return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=matches.total,
                             total_exact=matches.exact, page=page, k=k,
-                            facets=facet_counts(generation.catalog, matches.per_doc),
+                            facets=facet_counts(generation.catalog, matches),
                             fallback="or" if loosened else None,
                             message=LOOSENED_MESSAGE if loosened and matches.total else None)
 
@@ -125,13 +123,15 @@ class Engine:
                 hit.highlight = highlight(passage.text, parsed)
 
     def ask(self, question: str, mode: str | None = None,
-            generation: Generation | None = None):
+            generation: Generation | None = None, filters: Filters | None = None):
         """Answer a question from the live index: retrieve, extract (or generate), cite.
 
         Returns the answer and the mode its passages were ranked by: hybrid by default when
         the index has vectors, else keyword (searching the question's content words, any
         of them). ``generation`` is as for :meth:`search`; the answer's passages all come
-        from it.
+        from it; ``filters`` restrict them as for :meth:`search`. The answer step reads
+        the candidates' sentence vectors from the generation's dense retriever (made at
+        build time), whatever the mode.
         """
         from indexer.answer.extract import answer, keyword_query
         from indexer.answer.generate import generate
@@ -142,6 +142,8 @@ class Engine:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         query = keyword_query(question) if mode == "keyword" else question
         hits = self.search(query, mode=mode, k=settings.get("answer_passages"),
-                           generation=generation).hits
-        extractive = answer(question, hits, generation.catalog, generation.embedder)
+                           filters=filters, generation=generation).hits
+        dense = generation.retrievers.get("semantic")
+        vectors = dense if getattr(dense, "sentences", None) is not None else None
+        extractive = answer(question, hits, generation.catalog, vectors)
         return generate(question, hits, generation.catalog, extractive), mode

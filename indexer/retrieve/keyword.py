@@ -21,7 +21,13 @@ from indexer import settings
 from indexer.errors import NothingToSearch, reason
 from indexer.records import Passage
 from indexer.retrieve.hits import Filters, Hit
-from indexer.retrieve.protocol import Matches, Retriever, allowed_docs, expand_years
+from indexer.retrieve.protocol import (
+    Matches,
+    Retriever,
+    allowed_docs,
+    passage_years,
+    wanted_years,
+)
 from indexer.store.catalog import Catalog
 from indexer.text.analysis import fold, parts, policy_analyzer, tokens
 from indexer.text.query import Item, ParsedQuery
@@ -51,7 +57,7 @@ def schema():
 
 def _fields(passage: Passage, catalog: Catalog) -> dict[str, str]:
     document = catalog.documents[passage.doc_id]
-    years = " ".join(expand_years(document.year))
+    years = " ".join(passage_years(passage, document))
     return {
         "passage_id": passage.passage_id,
         "doc_id": passage.doc_id,
@@ -216,16 +222,25 @@ class KeywordRetriever(Retriever):
         return positive
 
     # -- the Retriever protocol ---------------------------------------------------------
+    def filter_query(self, filters: Filters | None):
+        """The Whoosh query of the filters (documents, passage years), or None for all."""
+        clauses = []
+        allowed = allowed_docs(self.catalog, filters)
+        if allowed is not None:
+            clauses.append(q.Or([q.Term("doc_id", d) for d in sorted(allowed)]) if allowed
+                           else q.NullQuery)
+        years = wanted_years(filters)
+        if years is not None:
+            clauses.append(q.Or([q.Term("year", y) for y in sorted(years)]))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else q.And(clauses)
+
     def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
         """The top ``k`` passages by BM25F among those holding the query's words."""
         whoosh_query = self.build_query(query)
-        allowed = allowed_docs(self.catalog, filters)
-        if allowed is not None and not allowed:
-            return []
-        doc_filter = (None if allowed is None
-                      else q.Or([q.Term("doc_id", doc_id) for doc_id in sorted(allowed)]))
-        results = self._searcher().search(whoosh_query, limit=k, filter=doc_filter,
-                                          terms=False)
+        results = self._searcher().search(whoosh_query, limit=k,
+                                          filter=self.filter_query(filters), terms=False)
         return [Hit(passage_id=hit["passage_id"], score=float(hit.score), rank=rank,
                     scores={"keyword_rank": rank, "keyword_score": round(float(hit.score), 4)})
                 for rank, hit in enumerate(results, start=1)]
@@ -235,21 +250,23 @@ class KeywordRetriever(Retriever):
         ``keyword_exact_matches``, then the total is extrapolated from the share of the
         index read so far (documents are in no particular order)."""
         whoosh_query = self.build_query(query, counting=True)
-        allowed = allowed_docs(self.catalog, filters)
+        restriction = self.filter_query(filters)
+        if restriction is not None:
+            whoosh_query = q.And([whoosh_query, restriction])
         searcher = self._searcher()
-        doc_ids = self._doc_ids(searcher)
+        doc_ids, years = self._columns(searcher)
         limit = settings.get("keyword_exact_matches")
-        counts: Counter[str] = Counter()
+        per_doc: Counter[str] = Counter()
+        per_year: Counter[str] = Counter()
         seen = 0
         for docnum in searcher.docs_for_query(whoosh_query):
-            doc_id = doc_ids[docnum]
-            if allowed is None or doc_id in allowed:
-                counts[doc_id] += 1
-                seen += 1
-                if seen >= limit:
-                    read = (docnum + 1) / max(1, len(doc_ids))
-                    return Matches(counts, max(seen, round(seen / read)), exact=False)
-        return Matches(counts, seen)
+            per_doc[doc_ids[docnum]] += 1
+            per_year.update(years[docnum].split())
+            seen += 1
+            if seen >= limit:
+                read = (docnum + 1) / max(1, len(doc_ids))
+                return Matches(per_doc, max(seen, round(seen / read)), False, per_year)
+        return Matches(per_doc, seen, True, per_year)
 
     def vocabulary(self) -> Vocabulary:
         """Every word of the passage text with its document frequency, read once."""
@@ -264,12 +281,13 @@ class KeywordRetriever(Retriever):
             self._vocabulary = Vocabulary(words)
         return self._vocabulary
 
-    def _doc_ids(self, searcher) -> list[str]:
-        """doc_id by document number, read once per searcher (for facet counts)."""
-        cached = getattr(self._local, "doc_ids", None)
-        if cached is None or self._local.doc_ids_for is not searcher:
-            column = searcher.reader().column_reader("doc_id")
-            cached = self._local.doc_ids = [
-                v.decode("utf-8") if isinstance(v, bytes) else v for v in column]
-            self._local.doc_ids_for = searcher
+    def _columns(self, searcher) -> tuple[list[str], list[str]]:
+        """doc_id and passage years by document number, read once per searcher (facets)."""
+        cached = getattr(self._local, "columns", None)
+        if cached is None or self._local.columns_for is not searcher:
+            reader = searcher.reader()
+            cached = self._local.columns = tuple(
+                [v.decode("utf-8") if isinstance(v, bytes) else v
+                 for v in reader.column_reader(name)] for name in ("doc_id", "year"))
+            self._local.columns_for = searcher
         return cached

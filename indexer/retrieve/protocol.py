@@ -17,6 +17,7 @@ from indexer.retrieve.hits import Filters, Hit
 from indexer.text.query import ParsedQuery
 
 if TYPE_CHECKING:
+    from indexer.records import Document, Passage
     from indexer.store.catalog import Catalog
     from indexer.text.suggest import Vocabulary
 
@@ -29,6 +30,18 @@ class Matches:
     per_doc: Counter[str]
     total: int
     exact: bool = True
+    per_year: Counter[str] | None = None  # by passage year (see passage_years)
+
+    @classmethod
+    def of_hits(cls, catalog: Catalog, hits: list[Hit]) -> Matches:
+        """The counts of a ranked list (for retrievers that rank every passage)."""
+        per_doc: Counter[str] = Counter()
+        per_year: Counter[str] = Counter()
+        for hit in hits:
+            passage = catalog.passages[hit.passage_id]
+            per_doc[passage.doc_id] += 1
+            per_year.update(passage_years(passage, catalog.documents.get(passage.doc_id)))
+        return cls(per_doc, len(hits), True, per_year)
 
 
 class Retriever(ABC):
@@ -82,28 +95,44 @@ def expand_years(year: str | None) -> list[str]:
     return parts
 
 
-def allowed_docs(catalog: Catalog, filters: Filters | None) -> set[str] | None:
-    """The documents a filter allows, or None when nothing is filtered.
+UNKNOWN = "未知"  # the facet value, and filter value, of a passage with no year or region
 
-    Document ids match exactly, years through :func:`expand_years` ("2016" finds a
-    2016-2017 report; "2016年" is read as 2016), and region and kind by containment after
-    script folding (句容 finds 句容市).
+
+def passage_years(passage: Passage, document: Document | None) -> list[str]:
+    """The years a passage is about: its section's, else its report's ("未知" if none)."""
+    year = passage.year or (document.year if document is not None else None)
+    return expand_years(year) or [UNKNOWN]
+
+
+def wanted_years(filters: Filters | None) -> set[str] | None:
+    """The years a filter asks for ("2016年" is read as 2016), or None for any year."""
+    if not filters or not filters.year:
+        return None
+    return {y.strip().removesuffix("年") for y in filters.year}
+
+
+def allowed_docs(catalog: Catalog, filters: Filters | None) -> set[str] | None:
+    """The documents the document-level filters allow, or None when they allow all.
+
+    Document ids match exactly, and region and kind by containment after script folding
+    (句容 finds 句容市); "未知" (:data:`UNKNOWN`, the facet value) matches a report with
+    no region or kind. Years are a passage's (:func:`passage_years`): every backend
+    applies :func:`wanted_years` to each passage, not here.
     """
-    if not filters:
+    if not filters or not (filters.doc or filters.region or filters.kind):
         return None
     from indexer.text.analysis import fold
 
     def contains(value: str | None, wanted: list[str]) -> bool:
-        folded = fold(value or "")
+        if not value:
+            return any(w.strip() == UNKNOWN for w in wanted)
+        folded = fold(value)
         keys = [fold(w).strip() for w in wanted]
         return any(key and key in folded for key in keys)
 
-    years = {y.strip().removesuffix("年") for y in filters.year}
     allowed = set()
     for doc_id, document in catalog.documents.items():
         if filters.doc and doc_id not in filters.doc:
-            continue
-        if years and not years & set(expand_years(document.year)):
             continue
         if filters.region and not contains(document.region, filters.region):
             continue
@@ -113,16 +142,15 @@ def allowed_docs(catalog: Catalog, filters: Filters | None) -> set[str] | None:
     return allowed
 
 
-def facet_counts(catalog: Catalog, per_doc: Counter[str]) -> dict[str, dict[str, int]]:
+def facet_counts(catalog: Catalog, matches: Matches) -> dict[str, dict[str, int]]:
     """Passage counts by document, year and region, largest first."""
-    counts: dict[str, Counter] = {"doc": Counter(), "year": Counter(), "region": Counter()}
-    for doc_id, n in per_doc.items():
+    counts: dict[str, Counter] = {"doc": Counter(), "year": Counter(matches.per_year or {}),
+                                  "region": Counter()}
+    for doc_id, n in matches.per_doc.items():
         counts["doc"][doc_id] += n
         document = catalog.documents.get(doc_id)
         if document is None:
             continue
-        for year in expand_years(document.year):
-            counts["year"][year] += n
         if document.region:
             counts["region"][document.region] += n
     return {name: dict(sorted(c.items(), key=lambda pair: (-pair[1], pair[0])))
