@@ -26,6 +26,7 @@ def passage_dict(passage: Passage) -> dict[str, Any]:
         "end": passage.end,
         "text": passage.text,
         "garbled": passage.garbled,
+        "year": passage.year,
     }
 
 
@@ -88,10 +89,12 @@ def search_dict(result: SearchResult, catalog: Catalog) -> dict[str, Any]:
         "query": result.query,
         "mode": result.mode,
         "total": result.total,
+        "total_exact": result.total_exact,
         "page": result.page,
         "k": result.k,
         "fallback": result.fallback,
         "message": result.message,
+        "suggestion": result.suggestion,
         "hits": [hit_dict(hit, catalog) for hit in result.hits],
         "facets": result.facets,
     }

@@ -158,15 +158,6 @@ register(
             int),
     Setting("web_max_body_bytes", 64 * 1024,
             "Largest request body accepted, in bytes (larger: 413).", int),
-    Setting("web_max_filter_values", 20,
-            "Most doc, year, region and kind filter values one search may give, together "
-            "(more: 400).", int),
-    Setting("web_trusted_hosts", "",
-            "Host names the server answers for, comma-separated ('.example.org' also "
-            "matches its subdomains); others get 400. Empty: any host."),
-    Setting("web_static_max_age", 600,
-            "Seconds browsers and proxies may cache the static files (script, style, icon).",
-            int),
     Setting("web_ask_rate", 30,
             "Questions one client address may ask per window (429 past it; 0: no limit).", int),
     Setting("web_ask_rate_window", 60.0, "The window of web_ask_rate, in seconds.", float),

@@ -62,9 +62,6 @@ def build_keyword_index(corpus: Path, index: Path) -> Path:
 
 # -- a report made of markup ----------------------------------------------------------
 
-SAFETY_DOC = "000_2b1971d50fbc2800"
-SAFETY_PASSAGE = "000_2b1971d50fbc2800-debbb32e51"
-
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_DOC = "900_hostile"
@@ -88,28 +85,12 @@ def make_hostile_index(folder: Path) -> Path:
 
 # -- serving the app as in production -------------------------------------------------
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def assert_error_shape(response, status: int, starts: str = "") -> dict:
-    """The one JSON error shape, with ``status`` and a message starting with ``starts``."""
-    assert response.status_code == status
-    assert response.content_type == "application/json"
-    body = response.get_json()
-    assert set(body) == {"ok", "error", "status"}
-    assert body["ok"] is False and body["status"] == status
-    assert body["error"].startswith(starts)
-    return body
-
-
 @contextmanager
 def serving(app) -> Iterator[str]:
-    """``app`` served as ``python -m webapp`` serves it (waitress, its limits and error
-    responses) on an ephemeral loopback port, in a thread: its base URL."""
-    from webapp.__main__ import make_server
+    """``app`` served by waitress on an ephemeral loopback port, in a thread: its base URL."""
+    from waitress import create_server
 
-    server = make_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="policyqa")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     host, port = server.socket.getsockname()[:2]

@@ -2,8 +2,8 @@
 served by waitress on 127.0.0.1: search, open a hit, see the cited passage highlighted;
 and a report made of ``<script>`` and ``onerror=`` markup shows as text, running nothing.
 
-Screenshots of the pages land in ``bench/out/screenshots/`` (ignored by git). Skipped,
-with the reason, when ``/usr/bin/chromium`` or the ``playwright`` package is missing.
+Screenshots of the pages land in the ignored ``bench/out/screenshots/``. Skipped, with the
+reason, when ``/usr/bin/chromium`` or the ``playwright`` package is missing.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from tests.conftest import (
     HOSTILE_QUESTION,
     IMG,
     ROOT,
-    SAFETY_DOC,
-    SAFETY_PASSAGE,
     SCRIPT,
     make_hostile_index,
     serving,
@@ -106,8 +104,8 @@ def test_search_then_open_the_cited_passage(page, base_url, engine):
     shoot(page, "search")
 
     first.locator("h3 a").click()
-    page.wait_for_url(f"**/documents/{SAFETY_DOC}?hl=*")
-    passage = engine.generation().catalog.passages[SAFETY_PASSAGE]
+    page.wait_for_url("**/documents/000_2b1971d50fbc2800?hl=*")
+    passage = engine.generation().catalog.passages["000_2b1971d50fbc2800-debbb32e51"]
     assert page.url.endswith(f"?hl={passage.start}-{passage.end}#{passage.passage_id}")
     cited = page.locator("mark#cited")
     assert cited.inner_text() == passage.text
@@ -153,33 +151,6 @@ def test_ask_then_follow_a_citation(page, base_url, engine):
     assert cited.evaluate("el => { const r = el.getBoundingClientRect();"
                           " return r.top >= 0 && r.bottom <= window.innerHeight; }")
     assert page.locator(".outline a.here").count() >= 1
-    assert page.errors == []
-
-
-def test_a_malformed_fragment_still_shows_the_cited_passage(page, base_url, engine):
-    passage = engine.generation().catalog.passages[SAFETY_PASSAGE]
-    page.goto(f"{base_url}/documents/{SAFETY_DOC}?hl={passage.start}-{passage.end}#%E0%A4%A")
-    cited = page.locator("mark#cited")
-    assert cited.inner_text() == passage.text
-    assert page.evaluate("document.activeElement.id") == "cited"  # focused, as with a
-    assert cited.evaluate("el => { const r = el.getBoundingClientRect();"  # valid fragment
-                          " return r.top >= 0 && r.top < window.innerHeight; }")
-    shaded = page.locator(".current-passage")
-    assert shaded.count() >= 1
-    assert set(shaded.evaluate_all("els => els.map(e => e.dataset.passage)")) == {
-        SAFETY_PASSAGE}
-    assert page.errors == []
-    page.evaluate("window.location.hash = '%'")  # a later malformed change: still no error
-    page.wait_for_timeout(100)
-    assert page.errors == []
-
-
-def test_a_malformed_fragment_keeps_the_copy_button(page, base_url):
-    from urllib.parse import quote
-
-    question = "句容市2016年校安工程计划实施的总面积是多少？"
-    page.goto(f"{base_url}/ask?q={quote(question)}&mode=keyword#%")
-    sync_api.expect(page.locator("#c1 button.copy")).to_be_visible()
     assert page.errors == []
 
 

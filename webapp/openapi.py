@@ -53,11 +53,16 @@ def schemas() -> dict[str, Any]:
         "SearchResponse": _object({
             "ok": {"const": True}, "query": {"type": "string"},
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
-            "total": {"type": "integer"}, "page": {"type": "integer"},
-            "k": {"type": "integer"},
+            "total": {"type": "integer"},
+            "total_exact": {"type": "boolean",
+                            "description": "false when total is an estimate"},
+            "page": {"type": "integer"}, "k": {"type": "integer"},
             "fallback": {"type": ["string", "null"],
                          "description": "\"or\" when no passage had every word"},
             "message": NULLABLE_STRING,
+            "suggestion": {"type": ["string", "null"],
+                           "description": "the query with likely typos corrected, when it "
+                           "finds passages"},
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": _object({name: {"type": "object",
                                       "additionalProperties": {"type": "integer"}}

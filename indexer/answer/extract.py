@@ -51,6 +51,7 @@ DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年
                   r"|[一二三四五六七八九十]+月")
 PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|局长|总干事|院士|教授|市长|部长")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
+GARBLED = "\ufffd"  # what the cleaner writes for a character it could not recover
 # A sentence shorter than this (characters, without punctuation) says too little to cite;
 # a short unpunctuated line is a title, a short numbered one a heading: neither answers.
 MIN_SENTENCE_CHARS = 6
@@ -206,7 +207,7 @@ def _cue(question: Question, folded: str) -> bool:
 def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                     embedder=None, overrides: Mapping[str, Any] | None = None,
                     question_vector=None) -> list[Sentence]:
-    """Every answerable sentence of the top hits (garbled passages skipped), best first.
+    """Every answerable sentence of the top hits (garbled sentences skipped), best first.
 
     None when the question has no word but numbers: a number alone (``0``, ``2016``)
     occurs all over the corpus and says nothing of what is asked.
@@ -220,7 +221,7 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     seen: set[tuple[str, int]] = set()
     for hit in hits[:settings.get("answer_passages", overrides)]:
         passage = catalog.passages.get(hit.passage_id)
-        if passage is None or passage.garbled:
+        if passage is None:
             continue
         document = catalog.documents.get(passage.doc_id)
         heading = fold(" ".join(filter(None, [document.title if document else None,
@@ -230,6 +231,8 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
         previous = ""
         for start, end in sentences(passage):
             offset = start - passage.start
+            if GARBLED in passage.text[offset:offset + end - start]:
+                continue  # a character the damage lost: never quoted
             folded = body[offset:offset + end - start]
             context, previous = (heading, previous, body), folded
             if (passage.doc_id, start) in seen:
