@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 # torch is pinned in requirements.txt and installed first: an unpinned torch pulls CUDA.
 TORCH := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: setup browser model index run test lint docs soak clean
+.PHONY: setup browser redis model index run test lint docs soak clean
 
 setup: $(STAMP)
 
@@ -31,10 +31,18 @@ browser:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
 	  || echo "no chromium: the browser test will be skipped"
 
+# Debian's Redis for the test of the question limit shared by several workers.
+redis:
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } \
+	  || echo "no redis-server: the test of the limit shared by workers will be skipped"
+
+# One gunicorn worker per core (python -m webapp --workers 1: waitress, one process).
 run: index
 	$(PY) -m webapp --warm
 
-test: model browser
+test: model browser redis
 	$(PY) -m pytest
 
 lint: setup

@@ -12,9 +12,12 @@ Three question sets:
 - The same CMRC/DRCD questions asked of the bundled corpus, where none is answered: every
   answer there is a false answer.
 
-Retrieval is the product's (``Engine.ask``: the top ``answer_passages`` hybrid hits).
-Prints, per set and threshold, the share of questions answered right, answered wrong and
-refused (``--json``: one JSON object). Whole-ask latency is ``bench.ask_latency``'s.
+Retrieval is the product's (``Engine.ask``: the top ``answer_passages`` hybrid hits), and
+so is scoring (the answer model reads the build-time sentence vectors). Prints, per set
+and answerability threshold, the share of questions answered right, answered wrong and
+refused (``--json``: one JSON object); the model's calibrated threshold is marked. The
+own-words figures by kind come from ``indexer eval`` (README, "Answers"). Whole-ask
+latency is ``bench.ask_latency``'s.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from bench.data import ROOT, shared_file
 QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
 SHARED_PASSAGES = ("cmrc2018/passages.jsonl", "drcd/passages.jsonl")
 SHARED_QUESTIONS = ("cmrc2018/queries.jsonl", "drcd/queries_zhs.jsonl")
-THRESHOLDS = [round(0.30 + 0.025 * i, 3) for i in range(17)]
+THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -41,27 +44,24 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def retrieve(engine, question: str):
-    """(hits, question vector) as ``Engine.ask`` retrieves them."""
-    from indexer import settings
-
-    vector = engine.embedder().embed_query(question)
-    return engine.search(question, mode="hybrid", k=settings.get("answer_passages")).hits, vector
-
-
 def judge(engine, question: str, expect: list[str] | None,
           gold_docs: set[str] | None) -> dict:
     """The scored sentences of one question, reduced to what each threshold would do."""
-    from indexer.answer.extract import choose, score_sentences
+    from indexer import settings
+    from indexer.answer.extract import answerability, choose, score_sentences
+    from indexer.answer.model import load_model
     from indexer.text.analysis import fold
 
-    hits, vector = retrieve(engine, question)
-    scored = score_sentences(question, hits, engine.generation().catalog, engine.embedder(),
-                             question_vector=vector)
-    outcome = {"question": question, "best": round(scored[0].score, 4) if scored else 0.0,
-               "right": {}}
+    generation = engine.generation()
+    hits = engine.search(question, mode="hybrid", k=settings.get("answer_passages"),
+                         generation=generation).hits
+    scored = score_sentences(question, hits, generation.catalog,
+                             generation.retrievers.get("semantic"))
+    confidence = answerability(scored)
+    follow = load_model().variant(dense=True).follow_threshold
+    outcome = {"question": question, "best": round(confidence, 4), "right": {}}
     for threshold in THRESHOLDS:
-        chosen = choose(scored, threshold)
+        chosen = choose(scored, confidence, threshold, follow)
         right = False
         if chosen and expect:
             right = any(fold(e) in fold(s.text) for s in chosen for e in expect
@@ -126,7 +126,7 @@ def table(report: dict) -> str:
             else:
                 cells.append(f"right {row['right']:.1%} wrong {row['wrong']:.1%} "
                              f"refused {row['refused']:.1%}")
-        mark = " <- answer_min_score" if abs(threshold - report["threshold"]) < 1e-9 else ""
+        mark = " <- calibrated" if abs(threshold - report["threshold"]) < 0.025 else ""
         lines.append(f"{threshold:<9}  " + " | ".join(cells) + mark)
     return "\n".join(lines)
 
@@ -146,11 +146,12 @@ def main() -> None:
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
     logging.basicConfig(level=logging.WARNING)
 
-    from indexer import settings
+    from indexer.answer.model import load_model
     from indexer.retrieve.engine import Engine
     from indexer.store.build import build
 
-    report: dict = {"threshold": settings.get("answer_min_score"), "sets": {}}
+    report: dict = {"threshold": load_model().variant(dense=True).answer_threshold,
+                    "sets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         index = args.index
@@ -181,7 +182,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
-    print(f"answer_min_score: {report['threshold']}")
+    print(f"calibrated answerability threshold: {report['threshold']:.3f}")
     print(table(report))
 
 

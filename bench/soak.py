@@ -3,16 +3,20 @@
 Run: .venv/bin/python -m bench.soak [--clients 32] [--seconds 60] [--out FILE]
 
 Copies corpus/ to a temporary folder and indexes it in another (the embedding cache under
-instance/ answers for unchanged passages), then starts ``python -m webapp`` (waitress) on
-127.0.0.1 over it. ``--clients`` threads with keep-alive connections cycle through keyword
-search, hybrid search and questions. After ``--update-after`` seconds a document is added,
-one gets a sentence with a marker word and one is deleted; ``python -m indexer update``
-runs, /api/health is polled until the new generation is live and the edits are checked
+instance/ answers for unchanged passages), then starts ``python -m webapp --workers N
+--warm`` (gunicorn with N workers, default one per core; waitress for 1) on 127.0.0.1 over
+it. ``--clients`` threads with keep-alive connections cycle through keyword search, hybrid
+search and questions. After ``--update-after`` seconds a document is added, one gets a
+sentence with a marker word and one is deleted; ``python -m indexer update`` runs, and
+while it runs /api/health is polled on new connections until every worker (told apart by
+the process holding the connection) answers with the new generation; the edits are checked
 through the API; then the corpus is reverted and updated again. The load lasts
 ``--seconds``, or until the updates are checked if that is later.
 
 Prints one JSON object; exits 1 if any response under load was not 2xx or a check failed
-(among them: only the newest two generations left on disk, none held open by the server).
+(among them: every worker served the new generation within ``--switch-limit`` seconds of
+CURRENT naming it, no worker restarted, only the newest two generations left on disk,
+none held open by any server process).
 Loopback only, every loop bounded; the server and temporary folders are always removed.
 """
 
@@ -32,7 +36,16 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from bench.timing import percentiles
-from bench.web_load import MAX_REQUESTS_PER_CLIENT, ROOT, TARGETS, rss_mb, start_server
+from bench.web_load import (
+    MAX_REQUESTS_PER_CLIENT,
+    ROOT,
+    make_targets,
+    server_processes,
+    start_server,
+    stop_server,
+    tree_memory,
+)
+from bench.workers import INDEXER_TIMEOUT, SWITCH_TIMEOUT, SwitchWatch, fetch, workers_of
 
 KEEP = 2  # finished generations indexer.store.generations.remove_stale keeps
 MARKER = "soakmarker"  # one jieba token, in no document of the corpus
@@ -48,22 +61,14 @@ ADDED_TEXT = """某县教育局2023年校车安全管理工作报告
 继续推进校车信息化监管平台建设，实现车辆定位、超速提醒和学生上下车刷卡全覆盖，确保全年校车安全零事故。
 """
 MIX = ("search", "search-hybrid", "ask")
+TARGETS = make_targets()
 REQUEST_TIMEOUT = 60.0  # seconds; a slower answer counts as a failed request
-INDEXER_TIMEOUT = 600.0  # seconds for one build or update
-SWITCH_TIMEOUT = 60.0  # seconds for /api/health to show a published generation
 TAIL_SECONDS = 2.0  # load kept on the final generation after the last check
 ERRORS_KEPT = 5
 
 
 class SoakError(Exception):
     """A step of the soak could not be done (a build failed, the server did not switch)."""
-
-
-def fetch(connection: http.client.HTTPConnection, url: str) -> tuple[int, bytes]:
-    """GET ``url`` on a keep-alive connection; the status and the body."""
-    connection.request("GET", url)
-    response = connection.getresponse()
-    return response.status, response.read()
 
 
 class Load:
@@ -159,6 +164,9 @@ class Api:
         url = f"{path}?{urlencode(params)}" if params else path
         try:
             status, body = fetch(self.connection, url)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.connection.close()  # the server closed it while idle: once more, anew
+            status, body = fetch(self.connection, url)
         except (OSError, http.client.HTTPException):
             self.connection.close()  # reconnects on the next request
             raise
@@ -228,12 +236,11 @@ def run_indexer(command: str, corpus: Path, index: Path, env: dict, log: Path) -
 
 
 def server_files(pid: int, index: Path) -> list[str]:
-    """Files under ``index`` the server holds open or mapped."""
-    import psutil
-
-    process = psutil.Process(pid)
-    paths = {f.path for f in process.open_files()}
-    paths |= {m.path for m in process.memory_maps(grouped=True)}
+    """Files under ``index`` that any process of the server holds open or mapped."""
+    paths: set[str] = set()
+    for process in server_processes(pid):
+        paths |= {f.path for f in process.open_files()}
+        paths |= {m.path for m in process.memory_maps(grouped=True)}
     prefix = str(index) + os.sep
     return sorted(p for p in paths if p.startswith(prefix))
 
@@ -266,7 +273,7 @@ class Soak:
                              "mix": list(MIX), "checks": []}
         self.server: subprocess.Popen | None = None
         self.load: Load | None = None
-        self.peak_rss: list[float] = []
+        self.peak_rss: list[dict[str, float]] = []
 
     def check(self, name: str, ok: bool, detail=None) -> None:
         self.result["checks"].append({"check": name, "ok": bool(ok), "detail": detail})
@@ -280,29 +287,47 @@ class Soak:
         self.result["build"] = {k: build[k] for k in ("generation", "documents", "passages",
                                                        "embedded_passages", "wall_seconds")}
         self.log = (self.tmp / "server.log").open("w", encoding="utf-8")
-        self.server, host, port = start_server(self.index, self.args.threads, env=self.env,
-                                               stderr=self.log)
+        self.server, host, port = start_server(self.index, self.args.threads,
+                                               workers=self.args.workers, env=self.env,
+                                               stderr=self.log, warm=True)
         pid = self.server.pid
-        self.result["server"] = {"waitress_threads": self.args.threads, "host": host,
-                                 "pid": pid, "rss_mb": {"started": rss_mb(pid)}}
+        self.workers = workers_of(pid)
+        self.result["server"] = {"workers": len(self.workers), "threads": self.args.threads,
+                                 "host": host, "pid": pid, "worker_pids": self.workers,
+                                 "memory_mb": {"started": tree_memory(pid)}}
         api = Api(host, port)
-        for name in MIX:  # the first requests open the index and load the model
+        for name in MIX:  # the workers opened the index (--warm); a few requests more
             path, params = TARGETS[name]
-            for p in params:
+            for p in params[:3]:
                 api.get(path, **p)
-        self.result["server"]["rss_mb"]["warm"] = rss_mb(pid)
+        self.result["server"]["memory_mb"]["warm"] = tree_memory(pid)
         self.generations = [api.generation()]
-        self.api = api
+        self.api, self.host, self.port = api, host, port
         return host, port
 
     def update(self, label: str, expect: dict[str, list[str]]) -> dict:
         """Run ``indexer update`` under load and wait until the server serves its result."""
         begun = self.load.now()
-        report = run_indexer("update", self.corpus_dir, self.index, self.env,
-                             self.tmp / f"{label}.log")
-        exited = self.load.now()
-        generation, switch = self.api.wait_for_generation(self.generations[-1])
+        watch = SwitchWatch(self.host, self.port, self.index, self.generations[-1],
+                            self.workers)
+        watch.start()
+        try:
+            report = run_indexer("update", self.corpus_dir, self.index, self.env,
+                                 self.tmp / f"{label}.log")
+            exited = self.load.now()
+            watch.join(SWITCH_TIMEOUT)
+        finally:
+            watch.stop.set()
+        if not watch.done():
+            raise SoakError(f"{label}: workers {sorted(set(self.workers) - set(watch.first))} "
+                            f"did not serve a new generation {SWITCH_TIMEOUT:.0f} s after it")
+        generation = self.api.wait_for_generation(self.generations[-1])[0]
         self.generations.append(generation)
+        switches = watch.switch_seconds()
+        limit = self.args.switch_limit
+        self.check(f"{label}: every worker served the new generation within {limit:g} s",
+                   all(s <= limit for s in switches.values())
+                   and {g for _, g in watch.first.values()} == {generation}, switches)
         done, failed = self.load.count_between(begun, self.load.now())
         self.check(f"{label}: the report lists the edits",
                    all(report[k] == v for k, v in expect.items()),
@@ -312,7 +337,8 @@ class Soak:
         return {"label": label, "started_s": round(begun, 2),
                 "update_seconds": round(exited - begun, 2),
                 "report_seconds": report["seconds"], "generation": generation,
-                "switch_seconds": round(switch, 3),
+                "switch_seconds": max(switches.values()),
+                "switch_seconds_by_worker": switches,
                 "embedded_passages": report["embedded_passages"],
                 "responses_during": done, "failures_during": failed}
 
@@ -334,7 +360,7 @@ class Soak:
     def sample_rss(self) -> None:
         while not self.load.stop.is_set():
             try:
-                self.peak_rss.append(rss_mb(self.server.pid))
+                self.peak_rss.append(tree_memory(self.server.pid))
             except Exception:  # the server died: the checks say so
                 return
             time.sleep(0.5)
@@ -375,7 +401,9 @@ class Soak:
         self.check("every response under load was 2xx", total["errors"] == 0,
                    total["errors"])
         pid = self.server.pid
-        self.check("the server was not restarted", self.server.poll() is None, pid)
+        self.check("the server was not restarted and no worker was replaced",
+                   self.server.poll() is None and workers_of(pid) == self.workers,
+                   {"before": self.workers, "after": workers_of(pid)})
         on_disk = sorted(p.name for p in self.index.iterdir() if p.name.startswith("gen-"))
         live = (self.index / "CURRENT").read_text(encoding="utf-8").strip()
         expected = self.generations[-KEEP:]
@@ -390,9 +418,10 @@ class Soak:
         held = server_files(pid, self.index)
         removed = [f for f in held if Path(f).relative_to(self.index).parts[0] not in on_disk]
         self.check("the server holds no file of a removed generation", not removed, removed)
-        rss = self.result["server"]["rss_mb"]
-        rss["peak"] = max(self.peak_rss, default=0.0)
-        rss["end"] = rss_mb(pid)
+        memory = self.result["server"]["memory_mb"]
+        memory["peak"] = {key: max((m[key] for m in self.peak_rss), default=0.0)
+                          for key in ("rss_total_mb", "pss_total_mb")}
+        memory["end"] = tree_memory(pid)
         self.log.flush()
         log_text = (self.tmp / "server.log").read_text(encoding="utf-8", errors="replace")
         server = self.result["server"]
@@ -405,17 +434,14 @@ class Soak:
     def close(self) -> None:
         """Stop the server; the caller removes the temporary folder."""
         if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait(timeout=30)
+            stop_server(self.server)
         if getattr(self, "log", None):
             self.log.close()
 
 
 def main() -> int:
+    from webapp.prefork import cores
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0,
@@ -425,7 +451,11 @@ def main() -> int:
                              "of --seconds)")
     parser.add_argument("--no-revert", dest="revert", action="store_false",
                         help="update once (edit) instead of twice (edit, then revert)")
-    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    parser.add_argument("--workers", type=int, default=cores(),
+                        help="server processes (default: one per core; 1: waitress)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process")
+    parser.add_argument("--switch-limit", type=float, default=2.0,
+                        help="seconds each worker may take to serve a published generation")
     parser.add_argument("--embedding-threads", type=int, default=1,
                         help="torch threads of the server and the indexer")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")

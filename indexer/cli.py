@@ -11,9 +11,13 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from indexer import settings
 from indexer.serialize import answer_dict, build_dict, document_dict, search_dict, skipped_dict
+
+if TYPE_CHECKING:
+    from indexer.retrieve.engine import Engine, Generation
 
 
 def _emit_json(data: dict) -> None:
@@ -113,6 +117,14 @@ def run_update(args: argparse.Namespace) -> int:
     return _run_build(args, incremental=True)
 
 
+def _live_engine(args: argparse.Namespace) -> tuple[Engine, Generation]:
+    """The engine over ``--index`` (default: the index_dir setting) and its live generation."""
+    from indexer.retrieve.engine import Engine
+
+    engine = Engine(args.index or settings.get("index_dir"))
+    return engine, engine.generation()
+
+
 def add_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help='what to look for, e.g. "校车 安全" or \'"片区合作共同体"\'')
     p.add_argument("--mode", default="keyword", choices=("keyword", "semantic", "hybrid"))
@@ -124,10 +136,7 @@ def add_search(p: argparse.ArgumentParser) -> None:
 
 def run_search(args: argparse.Namespace) -> int:
     """Print ranked passages with the query's words marked."""
-    from indexer.retrieve.engine import Engine
-
-    engine = Engine(args.index or settings.get("index_dir"))
-    generation = engine.generation()
+    engine, generation = _live_engine(args)
     result = engine.search(args.query, mode=args.mode, k=args.k, page=args.page,
                            generation=generation)
     data = search_dict(result, generation.catalog)
@@ -162,8 +171,11 @@ def run_model(args: argparse.Namespace) -> int:
 
 
 def add_eval(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", type=Path, help="passages .jsonl to index in a temporary index")
-    p.add_argument("--queries", type=Path, required=True, help="questions .jsonl with gold_pids")
+    p.add_argument("--corpus", type=Path,
+                   help="passages .jsonl, or a corpus folder, to index in a temporary index")
+    p.add_argument("--queries", type=Path, nargs="+", required=True,
+                   help="question .jsonl file(s) with gold_pids (empty: not answerable)")
+    p.add_argument("--split", help="only the questions whose split field has this value")
     p.add_argument("--index", type=Path, help="evaluate an existing index instead")
     p.add_argument("--modes", default="keyword,semantic,hybrid",
                    help="comma-separated modes (default: all three)")
@@ -187,30 +199,36 @@ def run_eval(args: argparse.Namespace) -> int:
     result = evaluate(args.queries, modes, index=args.index, corpus=args.corpus,
                       distractors=args.distractors,
                       distractor_count=args.distractor_count if args.distractors else 0,
-                      answers=not args.no_answers)
+                      answers=not args.no_answers, split=args.split)
     if args.json:
         _emit_json(result)
         return 0
-    print(f"{result['queries']} questions over {result['passages']} passages")
+    print(f"{result['queries']} questions ({result['answerable']} answerable) over "
+          f"{result['passages']} passages")
     for mode, scores in result["modes"].items():
+        kinds = scores.pop("by_kind", {})
         print(f"{mode:>9}: " + "  ".join(f"{k}={v}" for k, v in scores.items()))
+        for kind, figures in kinds.items():
+            print(f"{kind:>13}: " + "  ".join(f"{k}={v}" for k, v in figures.items()))
     return 0
 
 
-def add_ask(p: argparse.ArgumentParser) -> None:
-    p.add_argument("question", help="a question in your own words")
+def _answer_args(p: argparse.ArgumentParser) -> None:
+    """The options of a command that answers a question: ``--mode``, ``--index``, ``--json``."""
     p.add_argument("--mode", default=None, choices=("keyword", "semantic", "hybrid"),
                    help="how passages are ranked (default: hybrid when there are vectors)")
     _index_arg(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON")
 
 
+def add_ask(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", help="a question in your own words")
+    _answer_args(p)
+
+
 def run_ask(args: argparse.Namespace) -> int:
     """Print the answer with numbered citations, then the passages it came from."""
-    from indexer.retrieve.engine import Engine
-
-    engine = Engine(args.index or settings.get("index_dir"))
-    generation = engine.generation()
+    engine, generation = _live_engine(args)
     answer, mode = engine.ask(args.question, mode=args.mode, generation=generation)
     data = answer_dict(answer, generation.catalog, mode)
     if args.json:
@@ -226,6 +244,36 @@ def run_ask(args: argparse.Namespace) -> int:
     for hit in data["passages"]:
         snippet = " ".join(hit["text"].split())[:60]
         print(f"  {hit['rank']:>2}. {hit['passage_id']}  {snippet}…")
+    return 0
+
+
+def add_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", help="a question to put to every report")
+    p.add_argument("--by", default="doc", choices=("doc", "region", "year"),
+                   help="one answer per document (default), region or year")
+    _answer_args(p)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Print what each report (region, year) says, or that it does not address it."""
+    from indexer.answer.compare import compare
+    from indexer.serialize import comparison_dict
+
+    engine, generation = _live_engine(args)
+    data = comparison_dict(compare(engine, args.question, args.by, args.mode, generation),
+                           generation.catalog)
+    if args.json:
+        _emit_json(data)
+        return 0
+    for group in data["groups"]:
+        print(f"== {group['label']}")
+        if not group["answerable"]:
+            print("   (does not address the question)")
+        for citation in group["citations"]:
+            print(f"   “{citation['quote']}” {citation['section']} 第{citation['paragraph_no']}段 "
+                  f"({citation['passage_id']}, {citation['start']}-{citation['end']})")
+    answered = sum(1 for group in data["groups"] if group["answerable"])
+    print(f"{answered} of {len(data['groups'])} groups address it ({data['mode']})")
     return 0
 
 
@@ -307,6 +355,8 @@ COMMANDS: dict[str, Command] = {
                "Re-index added or changed documents and drop deleted ones."),
     "search": (add_search, run_search, "Search the live index."),
     "ask": (add_ask, run_ask, "Answer a question with cited sentences."),
+    "compare": (add_compare, run_compare,
+                "Answer a question once per document, region or year, side by side."),
     "eval": (add_eval, run_eval,
              "Measure retrieval and answers on questions with gold passages."),
     "model": (add_model, run_model,

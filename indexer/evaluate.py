@@ -1,9 +1,12 @@
 """Retrieval and answer evaluation on question sets with gold passages.
 
-Queries are JSON lines ``{"qid", "question", "gold_pids": [...], "answers": [...]}``; the
-corpus is a ``.jsonl`` of passages whose ids are the gold ids (each line becomes one
-document, so recall is counted by gold document). Distractor passages can be mixed in
-to make retrieval honest.
+Queries are JSON lines ``{"qid", "question", "gold_pids": [...], "answers": [...]}`` and may
+carry a ``kind`` (figures are then also given per kind) and a ``split``. A question with
+empty ``gold_pids`` is one the corpus does not answer: it counts only for the share of such
+questions refused. The corpus is a ``.jsonl`` of passages whose ids are the gold ids (each
+line becomes one document, so recall is counted by gold document), or a corpus folder (the
+bundled ``corpus/``), whose gold ids are passage ids (recall is then counted by passage).
+Distractor passages can be mixed in to make retrieval honest.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -26,22 +31,30 @@ CUTOFFS = (1, 5, 20)
 MRR_DEPTH = 10
 
 
-def load_queries(path: Path) -> tuple[list[dict], list[str]]:
-    """Read a question file; lines without a question or gold ids are skipped and named."""
+def load_queries(paths: Path | Iterable[Path], split: str | None = None
+                 ) -> tuple[list[dict], list[str]]:
+    """Read question files; lines without a question are skipped and named.
+
+    ``split`` keeps only the questions whose ``split`` field has that value.
+    """
     queries, skipped = [], []
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                skipped.append(f"{path}:{number}: bad JSON ({exc.msg})")
-                continue
-            if not str(record.get("question", "")).strip() or not record.get("gold_pids"):
-                skipped.append(f"{path}:{number}: no question or no gold_pids")
-                continue
-            queries.append(record)
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        with Path(path).open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    skipped.append(f"{path}:{number}: bad JSON ({exc.msg})")
+                    continue
+                if not isinstance(record, dict) or not str(record.get("question", "")).strip():
+                    skipped.append(f"{path}:{number}: no question")
+                    continue
+                if split is not None and record.get("split") != split:
+                    continue
+                record["gold_pids"] = list(record.get("gold_pids") or [])
+                queries.append(record)
     for reason in skipped:
         log.warning("skipped query %s", reason)
     return queries, skipped
@@ -49,9 +62,14 @@ def load_queries(path: Path) -> tuple[list[dict], list[str]]:
 
 def prepare_corpus(folder: Path, corpus: Path, distractors: Path | None,
                    distractor_count: int) -> None:
-    """Lay out an evaluation corpus: the passages, plus the first N distractor lines."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(corpus, folder / "passages.jsonl")
+    """Lay out an evaluation corpus: the passages (a file or a whole corpus folder), plus
+    the first N distractor lines."""
+    corpus = Path(corpus)
+    if corpus.is_dir():
+        shutil.copytree(corpus, folder)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(corpus, folder / "passages.jsonl")
     if distractors and distractor_count:
         with Path(distractors).open(encoding="utf-8") as source, \
                 (folder / "distractors.jsonl").open("w", encoding="utf-8") as target:
@@ -61,15 +79,26 @@ def prepare_corpus(folder: Path, corpus: Path, distractors: Path | None,
                 target.write(line)
 
 
-def ranked_documents(engine: Engine, question: str, mode: str, depth: int) -> list[str]:
-    """Distinct document ids in rank order, from the top ``depth`` passages."""
-    result = engine.search(question, mode=mode, k=depth)
-    catalog = engine.generation().catalog
+def _unit(catalog, gold: set[str]):
+    """How hits are matched to gold ids: by passage when the ids are passage ids, else by
+    document (a ``.jsonl`` line is one document whose id is the gold id)."""
+    if gold and all(pid in catalog.passages for pid in gold):
+        return lambda passage_id: passage_id
+    return lambda passage_id: catalog.passages[passage_id].doc_id
+
+
+def ranked_units(engine: Engine, question: str, mode: str, depth: int, gold: set[str]
+                 ) -> list[str]:
+    """Distinct gold-comparable ids (passages or documents) in rank order, from the top
+    ``depth`` passages."""
+    generation = engine.generation()
+    result = engine.search(question, mode=mode, k=depth, generation=generation)
+    unit = _unit(generation.catalog, gold)
     seen: list[str] = []
     for hit in result.hits:
-        doc_id = catalog.passages[hit.passage_id].doc_id
-        if doc_id not in seen:
-            seen.append(doc_id)
+        key = unit(hit.passage_id)
+        if key not in seen:
+            seen.append(key)
     return seen
 
 
@@ -82,63 +111,111 @@ def answer_outcome(engine: Engine, query: dict, mode: str) -> tuple[bool, bool]:
         return False, False
     gold = set(query["gold_pids"])
     text = fold(answer.text)
-    cites_gold = any(citation.doc_id in gold for citation in answer.citations)
+    cites_gold = any(c.doc_id in gold or c.passage_id in gold for c in answer.citations)
     found = any(fold(expected) in text for expected in query.get("answers", []) if expected)
     return cites_gold and found, True
 
 
+@dataclass
+class Tally:
+    """Running counts for one group of questions (a mode, or one kind within it)."""
+
+    answerable: int = 0
+    hits_at: dict[int, int] = field(default_factory=lambda: {n: 0 for n in CUTOFFS})
+    reciprocal: float = 0.0
+    answer_hits: int = 0
+    answered: int = 0
+    unanswerable: int = 0
+    refused_unanswerable: int = 0
+
+    def add(self, ranks: int | None, outcome: tuple[bool, bool] | None,
+            answerable: bool) -> None:
+        """Count one question: the rank of its first gold unit, and its answer outcome."""
+        if not answerable:
+            self.unanswerable += 1
+            self.refused_unanswerable += bool(outcome is not None and not outcome[1])
+            return
+        self.answerable += 1
+        if ranks is not None:
+            for n in CUTOFFS:
+                self.hits_at[n] += ranks <= n
+            if ranks <= MRR_DEPTH:
+                self.reciprocal += 1 / ranks
+        if outcome is not None:
+            self.answer_hits += outcome[0]
+            self.answered += outcome[1]
+
+    def figures(self, answers: bool) -> dict:
+        """Recall@n, MRR@10 and answer shares over the answerable questions; refusals of
+        the unanswerable ones."""
+        total = max(self.answerable, 1)
+        scores: dict = {"questions": self.answerable}
+        scores.update({f"recall@{n}": round(self.hits_at[n] / total, 4) for n in CUTOFFS})
+        scores["mrr@10"] = round(self.reciprocal / total, 4)
+        for name, value in (("answer_hit", self.answer_hits), ("answered", self.answered),
+                            ("refused", self.answerable - self.answered),
+                            ("answered_wrong", self.answered - self.answer_hits)):
+            scores[name] = round(value / total, 4) if answers else None
+        if self.unanswerable:
+            scores["unanswerable"] = {
+                "questions": self.unanswerable,
+                "refused": round(self.refused_unanswerable / self.unanswerable, 4)
+                if answers else None}
+        return scores
+
+
 def score_mode(engine: Engine, queries: list[dict], mode: str, answers: bool = True) -> dict:
-    """recall@1/5/20, MRR@10 by gold document, and the answer hit rate for one mode."""
+    """recall@1/5/20, MRR@10 by gold unit, and the answer figures for one mode, overall and
+    (``by_kind``) for each question kind."""
     depth = max(CUTOFFS) * 3  # several passages of one document may rank together
-    hits_at = {n: 0 for n in CUTOFFS}
-    reciprocal = 0.0
-    answer_hits = answered = 0
+    overall, by_kind = Tally(), {}
     latencies = []
     for query in tqdm(queries, desc=f"eval {mode}", unit="q", leave=False,
                       disable=not settings.get("progress")):
         gold = set(query["gold_pids"])
-        started = time.perf_counter()
-        try:
-            docs = ranked_documents(engine, query["question"], mode, depth)
-        except ValueError as exc:  # a query with nothing to search counts as a miss
-            log.debug("query %s: %s", query.get("qid"), exc)
-            docs = []
-        latencies.append(time.perf_counter() - started)
-        for n in CUTOFFS:
-            hits_at[n] += bool(gold & set(docs[:n]))
-        for rank, doc_id in enumerate(docs[:MRR_DEPTH], start=1):
-            if doc_id in gold:
-                reciprocal += 1 / rank
-                break
+        rank = None
+        if gold:
+            started = time.perf_counter()
+            try:
+                units = ranked_units(engine, query["question"], mode, depth, gold)
+            except ValueError as exc:  # a query with nothing to search counts as a miss
+                log.debug("query %s: %s", query.get("qid"), exc)
+                units = []
+            latencies.append(time.perf_counter() - started)
+            rank = next((r for r, unit in enumerate(units, start=1) if unit in gold), None)
+        outcome = None
         if answers:
             try:
-                hit, was_answered = answer_outcome(engine, query, mode)
+                outcome = answer_outcome(engine, query, mode)
             except ValueError:  # nothing to search in this question
-                hit = was_answered = False
-            answer_hits += hit
-            answered += was_answered
-    total = max(len(queries), 1)
-    scores = {f"recall@{n}": round(hits_at[n] / total, 4) for n in CUTOFFS}
-    scores["mrr@10"] = round(reciprocal / total, 4)
-    scores["answer_hit"] = round(answer_hits / total, 4) if answers else None
-    scores["answered"] = round(answered / total, 4) if answers else None
+                outcome = (False, False)
+        overall.add(rank, outcome, bool(gold))
+        if query.get("kind"):
+            by_kind.setdefault(str(query["kind"]), Tally()).add(rank, outcome, bool(gold))
+    scores = overall.figures(answers)
     ordered = sorted(latencies)
     scores["search_p50_ms"] = round(ordered[len(ordered) // 2] * 1000, 1) if ordered else None
+    if by_kind:
+        scores["by_kind"] = {kind: tally.figures(answers)
+                             for kind, tally in sorted(by_kind.items())}
     return scores
 
 
-def evaluate(queries_path: Path, modes: list[str], index: Path | None = None,
+def evaluate(queries_path: Path | Iterable[Path], modes: list[str], index: Path | None = None,
              corpus: Path | None = None, distractors: Path | None = None,
-             distractor_count: int = 0, answers: bool = True) -> dict:
-    """Run every question in every mode against ``index`` or a temporary index of ``corpus``."""
+             distractor_count: int = 0, answers: bool = True,
+             split: str | None = None) -> dict:
+    """Run every question in every mode against ``index`` or a temporary index of ``corpus``
+    (a passages ``.jsonl`` or a corpus folder)."""
     from indexer.store.build import build
 
-    queries, skipped = load_queries(queries_path)
+    queries, skipped = load_queries(queries_path, split)
     work = None
     try:
         if index is None:
             if corpus is None:
-                raise ValueError("give --corpus PASSAGES.jsonl or --index DIR")
+                raise ValueError("give --corpus PASSAGES.jsonl (or a corpus folder) or "
+                                 "--index DIR")
             work = Path(tempfile.mkdtemp(prefix="policyqa-eval-"))
             prepare_corpus(work / "corpus", Path(corpus), distractors, distractor_count)
             index = work / "index"
@@ -146,6 +223,7 @@ def evaluate(queries_path: Path, modes: list[str], index: Path | None = None,
         engine = Engine(index)
         catalog = engine.generation().catalog
         result = {"passages": len(catalog.documents), "queries": len(queries),
+                  "answerable": sum(1 for q in queries if q["gold_pids"]),
                   "skipped_queries": skipped, "modes": {}}
         for mode in modes:
             result["modes"][mode] = score_mode(engine, queries, mode, answers)

@@ -9,10 +9,14 @@ issuer the reference starts with the title (8.1.3: a numbered reference list may
 unknown responsible body), with no date the parenthesised date is left out, and with no
 known address the access path is left out. The access date is the day the reference is
 made.
+
+A report's ``year`` is the year it covers, not when it was published, so it never stands in
+for a publication date: BibTeX ``year`` and RIS ``PY`` come from ``published`` only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from typing import TYPE_CHECKING
@@ -27,6 +31,7 @@ MEDIA_TYPES = {"gbt7714": "text/plain", "bibtex": "application/x-bibtex",
 SOURCE_URL_FIELDS = ("url", "source_url")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _BIBTEX_SPECIAL = re.compile(r"([{}%&#_$\\])")
+_BIBTEX_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_:-]")
 
 
 def source_url(document: Document) -> str | None:
@@ -69,15 +74,15 @@ def _bibtex_value(text: str) -> str:
 
 def bibtex(document: Document, accessed: date) -> str:
     """A BibTeX ``@misc`` entry; the issuing body is braced as one corporate author."""
-    key = re.sub(r"[^A-Za-z0-9]", "", document.doc_id) or "report"
+    key = _BIBTEX_KEY_UNSAFE.sub("", document.doc_id)
+    if key != document.doc_id or not key:  # an id in other characters: a stable stand-in
+        key = "report-" + hashlib.sha1(document.doc_id.encode("utf-8")).hexdigest()[:10]
     fields = [("title", f"{{{_bibtex_value(_title(document))}}}")]
     if document.issuer:
         fields.append(("author", f"{{{{{_bibtex_value(document.issuer.strip())}}}}}"))
     published = _published(document)
-    year = published[:4] if published else (document.year or "")[:4]
-    if year.isdigit():
-        fields.append(("year", f"{{{year}}}"))
     if published:
+        fields.append(("year", f"{{{published[:4]}}}"))
         fields.append(("date", f"{{{published}}}"))
     url = source_url(document)
     if url:
@@ -95,10 +100,8 @@ def ris(document: Document, accessed: date) -> str:
     if document.issuer:
         lines.append(("AU", document.issuer.strip()))
     published = _published(document)
-    year = published[:4] if published else (document.year or "")[:4]
-    if year.isdigit():
-        lines.append(("PY", year))
     if published:
+        lines.append(("PY", published[:4]))
         lines.append(("DA", published.replace("-", "/")))
     url = source_url(document)
     if url:
@@ -109,7 +112,8 @@ def ris(document: Document, accessed: date) -> str:
     if document.kind:
         lines.append(("M3", document.kind))
     lines.append(("ER", ""))
-    return "".join(f"{tag}  - {value}".rstrip() + "\n" for tag, value in lines)
+    # One line per tag ("ER  - " too, as the format has it); a value never spans lines.
+    return "".join(f"{tag}  - {' '.join(value.split())}\n" for tag, value in lines)
 
 
 def reference(document: Document, accessed: date) -> dict[str, str]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.records import Document, Passage, Skipped
 from indexer.retrieve.hits import Hit, SearchResult
 
 if TYPE_CHECKING:
+    from indexer.answer.compare import Comparison
     from indexer.answer.extract import Answer, Citation
     from indexer.store.build import BuildReport
     from indexer.store.catalog import Catalog
@@ -42,6 +45,26 @@ def document_summary(document: Document) -> dict[str, Any]:
         "published": document.published,
         "source": document.source,
     }
+
+
+def public_source(document: Document, root: Path) -> str:
+    """Where ``document`` came from, fit to show outside the server.
+
+    The web address its source recorded (a bulk line's ``url`` or ``source_url``), else
+    its path relative to ``root`` (the corpus folder), else its file name: never a path
+    on the server. (``document_summary`` keeps the path as read, for the CLI.)
+    """
+    from indexer.references import source_url
+
+    url = source_url(document)  # the one reading of a source's web address
+    if url:
+        return url
+    path = Path(document.source)
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return path.name
+    return relative.as_posix() if relative.parts else path.name
 
 
 def document_dict(document: Document, passages: list[Passage],
@@ -116,6 +139,27 @@ def citation_dict(citation: Citation) -> dict[str, Any]:
             "start": citation.start, "end": citation.end}
 
 
+def reference_dict(document: Document, accessed: date | None = None) -> dict[str, str]:
+    """A report's reference in GB/T 7714-2015, BibTeX and RIS, accessed today by default."""
+    from indexer.references import reference
+
+    return reference(document, accessed or date.today())
+
+
+def cited_dicts(citations: list[Citation], catalog: Catalog,
+                accessed: date | None = None, references: bool = True) -> list[dict[str, Any]]:
+    """Citations as the API serves them, each with its report's ``reference``."""
+    accessed = accessed or date.today()
+    found = []
+    for citation in citations:
+        data = citation_dict(citation)
+        document = catalog.documents.get(citation.doc_id)
+        if references and document is not None:
+            data["reference"] = reference_dict(document, accessed)
+        found.append(data)
+    return found
+
+
 def answer_dict(answer: Answer, catalog: Catalog, mode: str | None = None) -> dict[str, Any]:
     """The ask response shared by the CLI's ``--json`` and ``/api/ask``."""
     return {
@@ -124,9 +168,29 @@ def answer_dict(answer: Answer, catalog: Catalog, mode: str | None = None) -> di
         "mode": mode,
         "answerable": answer.answerable,
         "answer": answer.text,
-        "citations": [citation_dict(c) for c in answer.citations],
+        "citations": cited_dicts(answer.citations, catalog),
         "passages": [hit_dict(hit, catalog) for hit in answer.hits
                      if hit.passage_id in catalog.passages],
         "generated": answer.generated,
         "flags": list(answer.flags),
     }
+
+
+def comparison_dict(comparison: Comparison, catalog: Catalog,
+                    references: bool = True) -> dict[str, Any]:
+    """The compare response shared by ``indexer compare --json`` and ``/api/compare``:
+    one group per document, region or year, ``answer`` None where the group says nothing."""
+    accessed = date.today()
+    groups = []
+    for item in comparison.groups:
+        answer = item.answer
+        groups.append({
+            "key": item.group.key,
+            "label": item.group.label,
+            "answerable": answer is not None,
+            "answer": answer.text if answer is not None else None,
+            "citations": (cited_dicts(answer.citations, catalog, accessed, references)
+                          if answer is not None else []),
+        })
+    return {"ok": True, "question": comparison.question, "by": comparison.by,
+            "mode": comparison.mode, "groups": groups}

@@ -36,6 +36,10 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_float(text: str) -> float | str:
+    return float(text) if text.strip() else ""
+
+
 def _path(text: str) -> Path:
     return Path(text).expanduser()
 
@@ -139,10 +143,16 @@ register(
             int),
     Setting("vector_hnsw_ef", 200, "HNSW search breadth (higher: better recall, slower).", int),
     Setting("vector_hnsw_m", 32, "HNSW links per node.", int),
+    Setting("vector_sentences", True,
+            "Build sentence vectors (one per answerable sentence) beside the passage vectors.",
+            _bool),
+    Setting("vector_sentence_weight", 0.8,
+            "Weight of a passage's best sentence in its dense score (its own vector gets the "
+            "rest; 0: passage vectors only).", float),
     # Hybrid retrieval (indexer/retrieve/hybrid.py)
     Setting("hybrid_fusion", "blend",
             "How keyword and vector results are fused: blend (normalised scores) or rrf."),
-    Setting("hybrid_keyword_weight", 0.5,
+    Setting("hybrid_keyword_weight", 0.2,
             "Weight of the keyword side in fusion (the vector side gets the rest).", float),
     Setting("hybrid_candidates", 50, "Candidates each side contributes before fusion.", int),
     Setting("hybrid_rrf_k", 60, "The k of reciprocal-rank fusion (rrf only).", int),
@@ -150,7 +160,14 @@ register(
     Setting("web_host", "127.0.0.1",
             "Address the web server listens on (loopback unless told otherwise)."),
     Setting("web_port", 8000, "Port the web server listens on.", int),
-    Setting("web_threads", 8, "Worker threads of the web server (waitress).", int),
+    Setting("web_workers", 0,
+            "Server processes of python -m webapp (0: one per core); more than one runs "
+            "gunicorn, one runs waitress.", int),
+    Setting("web_server", "auto",
+            "Which server python -m webapp runs: auto (gunicorn for several workers, "
+            "waitress for one), gunicorn or waitress (one process; Windows, debugging)."),
+    Setting("web_threads", 8,
+            "Threads per server process (waitress's threads, or each gunicorn worker's).", int),
     Setting("web_page_size", 10, "Hits per result page when a request gives no k.", int),
     Setting("web_max_k", 50, "Largest k (hits per page) a request may ask for.", int),
     Setting("web_max_page", 100, "Deepest result page a request may ask for.", int),
@@ -158,11 +175,45 @@ register(
             int),
     Setting("web_max_body_bytes", 64 * 1024,
             "Largest request body accepted, in bytes (larger: 413).", int),
+    Setting("web_max_filter_values", 20,
+            "Most doc, year, region and kind filter values one search may give, together "
+            "(more: 400).", int),
+    Setting("web_trusted_hosts", "",
+            "Host names the server answers for, comma-separated ('.example.org' also "
+            "matches its subdomains); others get 400. Empty: any host."),
+    Setting("web_static_max_age", 600,
+            "Seconds browsers and proxies may cache the static files (script, style, icon).",
+            int),
     Setting("web_ask_rate", 30,
             "Questions one client address may ask per window (429 past it; 0: no limit).", int),
-    Setting("web_ask_rate_window", 60.0, "The window of web_ask_rate, in seconds.", float),
+    Setting("web_ask_rate_window", 60.0,
+            "The window of web_ask_rate, in seconds (whole seconds, rounded up).", float),
+    Setting("web_rate_limit_storage", "memory://",
+            "Where the question counts are kept: memory:// (each process its own) or a "
+            "Redis URI such as redis://127.0.0.1:6379 (shared by every worker and host)."),
     Setting("web_admin_token", "",
-            "Bearer token for POST /api/admin/update; empty: the endpoint is off (404)."),
+            "Bearer token for POST /api/admin/update and for adding and removing documents "
+            "(API, or an editor signed in on /documents); empty: all of that is off (404)."),
+    Setting("web_max_upload_bytes", 20 * 1024 * 1024,
+            "Largest file an editor may upload, in bytes (larger: 413).", int),
+    Setting("web_max_upload_files", 10, "Most files one upload may carry (more: 400).", int),
+    Setting("web_max_unpacked_bytes", 50 * 1024 * 1024,
+            "Largest size an uploaded .docx may unpack to; a larger one (a zip bomb) is "
+            "skipped.", int),
+    Setting("web_session_hours", 8.0, "Hours an editor stays signed in.", float),
+    Setting("web_cookie_secure", False,
+            "Mark the editor's session cookie Secure even on plain http (behind an https "
+            "proxy); on https it always is.", _bool),
+    Setting("compare_max_groups", 50,
+            "Most groups (documents, regions or years) one comparison answers (more: 400).",
+            int),
+    Setting("compare_min_overlap", 0.3,
+            "Least share of the question's character bigrams a group's best sentence must "
+            "hold for the group to count as addressing the question (bench.compare_eval).",
+            float),
+    Setting("compare_min_coverage", 0.3,
+            "Least weighted share of the question's words in and around that sentence "
+            "(bench.compare_eval).", float),
     Setting("web_examples", '校车 安全; 县管校聘 OR 校安工程; "片区合作共同体"; 學校建設',
             "Example queries on the home page, separated by semicolons."),
     Setting("web_example_questions",
@@ -170,13 +221,17 @@ register(
             "Example questions on the home page, separated by semicolons."),
     # Answers (indexer/answer/)
     Setting("answer_passages", 8, "Top hits whose sentences are scored for an answer.", int),
-    Setting("answer_min_score", 0.6,
-            "Least sentence score (0-1) for an answer; below it the reply is 'no answer'.",
-            float),
+    Setting("answer_min_score", "",
+            "Least answerability (0-1) of the best sentence for an answer, below it the reply "
+            "is 'no answer'; empty: the threshold the answer model was calibrated with.",
+            _optional_float),
+    Setting("answer_follow_min_score", "",
+            "Least score (0-1) for a second or third sentence to join an answer; empty: the "
+            "answer model's calibrated one.", _optional_float),
     Setting("answer_max_sentences", 3, "Most sentences in an extractive answer.", int),
-    Setting("answer_embed_sentences", 12,
-            "Best lexical candidates re-scored by embedding similarity (0: lexical only).",
-            int),
+    Setting("answer_model", "",
+            "Answer model file (JSON: scaled logistic-regression weights); empty: the bundled "
+            "indexer/data/answer_model.json."),
     Setting("answer_llm_base_url", "",
             "OpenAI-compatible API base URL (…/v1) for generated answers; empty: off."),
     Setting("answer_llm_model", "", "Model name sent to the generation endpoint."),

@@ -4,7 +4,9 @@ Two session indexes of the bundled corpus: ``keyword_index_dir`` (keyword only, 
 embedding model) and ``model_index_dir`` (keyword and real-model vectors, as ``make index``
 builds it). ``app`` serves the model index, so every search mode works. Data beyond the
 corpus comes from ``tests/data/`` (see its README). Embeddings are cached in a temporary
-folder for the session, never in ``instance/``.
+folder for the session, never in ``instance/``. The browser tests share a headless
+Chromium set-up: :func:`browser_api`, :func:`chromium`, the ``browser_context`` and ``page``
+fixtures (:func:`tab_fixture` makes a tab fixture of another browser).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +65,9 @@ def build_keyword_index(corpus: Path, index: Path) -> Path:
 
 # -- a report made of markup ----------------------------------------------------------
 
+SAFETY_DOC = "000_2b1971d50fbc2800"
+SAFETY_PASSAGE = "000_2b1971d50fbc2800-debbb32e51"
+
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_DOC = "900_hostile"
@@ -85,12 +91,28 @@ def make_hostile_index(folder: Path) -> Path:
 
 # -- serving the app as in production -------------------------------------------------
 
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def assert_error_shape(response, status: int, starts: str = "") -> dict:
+    """The one JSON error shape, with ``status`` and a message starting with ``starts``."""
+    assert response.status_code == status
+    assert response.content_type == "application/json"
+    body = response.get_json()
+    assert set(body) == {"ok", "error", "status"}
+    assert body["ok"] is False and body["status"] == status
+    assert body["error"].startswith(starts)
+    return body
+
+
 @contextmanager
 def serving(app) -> Iterator[str]:
-    """``app`` served by waitress on an ephemeral loopback port, in a thread: its base URL."""
-    from waitress import create_server
+    """``app`` served as ``python -m webapp`` serves it (waitress, its limits and error
+    responses) on an ephemeral loopback port, in a thread: its base URL."""
+    from webapp.__main__ import make_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="policyqa")
+    server = make_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     host, port = server.socket.getsockname()[:2]
@@ -110,6 +132,96 @@ def stop_server(server, thread: threading.Thread) -> None:
     server.trigger.pull_trigger(close_all)
     thread.join(timeout=10)
     server.task_dispatcher.shutdown()
+
+
+# -- a real browser: Debian's headless Chromium, driven by Playwright -------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 900}
+SCREENSHOTS = ROOT / "bench" / "out" / "screenshots"
+
+
+def browser_api():
+    """Playwright's sync API, for a browser test module to call as it is imported: the
+    module is skipped, with the reason, when ``/usr/bin/chromium`` or ``playwright`` is
+    missing."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (apt-get install -y chromium)",
+                    allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api",
+                               reason="needs the playwright pip package (pip install playwright)")
+
+
+@contextmanager
+def chromium(playwright, folder: Path, **options: Any) -> Iterator[Any]:
+    """Headless Chromium with a fresh profile directory in ``folder``; ``options`` go to
+    its browser context (viewport, touch, ...)."""
+    context = playwright.chromium.launch_persistent_context(
+        str(folder), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+        locale="zh-CN", **options)
+    try:
+        yield context
+    finally:
+        context.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_tab(context):
+    """A new tab that records console errors (a CSP violation shows up there) and dialogs."""
+    tab = context.new_page()
+    tab.errors = []
+    tab.dialogs = []
+    tab.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+
+    def dialog(opened) -> None:
+        tab.dialogs.append(opened.message)
+        opened.dismiss()
+
+    tab.on("dialog", dialog)
+    return tab
+
+
+def shoot(page, name: str) -> None:
+    """What ``page`` shows, saved as ``bench/out/screenshots/<name>.png`` (ignored by git)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """One Playwright driver for a browser test module (its sync API runs one at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser_context(playwright, tmp_path_factory):
+    """A desktop browser: 1280×900, mouse and keyboard."""
+    with chromium(playwright, tmp_path_factory.mktemp("chromium-profile"),
+                  viewport=DESKTOP) as context:
+        yield context
+
+
+def tab_fixture(browser: str, about: str):
+    """A fixture: a new tab (see :func:`new_tab`) of the browser context that the fixture
+    named ``browser`` gives, closed after each test; ``about`` is its docstring."""
+
+    def tab(request):
+        opened = new_tab(request.getfixturevalue(browser))
+        yield opened
+        opened.close()
+
+    tab.__doc__ = about
+    return pytest.fixture(tab)
+
+
+page = tab_fixture("browser_context", "A desktop tab (see :func:`new_tab`).")
 
 
 # -- the corpus and its indexes ---------------------------------------------------------

@@ -47,10 +47,21 @@ def assert_exact(result: Answer, engine) -> None:
     # Simplified question, traditional report: quoted in its original script.
     ("哪位老师获评全国模范教师?", "004",
      "東山中心小學周志文老師獲評“全國模范教師”,東山莫厘中學姚建江老師獲評“全國優秀教師”;"),
-    # Paraphrased: none of 连上 / 网络 is how the report says it.
-    ("吉林市打算怎样让村小都连上网络?", "001",
-     "实施“教育光网全覆盖工程”,村小以上所有学校年内实现光纤网络进校园,实现教育内网和外网应用分离,"
-     "城市学校逐步实现有线、无线双网覆盖。"),
+    # Own words (bench/ownwords, train split), one per report: few of the report's words.
+    ("句容学修车的职校生,跟哪家公司合作考洋证书?", "000",
+     "加强校企合作,完善与“中德诺浩”的合作,实现汽车专业国际通用资格证书考核并确保较高通过率。"),
+    ("吉林乡下老师评高级职称有没有照顾?", "001",
+     "实施国家中小学教师职称评聘改革方案,切实向乡村教师倾斜,在教育基础薄弱的乡镇及以下学校继续设立"
+     "高、中级特设岗位,优化农村学校教师结构。"),
+    ("哪所美國學府要在山大那邊一起建研究室?", "002",
+     "積極引進國內外高水平來青辦學,上海財經大學xxxx財富管理研究院今年正式招生,四川大學、山東科技大學"
+     "已進入戰略合作、省市共建簽約階段,與美國弗吉尼亞理工大學合作在山東大學xxxx校區建設“仿生國際實驗室”"
+     "以及與北京協和醫學院、中國科學院大學、大連海事大學合作辦學工作正在積極洽談中。"),
+    ("县里教育部门出过一本什么书?", "003",
+     "《县域教育特色化初探》一书的编辑出版作为一个标志性事件,表明我县学校管理水平达到了一个新的高度。"),
+    ("市民打熱線、給區長寫信反映問題,一年處理了多少件?", "004",
+     "年內,共處理寒山聞鐘、便民熱線、公眾監督、區長信箱等各類工單1403件,及時化解矛盾糾紛,穩妥處置網絡"
+     "輿情,積極回應人民群眾的訴求。"),
 ])
 def test_a_question_is_answered_with_the_sentence_that_answers_it(model_engine, question,
                                                                   doc, expected):
@@ -58,19 +69,20 @@ def test_a_question_is_answered_with_the_sentence_that_answers_it(model_engine, 
     assert result.answerable and not result.generated and result.flags == []
     first = result.citations[0]
     assert first.n == 1 and first.doc_id.startswith(doc)
-    # The answering sentence leads (quoted with the next one when that one scores too).
-    assert first.quote.startswith(expected)
-    assert result.text.startswith(f"{first.quote}[1]")
+    assert first.quote == expected  # the span, exactly
     assert_exact(result, model_engine)
-    assert [c.n for c in result.citations] == sorted(c.n for c in result.citations)
 
 
 @pytest.mark.model
 @pytest.mark.parametrize("question", [
+    # Near misses (bench/ownwords, train split): a topic the reports cover, a figure or
+    # detail they never give.
+    "這個縣的船員培訓一年培養多少人?",
+    "吳中全區一共有多少個中小學老師?",
+    "白寨鎮的網吧讓不讓未成年人進?",
+    # Off topic.
     "医保报销比例是多少?",
     "北京到上海的高铁票价是多少钱?",
-    "2018年世界杯足球赛的冠军是哪个国家?",
-    "吉林市2016年教师平均工资是多少?",  # a near miss: about these reports, not in them
     "0",  # nothing but numbers: they occur everywhere and say nothing of the topic
     "2016?",
 ])
@@ -93,25 +105,27 @@ def test_the_answer_serialises_with_its_passages(model_engine):
     assert "人均每月400元" in data["answer"]
     (citation, *_) = data["citations"]
     assert list(citation) == ["n", "passage_id", "doc_id", "title", "section", "paragraph_no",
-                              "quote", "start", "end"]
+                              "quote", "start", "end", "reference"]
     assert citation["title"] == "吉林市教育局2016年工作要点"
     assert [p["passage_id"] for p in data["passages"]] == [h.passage_id for h in result.hits]
     assert {"text", "highlight", "score", "rank", "scores"} <= set(data["passages"][0])
 
 
 @pytest.mark.model
-def test_a_garbled_sentence_is_never_cited(model_engine):
+def test_garbled_text_is_never_cited(model_engine):
     catalog = model_engine.generation().catalog
+    dense = model_engine.generation().retriever("semantic")
     garbled = [p for p in catalog.passage_list if p.garbled]
-    assert garbled and all("\ufffd" in p.text for p in garbled)
+    assert garbled
+    question = "多少个学校建成了录播教室?"  # answered only by a garbled sentence
     hits = [Hit(p.passage_id, 1.0, rank) for rank, p in enumerate(garbled, start=1)]
-    for sentence in score_sentences("教育工作取得了哪些亮点和成绩?", hits, catalog,
-                                    overrides={"answer_passages": len(hits)}):
-        assert "\ufffd" not in sentence.text
-    # 錄播教室 sits in a passage with a garbled heading elsewhere: its own sentence is whole
-    result = answer("多少个学校建成了录播教室?", hits, catalog, model_engine.embedder(),
-                    overrides={"answer_passages": len(hits)})
-    assert all("\ufffd" not in c.quote for c in result.citations)
+    result = answer(question, hits, catalog, dense)
+    spans = {d: catalog.documents[d].garbled_spans for d in catalog.documents}
+    for scored in score_sentences(question, hits, catalog, dense):
+        assert "\ufffd" not in scored.text
+        assert not any(s < scored.end and scored.start < e for s, e in spans[scored.passage.doc_id])
+    for citation in result.citations:
+        assert "\ufffd" not in citation.quote
 
 
 # -- without the model: the parts ------------------------------------------------------
@@ -167,3 +181,22 @@ def test_no_hits_means_no_answer(small):
     result = answer("校车有多少辆?", [], small)
     assert not result.answerable and result.citations == [] and result.hits == []
     assert answer_dict(result, small)["passages"] == []
+
+
+def test_sentences_from_different_reports_are_labelled_with_their_report():
+    other = Document(doc_id="d2", source="d2.txt", title="吉林市教育局2016年工作要点",
+                     region="吉林市", text="全市开通校车线路120条,覆盖所有农村学校。")
+    unnamed = Document(doc_id="d3", source="d3.txt", title="某县关于进一步加强校园足球工作的通知",
+                       text="全县建成校园足球特色学校12所。")
+    catalog = Catalog([DOC, other, unnamed],
+                      [p for d in (DOC, other, unnamed) for p in split_passages(d)])
+    hits = [Hit(p.passage_id, 1.0, i) for i, p in enumerate(catalog.passage_list, start=1)]
+    scored = score_sentences("校车线路有多少条", hits, catalog)
+    chosen = [next(s for s in scored if s.passage.doc_id == d) for d in ("d1", "d2", "d3")]
+    citations, text = cite(chosen, catalog)
+    quotes = [c.quote for c in citations]
+    # A region, else the title cut to a dozen characters.
+    assert text == (f"某市教育局2016年工作…：{quotes[0]}[1]  吉林市：{quotes[1]}[2]  "
+                    f"某县关于进一步加强校园足…：{quotes[2]}[3]")
+    # One report: no labels.
+    assert cite(chosen[:1], catalog)[1] == f"{quotes[0]}[1]"

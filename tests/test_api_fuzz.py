@@ -4,7 +4,10 @@ The app is served by waitress on 127.0.0.1 (an ephemeral port) over the session'
 index; every documented operation is called with schema-derived examples, boundary
 cases and random inputs, and every response must be a non-5xx whose status, content
 type, headers and body are the ones the description documents. The run is seeded and
-derandomized, so CI sees the same requests every time.
+derandomized, so CI sees the same requests every time. The description lets the fuzzer
+repeat filters (arrays up to the cap) and add any properties to a question's body; the
+inputs an adversarial probe found (past the cap, nested 1,000 deep, lone surrogates,
+bytes that are not UTF-8) are explicit cases on top.
 
 Requests per operation and status are counted and logged when the module ends
 (``pytest tests/test_api_fuzz.py -o log_cli=true --log-cli-level=INFO`` shows them).
@@ -102,7 +105,8 @@ def query_as_sent_is_valid(case, url: str) -> bool:
                 return False
             continue
         if schema.get("type") == "array":
-            if not all(_value_fits(value, schema["items"]) for value in values):
+            if len(values) > schema.get("maxItems", inf) or \
+                    not all(_value_fits(value, schema["items"]) for value in values):
                 return False
         elif len(values) > 1 or not (values[0] == "" and parameter.get("allowEmptyValue")
                                      or _value_fits(values[0], schema)):
@@ -124,3 +128,36 @@ def test_every_operation_answers_as_documented(case):
                 or not query_as_sent_is_valid(case, response.request.url):
             raise
         FALSE_ALARMS[label] += 1
+
+
+def _explicit_cases(schema, cap: int) -> list:
+    """What random generation rarely reaches: each must be a documented 400."""
+    search, ask = schema["/api/search"]["GET"], schema["/api/ask"]["POST"]
+    ask_get = schema["/api/ask"]["GET"]
+    undecodable = "\xed\xb2\x80".encode("latin-1")  # a surrogate's bytes: not UTF-8
+    return [
+        search.Case(query={"q": "教育", "region": [f"v{i}" for i in range(cap + 1)]}),
+        search.Case(query={"q": "教育", "doc": ["a"] * (cap // 2), "kind": ["b"],
+                           "year": ["2016"] * (cap - cap // 2)}),
+        search.Case(query={"q": "教育", "region": [f"v{i}" for i in range(3000)]}),
+        search.Case(query={"q": "教育", "region": [undecodable]}),
+        search.Case(query={"q": undecodable}),
+        ask_get.Case(query={"q": undecodable}),
+        ask.Case(body=b'{"q": "x", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+                 media_type="application/json"),
+        ask.Case(body={"q": "x", "x": [[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]},
+                 media_type="application/json"),
+        ask.Case(body='{"q": "\\udc80校车", "mode": "semantic"}'.encode(),  # JSON's escape
+                 media_type="application/json"),
+        ask.Case(body=b'{"q": "' + undecodable + b'"}', media_type="application/json"),
+    ]
+
+
+def test_what_an_adversarial_probe_found_is_a_documented_400(api_schema):
+    parameters = api_schema["/api/search"]["GET"].definition.raw["parameters"]
+    (cap,) = {p["schema"]["maxItems"] for p in parameters if p["schema"].get("maxItems")}
+    for case in _explicit_cases(api_schema, cap):
+        response = case.call()
+        assert response.status_code == 400, (case.query, case.body, response.text)
+        assert response.json()["status"] == 400
+        case.validate_response(response)

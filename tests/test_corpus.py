@@ -232,3 +232,15 @@ def test_passages_over_lost_characters_are_garbled(corpus, documents):
     assert sum(p.garbled for p in corpus.passages[document.doc_id]) == 10
     assert document.repairs["mojibake_unrepaired"] == 13
     assert document.repairs["headings_restored"] == 5
+
+
+def test_the_document_view_marks_what_was_lost(corpus, documents):
+    from indexer.serialize import passage_dict
+    from webapp.reading import paragraph_views
+
+    document = documents["004"]
+    passages = [passage_dict(p) for p in corpus.passages[document.doc_id]]
+    pieces = [piece for view in paragraph_views(document.text, passages)
+              for piece in view.pieces]
+    assert [piece.text for piece in pieces if piece.garbled] == [LOST] * 13
+    assert "".join(piece.text for piece in pieces) == "".join(document.text.split("\n"))

@@ -1,6 +1,9 @@
-"""The vector index: exact search equals brute force, cache counters, model mismatch."""
+"""The vector index: exact search equals brute force over passage and sentence vectors,
+the sentence files, cache counters, model mismatch."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -20,11 +23,24 @@ def fake_index(tmp_path, corpus_copy):
     return index, embedder, report, corpus_copy
 
 
+def _dense_score(retriever, vector, passage_id: str) -> float:
+    """A passage's dense score computed the slow way: its own cosine mixed with its best
+    sentence's, by the sentence weight (the passage cosine alone without sentences)."""
+    own = float(np.dot(vector, retriever.vectors[retriever.ids.index(passage_id)]))
+    cosines = [float(np.dot(vector, retriever.sentences.vectors[row]))
+               for row, (pid, _start, _end) in enumerate(retriever.sentences.ids)
+               if pid == passage_id]
+    if not cosines:
+        return own
+    weight = retriever.sentence_weight
+    return (1 - weight) * own + weight * max(cosines)
+
+
 def _brute_force(engine, vector, k, allowed_docs=None):
     generation = engine.generation()
-    catalog = generation.catalog
-    rows = [(p.passage_id, float(np.dot(vector, generation.retriever("semantic").vectors[i])))
-            for i, p in enumerate(catalog.passage_list)
+    retriever = generation.retriever("semantic")
+    rows = [(p.passage_id, _dense_score(retriever, vector, p.passage_id))
+            for p in generation.catalog.passage_list
             if allowed_docs is None or p.doc_id in allowed_docs]
     rows.sort(key=lambda row: -row[1])
     return [pid for pid, _ in rows[:k]]
@@ -49,11 +65,36 @@ def test_filters_apply_before_ranking(fake_index):
         engine, embedder.embed_query("教育质量"), 5, jurong)
 
 
+def test_sentence_vectors_are_built_beside_the_passage_vectors(fake_index):
+    from indexer.answer.spans import embedding_text, readable_sentences
+
+    index, embedder, report, _ = fake_index
+    generation = Engine(index, embedder=embedder).generation()
+    catalog, retriever = generation.catalog, generation.retriever("semantic")
+    expected = [[p.passage_id, start, end] for p in catalog.passage_list
+                for start, end in readable_sentences(p, catalog.documents[p.doc_id])]
+    damaged = "004_0810e58871bb8528"
+    garbled = catalog.documents[damaged].garbled_spans
+    assert garbled and not any(s < e and start < t for pid, start, e in expected
+                               if pid.startswith(damaged) for s, t in garbled)
+    assert retriever.sentences.ids == expected
+    assert generation.manifest["vectors"]["sentences"]["count"] == len(expected)
+    assert report.embedded_sentences == len({  # each distinct text once
+        embedding_text(catalog.documents[catalog.passages[pid].doc_id], catalog.passages[pid],
+                       s, e)
+        for pid, s, e in expected})
+    pid, start, end = expected[10]
+    text = embedding_text(catalog.documents[catalog.passages[pid].doc_id],
+                          catalog.passages[pid], start, end)
+    assert np.allclose(retriever.sentences.vectors[10], embedder.embed_passages([text])[0])
+
+
 def test_rebuilding_an_unchanged_corpus_embeds_nothing(fake_index):
     index, embedder, report, corpus_copy = fake_index
     assert report.embedded_passages == report.passages
     again = build(corpus_copy, index, embedder=embedder)
-    assert again.embedded_passages == 0 and embedder.cache.misses == report.passages
+    assert again.embedded_passages == again.embedded_sentences == 0
+    assert embedder.cache.misses == report.passages + report.embedded_sentences
     changed = next(corpus_copy.glob("003_*.txt"))
     changed.write_text(changed.read_text(encoding="utf-8").replace(
         "小学教师专业调整取得历史性进步", "小学教师轮岗交流取得历史性进步"), encoding="utf-8")
@@ -98,7 +139,7 @@ def test_real_model_search_equals_brute_force(model_engine):
         hits = model_engine.search(question, mode="semantic", k=10).hits
         assert [h.passage_id for h in hits] == _brute_force(model_engine, query, 10)
         assert hits[0].scores["vector_score"] == pytest.approx(
-            float(np.dot(query, vector.vectors[vector.ids.index(hits[0].passage_id)])), abs=1e-4)
+            _dense_score(vector, query, hits[0].passage_id), abs=1e-4)
 
 
 @pytest.mark.model
@@ -106,7 +147,7 @@ def test_unchanged_corpus_embeds_nothing_with_the_real_model(tmp_path, corpus_co
                                                              model_index_dir, real_embedder):
     # The session's model built model_index_dir, so its cache holds the corpus already.
     report = build(corpus_copy, tmp_path / "index", embedder=real_embedder)
-    assert report.embedded_passages == 0
+    assert report.embedded_passages == report.embedded_sentences == 0
     assert report.passages > 100
 
 
@@ -121,3 +162,22 @@ def test_a_question_asked_again_is_not_embedded_again(model_engine, monkeypatch)
     again = embedder.embed_query("怎样缩小城乡学校的质量差距 (recent-query test)")
     assert len(calls) == 1 and again is first
     assert np.allclose(first, encode(["怎样缩小城乡学校的质量差距 (recent-query test)"])[0])
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda f: os.truncate(f / "sentence_vectors.npy", 1000),
+     "sentence_vectors.npy is truncated"),
+    (lambda f: (f / "sentence_ids.json").write_text("[]", encoding="utf-8"),
+     "sentence_ids.json holds 0 sentences"),
+    (lambda f: (f / "sentence_ids.json").unlink(), "sentence_ids.json is missing"),
+])
+def test_damaged_sentence_vectors_are_named_by_check(fake_index, damage, problem):
+    from indexer.errors import IndexDamaged
+    from indexer.store import check, generations
+
+    index, embedder, _, _ = fake_index
+    damage(generations.current_generation(index))
+    problems = check.check(index)
+    assert any(problem in p for p in problems), problems
+    with pytest.raises(IndexDamaged):
+        Engine(index, embedder=embedder).search("校车", mode="hybrid")

@@ -10,91 +10,107 @@ import http.client
 import json
 import logging
 import re
+import shutil
+import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from indexer import settings
 from tests.conftest import (
+    CORPUS,
     HOSTILE_DOC,
     HOSTILE_QUESTION,
     HOSTILE_TEXT,
     IMG,
     ROOT,
+    SAFETY_DOC,
+    SAFETY_PASSAGE,
     SCRIPT,
+    assert_error_shape,
     build_keyword_index,
     make_hostile_index,
     serving,
+    text_of,
 )
 from webapp import CSP, create_app
-from webapp.ratelimit import SlidingWindow
 
-SAFETY_DOC = "000_2b1971d50fbc2800"
-SAFETY_PASSAGE = "000_2b1971d50fbc2800-debbb32e51"
+
 @pytest.fixture(scope="module")
 def hostile_index(tmp_path_factory) -> Path:
     return make_hostile_index(tmp_path_factory.mktemp("hostile"))
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def assert_error_shape(response, status: int, starts: str = "") -> dict:
-    assert response.status_code == status
-    assert response.content_type == "application/json"
-    body = response.get_json()
-    assert set(body) == {"ok", "error", "status"}
-    assert body["ok"] is False and body["status"] == status
-    assert body["error"].startswith(starts)
-    return body
-
-
 # -- the rate limit on questions ---------------------------------------------------------
 
-def test_sliding_window_counts_each_key_and_slides():
+def limited_client(folder: Path, rate: int, window: float):
+    """A client of an app whose questions are limited, with no index: ``/api/ask?q=`` is
+    counted like any question, then refused by the view (400)."""
+    app = create_app({"TESTING": True, "INDEX_DIR": folder, "WEB_ASK_RATE": rate,
+                      "WEB_ASK_RATE_WINDOW": window})
+    return app, app.test_client()
+
+
+def test_the_ask_limit_counts_each_address_and_slides(tmp_path, monkeypatch):
     now = [100.0]
-    window = SlidingWindow(limit=2, window=10, clock=lambda: now[0])
-    assert window.acquire("a") == 0 and window.acquire("a") == 0
-    assert window.acquire("a") == pytest.approx(10)  # the first leaves the window at 110
-    assert window.acquire("b") == 0  # another client has its own allowance
+    monkeypatch.setattr(time, "time", lambda: now[0])  # the clock of the memory storage
+    app, client = limited_client(tmp_path, rate=2, window=10)
+
+    def ask(address: str = "127.0.0.1"):
+        return client.get("/api/ask?q=", environ_base={"REMOTE_ADDR": address})
+
+    assert ask().status_code == 400 and ask().status_code == 400
+    refused = ask()  # the first leaves the window at 110
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "10"
+    assert ask("127.0.0.2").status_code == 400  # another client has its own allowance
     now[0] = 104.0
-    assert window.acquire("a") == pytest.approx(6)  # refusals are not counted
-    now[0] = 110.0  # both left the window
-    assert window.acquire("a") == 0 and window.acquire("a") == 0
-    assert window.acquire("a") == pytest.approx(10)
-    assert SlidingWindow(limit=0, window=10).acquire("a") == 0  # 0: no limit
+    assert ask().headers["Retry-After"] == "6"  # refusals are not counted
+    now[0] = 110.5  # both left the window: a moving window, not a fixed one
+    assert ask().status_code == 400 and ask().status_code == 400
+    assert ask().headers["Retry-After"] == "10"
+    _, unlimited = limited_client(tmp_path, rate=0, window=10)
+    assert all(unlimited.get("/api/ask?q=").status_code == 400 for _ in range(5))
 
 
-def test_sliding_window_is_thread_safe():
-    window = SlidingWindow(limit=50, window=60, clock=lambda: 1.0)
-    allowed = []
+def test_the_ask_limit_is_thread_safe(tmp_path):
+    app, _ = limited_client(tmp_path, rate=50, window=60)
+    statuses: list[int] = []
 
     def ask() -> None:
-        allowed.extend(window.acquire("same") == 0 for _ in range(100))
+        client = app.test_client()
+        statuses.extend(client.get("/api/ask?q=").status_code for _ in range(100))
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(allowed) == 50
+    assert statuses.count(400) == 50 and statuses.count(429) == 750
 
 
-def test_sliding_window_memory_is_bounded():
+def test_the_ask_limit_drops_the_times_of_a_window_that_has_passed(tmp_path, monkeypatch):
+    from webapp.ratelimit import EXTENSION
+
     now = [0.0]
-    window = SlidingWindow(limit=1, window=10, clock=lambda: now[0], max_keys=3)
-    for key in "abc":
-        window.acquire(key)
-    now[0] = 5.0
-    window.acquire("d")  # the table is full and nothing expired: the oldest key goes
-    assert set(window._events) == {"b", "c", "d"}
-    now[0] = 14.0
-    window.acquire("e")  # b and c expired (at 10), so they go first
-    assert set(window._events) == {"d", "e"}
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    app, client = limited_client(tmp_path, rate=1, window=10)
+    for address in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):
+        client.get("/api/ask?q=", environ_base={"REMOTE_ADDR": address})
+    events = app.extensions[EXTENSION].limiter.storage.events
+    assert len(events) == 3
+    now[0] = 14.0  # their windows ended at 10; the next request has them dropped
+    client.get("/api/ask?q=", environ_base={"REMOTE_ADDR": "127.0.0.4"})
+    deadline = time.monotonic() + 10
+    while sum(map(bool, events.values())) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # What is left of an address whose window has passed is its key (limits keeps it).
+    assert [key.split("/")[2] for key, times in events.items() if times] == ["127.0.0.4"]
 
 
 def test_asking_too_often_is_429_with_retry_after(index_dir, engine):
@@ -413,16 +429,26 @@ def admin_app(tmp_path, corpus_copy):
                        "WEB_ADMIN_TOKEN": TOKEN})
 
 
+@pytest.fixture(scope="module")
+def locked_app(index_dir, engine, tmp_path_factory):
+    """One app with the admin endpoint on, shared by the refusals: its corpus folder does
+    not exist, so a token wrongly accepted would be a 503, never a change to the index."""
+    return create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
+                       "CORPUS_DIR": tmp_path_factory.mktemp("locked") / "none",
+                       "WEB_ADMIN_TOKEN": TOKEN})
+
+
 @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer ", "Bearer wrong",
                                            f"Basic {TOKEN}", f"Bearer {TOKEN}x",
                                            f"Bearer {TOKEN[:-1]}", f"{TOKEN}",
                                            "Bearer 令牌", f"Bearer  {TOKEN} extra"])
-def test_admin_endpoint_needs_the_token(admin_app, authorization, caplog):
+def test_admin_endpoint_needs_the_token(locked_app, authorization, caplog):
     caplog.set_level(logging.DEBUG)
     headers = {"Authorization": authorization} if authorization is not None else {}
-    response = admin_app.test_client().post("/api/admin/update", headers=headers)
+    response = locked_app.test_client().post("/api/admin/update", headers=headers)
     assert_error_shape(response, 401, "this endpoint needs the admin token")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.headers["Cache-Control"] == "no-store"
     assert TOKEN not in text_of(response) and TOKEN not in caplog.text
 
 
@@ -437,6 +463,7 @@ def test_admin_update_indexes_a_new_report(admin_app, corpus_copy, monkeypatch, 
     assert client.get("/api/admin/update", headers=auth).status_code == 405
     response = client.post("/api/admin/update", headers=auth)
     assert response.status_code == 200, response.get_json()
+    assert response.headers["Cache-Control"] == "no-store"
     report = response.get_json()
     assert report["ok"] is True and report["added"] == [HOSTILE_DOC]
     assert report["changed"] == [] and report["removed"] == [] and not report["up_to_date"]
@@ -523,3 +550,318 @@ def test_the_server_binds_loopback_unless_told(monkeypatch):
     assert parse_args(["--host", "0.0.0.0"]).host == "0.0.0.0"
     monkeypatch.setenv("POLICYQA_WEB_HOST", "::1")
     assert parse_args([]).host == "::1"
+
+
+# -- found by an adversarial probe of the running server -----------------------------------
+
+def repeated(name: str, count: int, width: int = 4) -> str:
+    """``name=v0000&name=v0001…``: ``count`` distinct values of one filter."""
+    return "&".join(f"{name}=v{i:0{width}d}" for i in range(count))
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/search"])
+def test_more_filter_values_than_the_cap_are_400(app, client, path):
+    cap = app.config["WEB_MAX_FILTER_VALUES"]
+    assert cap == settings.get("web_max_filter_values") == 20
+    assert client.get(f"{path}?q=教育&{repeated('region', cap)}").status_code == 200
+    message = f"{cap + 1} filter values are given; the limit is {cap}"
+    mixed = f"{path}?q=教育&doc=a&year=2016&kind=b&{repeated('region', cap - 2)}"
+    for query in (f"{path}?q=教育&{repeated('region', cap + 1)}", mixed):
+        response = client.get(query)
+        if path.startswith("/api/"):
+            assert_error_shape(response, 400, message)
+        else:
+            assert response.status_code == 400 and message in text_of(response)
+    many = client.get(f"{path}?q=教育&{repeated('region', 3000)}")
+    assert many.status_code == 400 and len(many.data) < 20_000
+
+
+def test_the_search_page_grows_linearly_with_its_filters(index_dir, engine):
+    app = create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
+                      "WEB_MAX_FILTER_VALUES": 1000})
+    client = app.test_client()
+    sizes = {}
+    for count in (100, 200, 400):
+        response = client.get(f"/search?q=教育&{repeated('region', count)}")
+        assert response.status_code == 200
+        sizes[count] = len(response.data)
+    # Linear: doubling the filters doubles the growth (2); quadratic would quadruple it (4).
+    assert sizes[400] - sizes[200] < 2.5 * (sizes[200] - sizes[100]), sizes
+
+
+def test_the_largest_allowed_search_page_stays_small(app, client, engine):
+    # The most filter values, each as long as allowed, and still hits, facets and pages:
+    # every facet and page link repeats them (the chips do not).
+    cap = app.config["WEB_MAX_FILTER_VALUES"]
+    documents = list(engine.generation().catalog.documents)
+    values = documents + [f"{i:03d}" + "校" * 197 for i in range(cap - len(documents))]
+    response = client.get("/search?q=教育&" + "&".join(f"doc={v}" for v in values))
+    assert response.status_code == 200
+    assert text_of(response).count('class="hit"') == 10 and 'rel="next"' in text_of(response)
+    assert len(response.data) < 600_000
+
+
+def test_a_filter_chip_drops_its_filter_and_keeps_the_others(client):
+    page = f"/search?q=学校建设&doc={SAFETY_DOC}&year=2016&k=5"
+    body = text_of(client.get(page))
+    assert '<button class="chip" type="submit" name="drop" value="year:2016"' in body
+    assert '<input type="hidden" name="k" value="5">' in body
+    response = client.get(page + "&drop=year:2016")
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("", "", "/search")
+    assert parse_qs(location.query) == {"q": ["学校建设"], "k": ["5"], "doc": [SAFETY_DOC]}
+    assert client.get(page + "&drop=month:5").status_code == 400
+    assert client.get(page + "&drop=year:2016&drop=doc:x").status_code == 400
+
+
+MODES = ["keyword", "semantic", "hybrid"]
+
+
+@pytest.mark.parametrize("body", [
+    *({"q": "校车\udc80", "mode": mode} for mode in MODES),
+    {"q": "\ud800"}, {"q": "校车", "mode": "keyword\udfff"},
+], ids=[*MODES, "alone", "in-mode"])
+def test_a_lone_surrogate_in_a_json_body_is_400(client, body):
+    data = json.dumps(body)  # ASCII: the surrogate travels as its \\u escape
+    assert "\\ud" in data
+    response = client.post("/api/ask", data=data, content_type="application/json")
+    assert_error_shape(response, 400, "q " if "\udc80" in body["q"] or "\ud800" in body["q"]
+                       else "mode ")
+    assert "not text" in response.get_json()["error"]
+
+
+UNDECODABLE = ["/api/search?q=%ED%B2%80", "/search?q=%ED%B2%80", "/api/ask?q=%ED%B2%80",
+               "/ask?q=%ED%B2%80", "/api/ask?q=%E6%A0&mode=keyword",
+               "/api/search?q=校车&region=%ED%B2%80", "/api/search?q=校车&mode=%FF",
+               "/api/search?q=校车&k=%C0%B1", "/search?q=校车&doc=%F0%9F",
+               f"/documents/{SAFETY_DOC}?hl=%ED%B2%80", "/api/health?%FF=1", "/?q=%C3"]
+
+
+@pytest.mark.parametrize("path", UNDECODABLE)
+def test_a_query_string_that_is_not_utf8_is_400(client, path):
+    response = client.get(path)
+    message = "the query string is not UTF-8 text"
+    if path.startswith("/api/"):
+        assert_error_shape(response, 400, message)
+    else:
+        assert response.status_code == 400 and message in text_of(response)
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (b"GET /api/documents/%ED%B2%80 HTTP/1.1", "the address is not UTF-8 text"),
+    (b"GET /documents/%ED%B2%80 HTTP/1.1", "the address is not UTF-8 text"),
+    (b"GET /api/search?q=%ED%B2%80 HTTP/1.1", "the query string is not UTF-8 text"),
+    # Bytes outside ASCII in the request line: waitress refuses them itself.
+    (b"GET /api/passages/\xed\xb2\x80 HTTP/1.1", "Bad Request: Bad URI"),
+    (b"GET /api/search?q=\xed\xb2\x80 HTTP/1.1", "Bad Request: Bad URI"),
+])
+def test_an_address_that_is_not_utf8_is_400_through_the_server(app, raw, message):
+    with serving(app) as url:
+        status, headers, body = raw_exchange(url, raw + b"\r\nHost: x\r\nConnection: close"
+                                                        b"\r\n\r\n")
+    assert status == 400, body
+    assert message.encode() in body  # in the JSON shape, or the error page for a page
+    assert headers["Content-Security-Policy"] == CSP
+
+
+NESTED = [
+    pytest.param('{"q":"x","x":' + "[" * 1000 + "]" * 1000 + "}", id="lists-1000"),
+    pytest.param('{"q":"x","x":' + '{"a":' * 1000 + "1" + "}" * 1000 + "}", id="objects-1000"),
+    pytest.param("[" * 30000 + "]" * 30000, id="lists-30000"),
+    pytest.param('{"q":"校车","mode":"keyword","x":' + "[" * 20 + "]" * 20 + "}",
+                 id="one-past-the-limit"),
+    pytest.param('{"q":"x","x":' + "[" * 5000, id="unclosed"),
+]
+
+
+@pytest.mark.parametrize("body", NESTED)
+def test_deeply_nested_json_is_400(client, body):
+    response = client.post("/api/ask", data=body, content_type="application/json")
+    assert_error_shape(response, 400, "the JSON body is nested more than 20 levels deep")
+
+
+def test_json_nested_within_the_limit_and_brackets_in_strings_are_fine(client):
+    body = ('{"q":"校车","mode":"keyword","x":' + "[" * 19 + "]" * 19 +
+            ',"y":"' + "[" * 50 + '","z":"\\"{{{{"}')
+    response = client.post("/api/ask", data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize("body", [b'{"q": "\xed\xb2\x80"}', b'{"q": "\xff"}',
+                                  b'"' + b'\\"' * 30000])
+def test_a_body_that_is_not_utf8_json_is_400_and_quick(client, body):
+    started = time.perf_counter()
+    response = client.post("/api/ask", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert time.perf_counter() - started < 2
+
+
+@pytest.fixture(scope="module")
+def sourced_index(tmp_path_factory) -> tuple[Path, Path]:
+    """A corpus with a report in a sub-folder and a bulk file, one line of it from a URL."""
+    folder = tmp_path_factory.mktemp("sourced")
+    corpus = folder / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (path,) = CORPUS.glob("000_*.txt")
+    shutil.copy(path, corpus / "sub" / path.name)
+    text = ("各学校要把校园安全放在首位，认真落实安全责任制度，定期排查校舍、校车和食堂的"
+            "安全隐患，确保师生平安。")
+    lines = [{"id": "web-1", "title": "网上的报告", "text": text,
+              "url": "https://www.example.gov.cn/2016/report.html"},
+             {"id": "bulk-2", "title": "文件里的报告", "text": text}]
+    (corpus / "bulk.jsonl").write_text(
+        "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n",
+        encoding="utf-8")
+    return corpus, build_keyword_index(corpus, folder / "index")
+
+
+@pytest.mark.parametrize("relative", [True, False], ids=["corpus-dir", "elsewhere"])
+def test_sources_are_corpus_paths_or_urls_never_server_paths(sourced_index, relative):
+    corpus, index = sourced_index
+    client = create_app({"TESTING": True, "INDEX_DIR": index,
+                         "CORPUS_DIR": corpus if relative else index}).test_client()
+    (path,) = CORPUS.glob("000_*.txt")
+    expected = {"web-1": "https://www.example.gov.cn/2016/report.html",
+                "bulk-2": "bulk.jsonl:2",
+                "sub_000_2b1971d50fbc2800": f"sub/{path.name}" if relative else path.name}
+    listed = client.get("/api/documents").get_json()["documents"]
+    assert {d["doc_id"]: d["source"] for d in listed} == expected
+    passage = client.get("/api/documents/bulk-2").get_json()["document"]["passages"][0]
+    responses = [client.get("/api/documents"), client.get("/api/documents/bulk-2"),
+                 client.get(f"/api/passages/{passage['passage_id']}"),
+                 client.get("/api/documents/sub_000_2b1971d50fbc2800"), client.get("/documents"),
+                 client.get("/documents/sub_000_2b1971d50fbc2800")]
+    for response in responses:
+        assert response.status_code == 200
+        assert str(corpus) not in text_of(response) and str(index) not in text_of(response)
+    assert client.get("/api/documents/web-1").get_json()["document"]["source"] == \
+        expected["web-1"]
+    assert client.get(f"/api/passages/{passage['passage_id']}").get_json()["document"][
+        "source"] == "bulk.jsonl:2"
+
+
+def test_the_bundled_sources_are_file_names(client):
+    sources = [d["source"] for d in client.get("/api/documents").get_json()["documents"]]
+    assert sorted(sources) == sorted(path.name for path in CORPUS.glob("*.txt"))
+    assert str(ROOT) not in text_of(client.get(f"/api/passages/{SAFETY_PASSAGE}"))
+
+
+@pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:8000", "x/<y>"])
+def test_redirects_are_relative_whatever_the_host(client, host):
+    response = client.get("/static//app.js", headers={"Host": host})
+    assert response.status_code == 308 and response.headers["Location"] == "/static/app.js"
+    response = client.get(f"/passages/{SAFETY_PASSAGE}", headers={"Host": host})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/documents/")
+    response = client.get("//static//app.js", headers={"Host": host})
+    assert not response.headers.get("Location", "/").startswith("//")
+
+
+def test_redirects_are_relative_through_the_server(app):
+    with serving(app) as url:
+        status, headers, _ = raw_exchange(url, b"GET /static//app.js HTTP/1.1\r\nHost: "
+                                               b"evil.example.com\r\nConnection: close\r\n\r\n")
+    assert status == 308 and headers["Location"] == "/static/app.js"
+
+
+def test_only_trusted_hosts_are_answered_when_set(index_dir, engine):
+    app = create_app({"TESTING": True, "INDEX_DIR": index_dir, "POLICYQA_ENGINE": engine,
+                      "WEB_TRUSTED_HOSTS": "localhost, .example.org"})
+    client = app.test_client()
+    for host in ("localhost", "localhost:8000", "example.org", "www.example.org:443"):
+        assert client.get("/api/health", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example.com", "localhost.evil.com", "example.org.evil.com"):
+        response = client.get("/api/health", headers={"Host": host})
+        assert_error_shape(response, 400, "this server does not answer for the host")
+        assert host not in text_of(response)
+        page = client.get("/static//x", headers={"Host": host})
+        assert page.status_code == 400 and "请求有误" in text_of(page)
+        assert "Location" not in page.headers
+    assert create_app({"TESTING": True, "INDEX_DIR": index_dir}).config[
+        "WEB_TRUSTED_HOSTS"] == ""  # by default every host is answered
+
+
+CACHING = [("get", "/api/ask?q=校车&mode=keyword", "no-store"),
+           ("post", "/api/ask", "no-store"),
+           ("get", "/ask?q=校车&mode=keyword", "no-store"),
+           ("get", "/api/ask?q=", "no-store"),
+           ("get", "/static/app.js", "public, max-age=600"),
+           ("get", "/static/style.css", "public, max-age=600"),
+           ("get", "/", "no-cache"), ("get", "/search?q=校车", "no-cache"),
+           ("get", "/api/search?q=校车", "no-cache"), ("get", "/api/documents", "no-cache"),
+           ("get", f"/documents/{SAFETY_DOC}", "no-cache"), ("get", "/api/health", "no-cache"),
+           ("get", "/openapi.json", "no-cache"), ("get", f"/passages/{SAFETY_PASSAGE}", "no-cache"),
+           ("get", "/api/search?q=", "no-store"), ("get", "/nope", "no-store"),
+           ("get", "/static/nope.js", "no-store")]
+
+
+@pytest.mark.parametrize(("method", "path", "cache"), CACHING,
+                         ids=[f"{m} {p}" for m, p, _ in CACHING])
+def test_every_response_says_how_to_cache_it(client, method, path, cache):
+    if method == "post":
+        response = client.post(path, json={"q": "校车", "mode": "keyword"})
+    else:
+        response = client.get(path)
+    assert response.headers["Cache-Control"] == cache
+
+
+def raw_exchange(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as bytes to the server at ``url``; its status, headers and body."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+WAITRESS_ERRORS = [
+    pytest.param(b"NOT A REQUEST LINE\r\n\r\n", 400, id="bad-start-line"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, id="bad-header"),
+    pytest.param(b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 999999999\r\n\r\n", 413, id="body-over-waitress-limit"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * (1 << 18) + b"\r\n\r\n",
+                 431, id="headers-too-large"),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), WAITRESS_ERRORS)
+def test_what_waitress_refuses_itself_has_the_error_shape_and_headers(app, request_bytes,
+                                                                      status):
+    with serving(app) as url:
+        got, headers, body = raw_exchange(url, request_bytes)
+    assert got == status, body
+    assert headers["Content-Type"] == "application/json"
+    data = json.loads(body)
+    assert set(data) == {"ok", "error", "status"} and data["status"] == status
+    assert headers["Content-Security-Policy"] == CSP
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_the_app_answers_bodies_between_its_limit_and_waitress_limit(app):
+    size = app.config["MAX_CONTENT_LENGTH"] * 2
+    body = json.dumps({"q": "校车", "pad": "x" * size}).encode()
+    with serving(app) as url:
+        status, headers, data = raw_exchange(
+            url, b"POST /api/ask HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                 + body)
+    assert status == 413 and json.loads(data)["error"].startswith(
+        "the request body is larger than the limit of")
+    assert headers["Content-Security-Policy"] == CSP
+
+
+@pytest.mark.parametrize("hl", [" +1_0-２０", "+1-20", "1_0-20", "１-20", "1- 20", "1-20 ",
+                                "0x1-20", "1-2e1", "-0-20"])
+def test_hl_is_read_as_strictly_as_k_and_page(client, hl):
+    response = client.get(f"/documents/{SAFETY_DOC}?hl={quote(hl)}")
+    assert response.status_code == 400
+    assert "hl must be START-END character offsets" in text_of(response)
+    assert client.get(f"/documents/{SAFETY_DOC}?hl=10-20").status_code == 200
+    assert client.get(f"/documents/{SAFETY_DOC}?hl=010-020").status_code == 200

@@ -20,6 +20,7 @@ from markupsafe import escape
 from indexer import settings
 from tests.conftest import ROOT, SCRIPT
 from webapp import config, create_app
+from webapp.guidance import chinese
 from webapp.presentation import marked
 
 SAFETY_DOC = "000_2b1971d50fbc2800"
@@ -112,8 +113,8 @@ def documents_facts(data, catalog):
 def health_facts(data, catalog):
     assert data["documents"] == len(catalog.documents)
     assert data["passages"] == len(catalog.passage_list)
-    return [f'{data["documents"]} 篇', f'{data["passages"]} 段', data["generation"],
-            data["model"]]
+    return [f'{data["documents"]} 篇', f'<dt>检索片段</dt><dd>{data["passages"]} 个</dd>',
+            data["generation"], data["model"]]
 
 
 def passage_facts(data, catalog):
@@ -215,14 +216,15 @@ def test_or_fallback_is_said_in_both_forms(client):
     assert esc(data["message"]) in text_of(client.get("/search?q=校车 火星"))
 
 
-def test_no_results_suggest_other_spellings_and_modes(client):
+def test_no_results_suggest_only_ways_that_find_something(client):
     data = client.get("/api/search?q=火星 探测器").get_json()
     assert data["total"] == 0 and data["hits"] == []
     body = text_of(client.get("/search?q=火星 探测器&year=2016"))
     assert "没有找到结果" in body
     assert not data["message"] or esc(data["message"]) not in body  # no "results below"
-    assert "换一种写法：火星 探測器" in body
-    assert "去掉所有筛选条件" in body and "改用语义搜索" in body
+    assert "换一种写法" not in body  # 火星 探測器 finds nothing either
+    assert "改用语义搜索" in body
+    assert "去掉所有筛选条件" not in body  # without the year it still finds nothing
 
 
 def test_home_examples_all_find_passages_and_answers(app, client):
@@ -244,9 +246,10 @@ def test_answer_page_cites_with_markers_previews_and_copy_text(client, catalog):
     body = text_of(client.get(f"/ask?q={AREA_QUESTION}&mode=keyword"))
     assert '<a class="marker" href="#c1" aria-describedby="preview-1">[1]</a>' in body
     assert f"<mark>{esc(citation['quote'])}</mark>" in body  # the preview
-    copy = ("《句容市教育局2016年工作总结和2017年工作设想》一、2016年工作总结 › "
-            "(一)围绕重点工作,加大推进力度 › 二是加快校安工程和新建学校工程建设步伐 第10段")
-    assert f'data-copy="{esc(copy)}"' in body
+    copy = (f"“{citation['quote']}”——《句容市教育局2016年工作总结和2017年工作设想》，"
+            "句容市教育局，2017-03-22，一、2016年工作总结 › (一)围绕重点工作,加大推进力度 › "
+            "二是加快校安工程和新建学校工程建设步伐，第10段。")
+    assert f'data-copy="{esc(copy)}" data-copy-link="{esc(citation["url"])}"' in body
     cited = text_of(client.get(citation["url"]))
     marks = re.findall(r"<mark[^>]*>(.*?)</mark>", cited)
     assert html.unescape("".join(marks)) == citation["quote"]
@@ -270,7 +273,7 @@ def test_a_generated_answer_is_shown_with_its_checked_citations(client, monkeypa
         body = text_of(client.get(f"/ask?q={AREA_QUESTION}&mode=keyword"))
     assert data["generated"] is True and data["citations"]
     assert data["answer"].startswith("2016年计划实施校安工程总面积为37.6万平方米")
-    assert "回答由生成模型根据检索到的段落写成" in body
+    assert "回答由生成模型根据检索到的片段写成" in body
     assert '<a class="marker" href="#c1"' in body
     for citation in data["citations"]:
         assert f'href="{citation["url"]}"' in body
@@ -283,7 +286,7 @@ def test_no_answer_is_said_with_the_closest_passages(client):
     assert data["answerable"] is False and data["citations"] == [] and data["passages"]
     body = text_of(client.get("/ask?q=火星探测器什么时候发射？"))
     assert "未找到答案" in body and esc(data["answer"]) in body
-    assert "最接近的段落" in body
+    assert "最接近的片段" in body
 
 
 @pytest.mark.model
@@ -293,7 +296,7 @@ def test_other_modes_search_and_render(client, mode):
     assert response.status_code == 200 and response.get_json()["mode"] == mode
     check_against_spec(client, "/api/search", response)
     page = text_of(client.get(f"/search?q=校车接送&mode={mode}&k=3&page=2"))
-    assert f"最相关的段落（{'语义' if mode == 'semantic' else '混合'}检索），第 4–6 条" in page
+    assert f"最相关的片段（{'语义' if mode == 'semantic' else '混合'}检索），第 4–6 条" in page
     assert 'rel="next"' in page  # ranked by similarity, there is always a next page
 
 
@@ -335,7 +338,9 @@ def test_errors_have_one_shape_and_one_page(client, path, status, message):
     assert page.status_code == status
     assert page.content_type == "text/html; charset=utf-8"
     same = body["error"].replace(" /api/", " /", 1)  # "nothing at <the page's path>"
-    assert esc(same) in text_of(page)
+    said = chinese(same)  # the page says it in Chinese; the API's sentence is folded away
+    assert said and f'<p class="message" role="alert">{esc(said)}</p>' in text_of(page)
+    assert f'<p lang="en">{esc(same)}</p>' in text_of(page)
     if path.startswith(("/api/search", "/api/documents/", "/api/passages/", "/api/ask")) and \
             "nothing at" not in message:
         check_against_spec(client, path, response)

@@ -25,9 +25,18 @@ NAMES = (
     "web_max_page",
     "web_max_query_chars",
     "web_max_body_bytes",
+    "web_max_filter_values",
+    "web_trusted_hosts",
+    "web_static_max_age",
     "web_ask_rate",
     "web_ask_rate_window",
+    "web_rate_limit_storage",
     "web_admin_token",
+    "web_max_upload_bytes",
+    "web_max_upload_files",
+    "web_max_unpacked_bytes",
+    "web_session_hours",
+    "web_cookie_secure",
     "web_examples",
     "web_example_questions",
     "log_level",
@@ -47,3 +56,9 @@ def setting(app: Flask, name: str) -> Any:
 def examples(app: Flask, name: str = "web_examples") -> list[str]:
     """The example queries (or, with ``web_example_questions``, questions) of the home page."""
     return [text.strip() for text in setting(app, name).split(";") if text.strip()]
+
+
+def trusted_hosts(app: Flask) -> list[str]:
+    """The host names of ``web_trusted_hosts``; empty when every host is answered."""
+    return [name.strip() for name in setting(app, "web_trusted_hosts").split(",")
+            if name.strip()]

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 
 from webapp.config import setting
-from webapp.params import MAX_FILTER_CHARS
+from webapp.params import MAX_FILTER_CHARS, MAX_JSON_DEPTH
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,12 @@ def _ref(name: str) -> dict[str, str]:
 
 def schemas() -> dict[str, Any]:
     """The response shapes, one per serialiser in :mod:`indexer.serialize` and the app."""
+    from webapp import documents_spec
     summary = {name: NULLABLE_STRING for name in
                ("title", "issuer", "region", "year", "kind", "published")}
-    summary = {"doc_id": {"type": "string"}, **summary, "source": {"type": "string"}}
+    summary = {"doc_id": {"type": "string"}, **summary, "source": {
+        "type": "string", "description": "the web address the report came from, else its "
+                                          "path in the corpus folder"}}
     span = {"start": {"type": "integer", "description": "offset of the first character in "
                       "the document text"},
             "end": {"type": "integer", "description": "offset after the last character"}}
@@ -53,16 +56,11 @@ def schemas() -> dict[str, Any]:
         "SearchResponse": _object({
             "ok": {"const": True}, "query": {"type": "string"},
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
-            "total": {"type": "integer"},
-            "total_exact": {"type": "boolean",
-                            "description": "false when total is an estimate"},
-            "page": {"type": "integer"}, "k": {"type": "integer"},
+            "total": {"type": "integer"}, "page": {"type": "integer"},
+            "k": {"type": "integer"},
             "fallback": {"type": ["string", "null"],
                          "description": "\"or\" when no passage had every word"},
             "message": NULLABLE_STRING,
-            "suggestion": {"type": ["string", "null"],
-                           "description": "the query with likely typos corrected, when it "
-                           "finds passages"},
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": _object({name: {"type": "object",
                                       "additionalProperties": {"type": "integer"}}
@@ -97,6 +95,7 @@ def schemas() -> dict[str, Any]:
             "ok": {"const": True}, "passage": _ref("Passage"),
             "document": _ref("DocumentSummary"),
             "url": {"type": "string", "description": "the document view, passage highlighted"},
+            "reference": _ref("Reference"),
         }),
         "Citation": _object({
             "n": {"type": "integer", "description": "the marker [n] in the answer"},
@@ -106,7 +105,9 @@ def schemas() -> dict[str, Any]:
             "quote": {"type": "string", "description": "document.text[start:end]"},
             **span,
             "url": {"type": "string", "description": "the document view, quote highlighted"},
+            "reference": _ref("Reference"),
         }),
+        **documents_spec.reference_schemas(),
         "AskResponse": _object({
             "ok": {"const": True}, "question": {"type": "string"},
             "answerable": {"type": "boolean"},
@@ -119,7 +120,9 @@ def schemas() -> dict[str, Any]:
             "flags": {"type": "array", "items": {"type": "string"}},
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
         }),
-        "AskRequest": {"type": "object", "required": ["q"], "properties": {
+        "AskRequest": {"type": "object", "required": ["q"], "additionalProperties": True,
+                       "description": f"other properties are ignored; the body may nest at "
+                                      f"most {MAX_JSON_DEPTH} levels deep", "properties": {
             "q": {"type": "string", "minLength": 1,
                   "maxLength": setting(current_app, "web_max_query_chars")}, "mode": {
                 "enum": ["keyword", "semantic", "hybrid", "", None],
@@ -166,7 +169,9 @@ ERROR_HEADERS = {
 
 def _errors(*statuses: int) -> dict[str, Any]:
     reasons = {400: "bad argument: an empty or too long query, or one with nothing to "
-                    "search; a bad mode, k or page; a parameter given twice",
+                    "search; a bad mode, k or page; a parameter given twice; more filter "
+                    "values than web_max_filter_values; text that is not UTF-8 or holds a "
+                    "lone surrogate; a JSON body nested too deeply",
                401: "missing or wrong admin token",
                404: "unknown id", 409: "another build or update is writing the index",
                413: "the body is larger than web_max_body_bytes",
@@ -195,12 +200,15 @@ def _parameter(name: str, schema: dict[str, Any], description: str,
 def search_parameters() -> list[dict[str, Any]]:
     """The query parameters of ``/api/search`` with this app's limits."""
     app = current_app
-    filters = [_parameter(name, {"type": "array", "items": {"type": "string",
-                                                            "maxLength": MAX_FILTER_CHARS}},
-                          f"only passages whose {what} (repeat for several)")
+    cap = setting(app, "web_max_filter_values")
+    filters = [_parameter(name, {"type": "array", "maxItems": cap,
+                                 "items": {"type": "string", "maxLength": MAX_FILTER_CHARS}},
+                          f"only passages whose {what} (repeat for several; at most {cap} "
+                          f"doc, year, region and kind values together)")
                | {"style": "form", "explode": True}
                for name, what in (("doc", "document id is this"), ("year", "report covers "
-                                  "this year"), ("region", "region contains this"))]
+                                  "this year"), ("region", "region contains this"),
+                                  ("kind", "kind of report contains this"))]
     return [
         _parameter("q", {"type": "string", "minLength": 1,
                          "maxLength": setting(app, "web_max_query_chars")},
@@ -250,6 +258,7 @@ def _id_parameter(name: str, example: str | None) -> dict[str, Any]:
 
 def spec() -> dict[str, Any]:
     """The whole OpenAPI document for the current app."""
+    from webapp import documents_spec
     doc_id, passage_id = _live_ids()
     paths: dict[str, Any] = {
         "/api/search": {"get": {
@@ -288,8 +297,11 @@ def spec() -> dict[str, Any]:
             "summary": "What the live index holds and what built it",
             "responses": {"200": _response("the live index", "Health"), **_errors(503)}}},
     }
+    paths.update(documents_spec.reading_paths(doc_id))
     components: dict[str, Any] = {"schemas": schemas()}
     if setting(current_app, "web_admin_token"):  # the endpoint exists only with a token
+        for path, operations in documents_spec.changing_paths(doc_id).items():
+            paths.setdefault(path, {}).update(operations)
         paths["/api/admin/update"] = {"post": {
             "summary": "Re-index the added, changed and removed files of the corpus folder",
             "security": [{"adminToken": []}],
@@ -307,3 +319,4 @@ def spec() -> dict[str, Any]:
         "paths": paths,
         "components": components,
     }
+

@@ -1,15 +1,17 @@
-"""What the search page shows around a search result: links, pages and suggestions.
+"""What the pages show around a service result: links, pages, suggestions, citations.
 
-Pure functions of the API's search JSON and the validated request, so the page adds
-navigation but never different data.
+Functions of the API's JSON and the validated request, so a page adds navigation and
+help but never different data; the help looks up only what it offers (a title, whether
+another way to search finds anything). :func:`public_sources` is the one change both
+forms share.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, url_for
@@ -19,17 +21,19 @@ from webapp.config import setting
 from webapp.params import FILTERS, SearchArgs
 
 MODE_LABELS = {"keyword": "关键词", "semantic": "语义", "hybrid": "混合"}
-FACET_LABELS = {"doc": "文档", "year": "年份", "region": "地区"}
+FACET_LABELS = {"doc": "文档", "year": "年份", "region": "地区", "kind": "类型"}
 SCORE_LABELS = {
     "keyword_rank": "关键词排名", "keyword_score": "关键词得分 (BM25F)",
     "vector_rank": "语义排名", "vector_score": "语义相似度 (余弦)",
-    "fused_score": "融合得分", "fused": "融合得分",
+    "fused_score": "融合得分", "fused": "融合得分", "fusion": "融合方式",
 }
+UNKNOWN = "未知"  # the facet and filter value of a report with no region or year
+PAGE_AROUND = 2  # page links shown either side of the current page
 
 
 @dataclass
 class Link:
-    """A labelled link; ``current`` marks the page or filter in force."""
+    """A labelled link; ``current`` marks the page or filter in force; no ``url``: a gap."""
 
     label: str
     url: str
@@ -38,14 +42,32 @@ class Link:
 
 
 @dataclass
+class Chip:
+    """A filter in force: its label and the ``drop`` value of the button that removes it."""
+
+    label: str
+    drop: str
+
+
+@dataclass
 class SearchView:
-    """Navigation around one page of hits."""
+    """Navigation around one page of hits.
+
+    The chips that remove a filter are buttons of one form that holds the search once
+    (``fields``), not links that each repeat every other filter: that would make the
+    page grow with the square of the filters.
+    """
 
     facets: dict[str, list[Link]] = field(default_factory=dict)
-    active: list[Link] = field(default_factory=list)
+    active: list[Chip] = field(default_factory=list)
+    fields: list[tuple[str, str]] = field(default_factory=list)
     pages: list[Link] = field(default_factory=list)
     previous: str | None = None
     next: str | None = None
+    last_page: int = 1
+    past_end: Link | None = None  # the last page, when this page lies past it
+    suggestion: Link | None = None  # the library's "did you mean", as a link
+    example: Link | None = None  # a Chinese example, for a query in English that found nothing
     suggestions: list[Link] = field(default_factory=list)
     first_rank: int = 0
     last_rank: int = 0
@@ -55,7 +77,7 @@ def search_url(args: SearchArgs, **changes: Any) -> str:
     """The search page for ``args`` with some of its fields changed."""
     state = replace(args, **changes)
     values: dict[str, Any] = {"q": state.q}
-    if state.mode != "keyword":
+    if state.mode != "keyword" or state.chosen_mode:
         values["mode"] = state.mode
     if state.k != setting(current_app, "web_page_size"):
         values["k"] = state.k
@@ -67,6 +89,17 @@ def search_url(args: SearchArgs, **changes: Any) -> str:
     return url_for("pages.search", **values)
 
 
+def search_fields(args: SearchArgs) -> list[tuple[str, str]]:
+    """The search as form fields, each value once, from page 1 (as ``search_url``)."""
+    fields = [("q", args.q)]
+    if args.mode != "keyword" or args.chosen_mode:
+        fields.append(("mode", args.mode))
+    if args.k != setting(current_app, "web_page_size"):
+        fields.append(("k", str(args.k)))
+    fields += [(name, value) for name in FILTERS for value in args.filters.get(name, [])]
+    return fields
+
+
 def _with_filter(args: SearchArgs, name: str, value: str, on: bool) -> str:
     filters = {key: list(values) for key, values in args.filters.items()}
     chosen = [v for v in filters.get(name, []) if v != value]
@@ -76,68 +109,94 @@ def _with_filter(args: SearchArgs, name: str, value: str, on: bool) -> str:
     return search_url(args, filters=filters, page=1)
 
 
+def facet_values(data: dict[str, Any], name: str) -> dict[str, int]:
+    """A facet's counts, with "未知" last: the hits of reports that have no region (the
+    library counts those with no year under "未知" itself)."""
+    from webapp.services import service
+
+    counts = dict(data["facets"].get(name, {}))
+    unknown = counts.pop(UNKNOWN, 0)
+    if name == "region" and not unknown:
+        documents = service().generation().catalog.documents
+        unknown = sum(n for doc_id, n in data["facets"].get("doc", {}).items()
+                      if doc_id in documents and not documents[doc_id].region)
+    if unknown:
+        counts[UNKNOWN] = unknown
+    return counts
+
+
+def page_window(page: int, last: int, around: int = PAGE_AROUND) -> list[int | None]:
+    """The page numbers to link: the first, the last and ``around`` either side of
+    ``page``; None stands for a run of skipped pages ("…"); one skipped page is shown."""
+    wanted = sorted({1, last, *range(max(1, page - around), min(last, page + around) + 1)})
+    window: list[int | None] = []
+    previous = 0
+    for n in wanted:
+        if n - previous == 2:
+            window.append(n - 1)
+        elif n - previous > 2:
+            window.append(None)
+        window.append(n)
+        previous = n
+    return window
+
+
 def search_view(data: dict[str, Any], args: SearchArgs) -> SearchView:
-    """Facet links, active filters, page links and, with no hits, suggestions."""
+    """Facet links, active filters, page links, the did-you-mean and, with no hits,
+    other ways to search."""
     from webapp.services import service
 
     view = SearchView()
     for name in FILTERS:
         chosen = args.filters.get(name, [])
         links = []
-        for value, count in data["facets"].get(name, {}).items():
+        for value, count in facet_values(data, name).items():
             label = service().title(value) if name == "doc" else value
             links.append(Link(label, _with_filter(args, name, value, value not in chosen),
                               count, value in chosen))
         view.facets[name] = links
         for value in chosen:
             label = service().title(value) if name == "doc" else value
-            view.active.append(Link(f"{FACET_LABELS[name]}：{label}",
-                                    _with_filter(args, name, value, False)))
-    last = math.ceil(data["total"] / args.k)
+            view.active.append(Chip(f"{FACET_LABELS[name]}：{label}", f"{name}:{value}"))
+    if view.active:
+        view.fields = search_fields(args)
+    last = max(1, math.ceil(data["total"] / args.k))
     if data["mode"] != "keyword" and len(data["hits"]) == args.k:
         last = args.page + 1  # ranked by similarity: there is always a next page to rank
-    last = min(last, setting(current_app, "web_max_page"))
+    last = view.last_page = min(last, setting(current_app, "web_max_page"))
+    if data["total"] and not data["hits"] and args.page > last:
+        view.past_end = Link(f"第 {last} 页", search_url(args, page=last))
     if last > 1:
-        window = sorted({1, last, *range(max(1, args.page - 2), min(last, args.page + 2) + 1)})
         view.pages = [Link(str(n), search_url(args, page=n), current=n == args.page)
-                      for n in window]
-        view.previous = search_url(args, page=args.page - 1) if args.page > 1 else None
+                      if n else Link("…", "") for n in page_window(args.page, last)]
+        if args.page > 1:
+            view.previous = search_url(args, page=min(args.page - 1, last))
         view.next = search_url(args, page=args.page + 1) if args.page < last else None
     if data["hits"]:
         view.first_rank = data["hits"][0]["rank"]
         view.last_rank = data["hits"][-1]["rank"]
-    elif data["total"] == 0:
+    if data.get("suggestion"):
+        view.suggestion = Link(data["suggestion"],
+                               search_url(args, q=data["suggestion"], page=1))
+    if data["total"] == 0:
+        from webapp.guidance import foreign_example, suggestions
+
+        view.example = foreign_example(args.q)
         view.suggestions = suggestions(args)
     return view
 
 
-def suggestions(args: SearchArgs) -> list[Link]:
-    """Other ways to ask when nothing matched: other script, no filters, other mode."""
-    found = []
-    spelled = other_script(args.q)
-    if spelled != args.q:
-        found.append(Link(f"换一种写法：{spelled}", search_url(args, q=spelled, page=1)))
-    if args.filters:
-        found.append(Link("去掉所有筛选条件", search_url(args, filters={}, page=1)))
-    for mode, label in MODE_LABELS.items():
-        if mode != args.mode and mode != "hybrid":
-            found.append(Link(f"改用{label}搜索", search_url(args, mode=mode, page=1)))
-    return found
-
-
-@functools.cache
-def _converter(config: str):
-    import opencc
-
-    return opencc.OpenCC(config)
-
-
-def other_script(text: str) -> str:
-    """``text`` in the other script: traditional → simplified, else simplified → traditional."""
-    simplified = _converter("t2s").convert(text)
-    if simplified != text:
-        return simplified
-    return _converter("s2t").convert(text)
+def rank_label(hit: dict[str, Any], mode: str) -> str:
+    """Where a hit ranks on each side, for a person: "关键词第1 · 语义第4"."""
+    scores = hit.get("scores") or {}
+    parts = []
+    for side, label in (("keyword", "关键词"), ("vector", "语义")):
+        rank = scores.get(f"{side}_rank")
+        if rank:
+            parts.append(f"{label}第{rank}")
+        elif mode == "hybrid":
+            parts.append(f"{label}未命中")
+    return " · ".join(parts) or f"第{hit['rank']}"
 
 
 _MARK_TAGS = re.compile(r"</?mark>")
@@ -170,6 +229,16 @@ class Marker:
 
 
 @dataclass
+class Quote:
+    """One quoted sentence: its link to the highlighted place, and how it is copied
+    (``copy`` ends where the link goes: the page adds the link as a full address)."""
+
+    text: str
+    url: str
+    copy: str
+
+
+@dataclass
 class CitationGroup:
     """The citations of one passage (one ``n``): where it is and what is quoted."""
 
@@ -177,23 +246,39 @@ class CitationGroup:
     title: str
     section: str
     paragraph_no: int
-    quotes: list[tuple[str, str]] = field(default_factory=list)  # (quote, url)
-    copy_text: str = ""
+    quotes: list[Quote] = field(default_factory=list)
 
 
 @dataclass
 class AnswerView:
-    """The answer text cut at its markers, and the citation list."""
+    """The answer text cut at its markers, the citation list, and help when it is needed."""
 
     parts: list[tuple[str, Marker | None]] = field(default_factory=list)
     citations: list[CitationGroup] = field(default_factory=list)
+    suggestion: Link | None = None  # the question with likely typos corrected
+    example: Link | None = None  # a Chinese example, for a question in English
+    tips: list[Link] = field(default_factory=list)  # other ways, when there is no answer
 
 
-def citation_text(citation: dict[str, Any]) -> str:
-    """How a citation is copied: ``《title》section 第N段``."""
-    title = citation.get("title") or citation["doc_id"]
-    section = f"{citation['section']} " if citation.get("section") else ""
-    return f"《{title}》{section}第{citation['paragraph_no']}段"
+def citation_text(citation: dict[str, Any], document: dict[str, Any] | None = None) -> str:
+    """How a citation is copied, up to its link: ``“quote”——《title》，issuer，date，
+    section，第N段。`` (what the document does not record is left out)."""
+    document = document or {}
+    year = document.get("year")
+    parts = [f"《{citation.get('title') or document.get('title') or '（无标题）'}》",
+             document.get("issuer"), document.get("published") or (year and f"{year}年"),
+             citation.get("section"), f"第{citation['paragraph_no']}段"]
+    return f"“{citation['quote']}”——" + "，".join(p for p in parts if p) + "。"
+
+
+def cited_documents(citations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The metadata of each cited document (issuer, date), by id."""
+    from indexer.serialize import document_summary
+    from webapp.services import service
+
+    known = service().generation().catalog.documents
+    return {c["doc_id"]: document_summary(known[c["doc_id"]])
+            for c in citations if c["doc_id"] in known}
 
 
 def _marker(citation: dict[str, Any], passages: dict[str, dict[str, Any]]) -> Marker:
@@ -210,9 +295,13 @@ def _marker(citation: dict[str, Any], passages: dict[str, dict[str, Any]]) -> Ma
     return marker
 
 
-def answer_view(data: dict[str, Any]) -> AnswerView:
-    """Pair each ``[n]`` of the answer with its citation and group citations by ``n``."""
+def answer_view(data: dict[str, Any],
+                documents: dict[str, dict[str, Any]] | None = None) -> AnswerView:
+    """Pair each ``[n]`` of the answer with its citation and group citations by ``n``;
+    ``documents`` (default: looked up) gives each cited report's issuer and date."""
     view = AnswerView()
+    if documents is None:
+        documents = cited_documents(data["citations"])
     citations = data["citations"]
     passages = {p["passage_id"]: p for p in data["passages"]}
     pieces = MARKER.split(data["answer"])
@@ -233,9 +322,27 @@ def answer_view(data: dict[str, Any]) -> AnswerView:
         group = groups.get(citation["n"])
         if group is None:
             group = groups[citation["n"]] = CitationGroup(
-                citation["n"], citation.get("title") or citation["doc_id"],
-                citation.get("section") or "", citation["paragraph_no"],
-                copy_text=citation_text(citation))
-        group.quotes.append((citation["quote"], citation["url"]))
+                citation["n"], citation.get("title") or "（无标题）",
+                citation.get("section") or "", citation["paragraph_no"])
+        group.quotes.append(Quote(citation["quote"], citation["url"], citation_text(
+            citation, documents.get(citation["doc_id"]))))
     view.citations = list(groups.values())
     return view
+
+
+# -- documents ---------------------------------------------------------------------------
+
+def public_sources(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a documents, document or passage result) with every document's ``source``
+    as a URL or a path under ``corpus_dir``, never a path on the server."""
+    from indexer.serialize import public_source
+    from webapp.services import service
+
+    known = service().generation().catalog.documents
+    root = Path(setting(current_app, "corpus_dir"))
+    for summary in [*data.get("documents", []), data.get("document")]:
+        if summary and "source" in summary:
+            document = known.get(summary["doc_id"])
+            summary["source"] = (public_source(document, root) if document
+                                 else Path(summary["source"]).name)
+    return data

@@ -1,81 +1,97 @@
-"""A per-client limit on questions: a sliding window of each address's recent requests.
+"""A per-client limit on questions, kept by Flask-Limiter in a storage every worker shares.
 
-A client (the peer address of the connection: waitress serves it directly, so no
+A client (the peer address of the connection: the server is reached directly, so no
 ``X-Forwarded-For`` is trusted) may ask ``web_ask_rate`` questions in any
-``web_ask_rate_window`` seconds; past that it gets 429 with ``Retry-After``, the whole
-seconds until its oldest request leaves the window. Refused requests are not counted,
-so a client that waits as told is served.
+``web_ask_rate_window`` seconds (a moving window, in whole seconds); past that it gets 429
+with ``Retry-After``, the whole seconds until its oldest counted question leaves the
+window. Refused requests are not counted, so a client that waits as told is served.
+``/ask`` and ``/api/ask`` share one allowance.
+
+The counts live where ``web_rate_limit_storage`` says: ``memory://`` in the process (with
+several workers each counts on its own, so a client gets up to one allowance per worker)
+or a Redis URI, shared by every worker and host that names it. When Redis does not answer,
+a worker counts in its own memory (logged) until Redis answers again.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
 
 from webapp.config import setting
 from webapp.errors import TooManyRequests
 
+log = logging.getLogger(__name__)
+
 EXTENSION = "policyqa.ask_rate"
+SCOPE = "ask"  # the one allowance /ask and /api/ask share
+KEY_PREFIX = "policyqa"  # keys in a shared Redis: LIMITER/policyqa/<address>/ask/...
 
 
-class SlidingWindow:
-    """At most ``limit`` events per ``window`` seconds for each key; thread-safe.
+def client_address() -> str:
+    """Whom a question is counted for: the connection's peer address."""
+    return request.remote_addr or "unknown"
 
-    Memory is bounded: at most ``max_keys`` keys of at most ``limit`` times each. When
-    the table is full, keys whose window has emptied are dropped first, then the oldest.
-    """
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 10_000):
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self.max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
+class AskLimit:
+    """The question allowance of one app: its Flask-Limiter and the limit of the ask views."""
+
+    def __init__(self, app: Flask):
+        self.limit = setting(app, "web_ask_rate")
+        self.window = max(1, math.ceil(setting(app, "web_ask_rate_window")))
+        self.storage_uri = setting(app, "web_rate_limit_storage")
+        self.enabled = self.limit > 0 and setting(app, "web_ask_rate_window") > 0
+        self.limiter: Limiter | None = None
+        self._guarded: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._lock = threading.Lock()
+        if self.enabled:
+            self.limiter = Limiter(client_address, app=app, storage_uri=self.storage_uri,
+                                   strategy="moving-window", key_prefix=KEY_PREFIX,
+                                   in_memory_fallback_enabled=True, headers_enabled=False)
+            self._rule = self.limiter.shared_limit(f"{self.limit} per {self.window} second",
+                                                   scope=SCOPE)
 
     @property
-    def enabled(self) -> bool:
-        return self.limit > 0 and self.window > 0
+    def shared(self) -> bool:
+        """True when the counts are kept outside the process (every worker sees them)."""
+        return not self.storage_uri.startswith("memory://")
 
-    def acquire(self, key: str) -> float:
-        """Count one event for ``key`` and return 0, or return the seconds to wait."""
-        if not self.enabled:
-            return 0.0
-        now = self.clock()
-        with self._lock:
-            events = self._events.get(key)
-            if events is None:
-                if len(self._events) >= self.max_keys:
-                    self._make_room(now)
-                events = self._events[key] = deque()
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return events[0] + self.window - now
-            events.append(now)
-            return 0.0
+    def reachable(self) -> bool:
+        """Whether the storage answers now (memory always does)."""
+        return self.limiter is None or bool(self.limiter.storage.check())
 
-    def _make_room(self, now: float) -> None:
-        for key in [k for k, times in self._events.items()
-                    if not times or times[-1] <= now - self.window]:
-            del self._events[key]
-        while len(self._events) >= self.max_keys:
-            del self._events[next(iter(self._events))]
+    def guarded(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """``view`` behind this app's limit (made once per view)."""
+        guarded = self._guarded.get(view)
+        if guarded is None:
+            with self._lock:
+                guarded = self._guarded.setdefault(view, self._rule(view))
+        return guarded
+
+    def refusal(self) -> TooManyRequests:
+        """The 429 for the request just refused, with the seconds until it may ask again."""
+        breached = self.limiter.current_limit if self.limiter else None
+        wait = breached.window.reset_time - time.time() if breached else self.window
+        seconds = min(self.window, max(1, math.ceil(wait)))
+        return TooManyRequests(
+            f"too many questions from your address: at most {self.limit} every "
+            f"{self.window:g} seconds; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)})
 
 
-def init_app(app: Flask) -> SlidingWindow:
-    """Register the question limiter configured by ``web_ask_rate`` and its window."""
-    limiter = SlidingWindow(setting(app, "web_ask_rate"), setting(app, "web_ask_rate_window"))
-    app.extensions[EXTENSION] = limiter
-    return limiter
+def init_app(app: Flask) -> AskLimit:
+    """Register the question limit configured by ``web_ask_rate``, its window and storage."""
+    asks = AskLimit(app)
+    app.extensions[EXTENSION] = asks
+    return asks
 
 
 def limit_asks(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,14 +99,12 @@ def limit_asks(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def limited(*args: Any, **kwargs: Any) -> Any:
-        limiter: SlidingWindow = current_app.extensions[EXTENSION]
-        wait = limiter.acquire(request.remote_addr or "unknown")
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise TooManyRequests(
-                f"too many questions from your address: at most {limiter.limit} every "
-                f"{limiter.window:g} seconds; try again in {seconds} s",
-                headers={"Retry-After": str(seconds)})
-        return view(*args, **kwargs)
+        asks: AskLimit = current_app.extensions[EXTENSION]
+        if not asks.enabled:
+            return view(*args, **kwargs)
+        try:
+            return asks.guarded(view)(*args, **kwargs)
+        except RateLimitExceeded:
+            raise asks.refusal() from None
 
     return limited

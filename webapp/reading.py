@@ -3,7 +3,8 @@
 A passage may start inside a paragraph or run over several, so each paragraph is cut
 at every passage boundary (and at the edges of a highlighted span); every piece knows
 its passage, the first piece of a passage carries the passage id as its anchor, and
-the pieces inside the highlighted span are marked.
+the pieces inside the highlighted span are marked; so are the garbled ones (the text the
+cleaner could not recover, ``indexer.ingest.clean.garbled_spans``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Piece:
     anchor: bool = False
     marked: bool = False
     first_mark: bool = False
+    garbled: bool = False
 
 
 @dataclass
@@ -37,8 +39,10 @@ class ParagraphView:
 def paragraph_views(text: str, passages: list[dict[str, Any]],
                     span: tuple[int, int] | None = None) -> list[ParagraphView]:
     """Cut ``text`` into numbered paragraphs of passage pieces, marking ``span``."""
+    from indexer.ingest.clean import garbled_spans
     from indexer.ingest.segment import paragraphs
 
+    garbled = garbled_spans(text)
     ordered = sorted(passages, key=lambda p: p["start"])
     starts = [p["start"] for p in ordered]
     anchored: set[str] = set()
@@ -52,6 +56,7 @@ def paragraph_views(text: str, passages: list[dict[str, Any]],
                     cuts.add(offset)
         if span:
             cuts.update(o for o in span if paragraph.start < o < paragraph.end)
+        cuts.update(o for lost in garbled for o in lost if paragraph.start < o < paragraph.end)
         edges = sorted(cuts)
         view = ParagraphView(paragraph.number, paragraph.is_heading,
                              max(len(paragraph.section_path) - 1, 0))
@@ -59,7 +64,8 @@ def paragraph_views(text: str, passages: list[dict[str, Any]],
             index = bisect_right(starts, begin) - 1
             passage = ordered[index] if index >= 0 and begin < ordered[index]["end"] else None
             pid = passage["passage_id"] if passage else None
-            piece = Piece(text[begin:end], pid)
+            piece = Piece(text[begin:end], pid,
+                          garbled=any(s <= begin and end <= e for s, e in garbled))
             if pid and pid not in anchored:
                 piece.anchor = True
                 anchored.add(pid)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,19 +20,24 @@ from indexer.retrieve.hits import Filters
 from indexer.serialize import (
     answer_dict,
     build_dict,
+    comparison_dict,
     document_dict,
     document_summary,
     passage_dict,
+    reference_dict,
     search_dict,
 )
-from webapp.errors import Conflict, NotFound, Unavailable
+from webapp.errors import BadRequest, Conflict, NotFound, Unavailable
 
 if TYPE_CHECKING:
     from indexer.retrieve.engine import Engine, Generation
+    from indexer.store.build import BuildReport
+    from webapp.uploads import Incoming, Job
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "policyqa"
+WEB_UPDATE_LOCK = "web-update.lock"  # flock'd while a web request changes the corpus
 
 
 class PolicyQA:
@@ -123,35 +130,108 @@ class PolicyQA:
         passage = catalog.passages.get(passage_id)
         if passage is None:
             raise NotFound(f"there is no passage with id {passage_id!r} in the index")
+        document = catalog.documents[passage.doc_id]
         return {"ok": True, "passage": passage_dict(passage),
-                "document": document_summary(catalog.documents[passage.doc_id]),
+                "document": document_summary(document),
                 "url": citation_url(passage.doc_id, passage.passage_id, passage.start,
-                                    passage.end)}
+                                    passage.end),
+                "reference": reference_dict(document)}
+
+    def compare(self, question: str, by: str, mode: str | None = None) -> dict[str, Any]:
+        """One answer per document, region or year (as ``indexer compare --json``), each
+        citation with its url."""
+        from indexer.answer.compare import compare
+
+        generation = self.generation()
+        data = comparison_dict(compare(self.engine, question, by, mode, generation),
+                               generation.catalog)
+        for group in data["groups"]:
+            for citation in group["citations"]:
+                citation["url"] = citation_url(citation["doc_id"], citation["passage_id"],
+                                               citation["start"], citation["end"])
+        return data
+
+    def cite(self, doc_id: str, style: str) -> tuple[str, str]:
+        """A document's reference in ``style`` (gbt7714, bibtex or ris) and its media type."""
+        from indexer.references import FORMATS, MEDIA_TYPES
+
+        if style not in FORMATS:
+            raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
+        document = self.generation().catalog.documents.get(doc_id)
+        if document is None:
+            raise NotFound(f"there is no document with id {doc_id!r} in the index")
+        return reference_dict(document)[style], MEDIA_TYPES[style]
 
     def update(self, corpus_dir: Path) -> dict[str, Any]:
         """Re-index what changed in ``corpus_dir``; the engine picks up the new generation.
 
         Raises Conflict while another update (in this process or any other) is writing.
         """
-        from indexer import settings
-        from indexer.store.build import build
+        with self.updating(corpus_dir):
+            report = self.rebuild(corpus_dir)
+        data = build_dict(report)  # as `indexer update --json`, without server paths
+        data["skipped"] = [{**s, "source": Path(s["source"]).name} for s in data["skipped"]]
+        return data
+
+    @contextmanager
+    def updating(self, corpus_dir: Path) -> Iterator[None]:
+        """Hold this process's update lock; Conflict (409) when an update is running here
+        or a build holds the index's writer lock in another process."""
+        import fcntl
+
+        from indexer.store import generations
 
         if not Path(corpus_dir).is_dir():
             raise Unavailable(f"the corpus folder {corpus_dir} does not exist: set corpus_dir")
         if not self._updating.acquire(blocking=False):
             raise Conflict("an index update is already running; try again when it is done")
         try:
-            embedder = self.engine.embedder() if settings.get("vectors_enabled") else None
-            report = build(Path(corpus_dir), self.index_dir, incremental=True,
-                           embedder=embedder)
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            # Every worker process of this index: one change (files and update) at a time.
+            with open(self.index_dir / WEB_UPDATE_LOCK, "a") as held:
+                try:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise Conflict("an index update is already running; try again when it "
+                                   "is done") from None
+                with generations.writer_lock(self.index_dir):  # a build elsewhere: 409
+                    pass
+                yield
         finally:
             self._updating.release()
+
+    def rebuild(self, corpus_dir: Path, stage=None) -> BuildReport:
+        """Update the index from ``corpus_dir`` (the caller holds :meth:`updating`)."""
+        from indexer import settings
+        from indexer.store.build import build
+
+        embedder = self.engine.embedder() if settings.get("vectors_enabled") else None
+        report = build(Path(corpus_dir), self.index_dir, incremental=True, embedder=embedder,
+                       stage=stage)
         log.info("index update: generation %s, %d added, %d changed, %d removed (%.1f s)",
                  report.generation, len(report.added), len(report.changed),
                  len(report.removed), report.seconds)
-        data = build_dict(report)  # as `indexer update --json`, without server paths
-        data["skipped"] = [{**s, "source": Path(s["source"]).name} for s in data["skipped"]]
-        return data
+        return report
+
+    def add_documents(self, items: list[Incoming], corpus_dir: Path, job: Job,
+                      max_bytes: int, max_unpacked: int) -> dict[str, Any]:
+        """Judge, store and index uploaded files (see :mod:`webapp.uploads`).
+
+        Each file ends up added, unchanged (its bytes are already in the corpus) or skipped
+        with a reason; if the update fails, the files stored for it are removed again.
+        Raises TooLarge (413), UnsupportedMedia (415) or Conflict (409) before storing any.
+        """
+        from webapp import editing
+
+        return editing.add(self, items, Path(corpus_dir), job, max_bytes, max_unpacked)
+
+    def remove_document(self, doc_id: str, corpus_dir: Path) -> dict[str, Any]:
+        """Delete the one file ``doc_id`` came from and update the index; the file is
+        restored if the update fails. Conflict (409) for a document that does not come
+        alone from a file inside ``corpus_dir`` (e.g. one line of a bulk file)."""
+        from webapp import editing
+
+        return editing.remove(self, doc_id, Path(corpus_dir))
 
     def title(self, doc_id: str) -> str:
         """A document's title for display, its id when it has none."""

@@ -44,9 +44,9 @@ class Engine:
     def embedder(self):
         """The embedding model, shared by every generation (loaded on first use)."""
         if self._embedder is None:
-            from indexer.embed.embedder import Embedder
+            from indexer.embed import open_embedder
 
-            self._embedder = Embedder()
+            self._embedder = open_embedder()
         return self._embedder
 
     def generation(self) -> Generation:
@@ -129,7 +129,9 @@ class Engine:
         Returns the answer and the mode its passages were ranked by: hybrid by default when
         the index has vectors, else keyword (searching the question's content words, any
         of them). ``generation`` is as for :meth:`search`; the answer's passages all come
-        from it; ``filters`` restrict them as for :meth:`search`.
+        from it; ``filters`` restrict them as for :meth:`search`. The answer step reads
+        the candidates' sentence vectors from the generation's dense retriever (made at
+        build time), whatever the mode.
         """
         from indexer.answer.extract import answer, keyword_query
         from indexer.answer.generate import generate
@@ -141,5 +143,7 @@ class Engine:
         query = keyword_query(question) if mode == "keyword" else question
         hits = self.search(query, mode=mode, k=settings.get("answer_passages"),
                            filters=filters, generation=generation).hits
-        extractive = answer(question, hits, generation.catalog, generation.embedder)
+        dense = generation.retrievers.get("semantic")
+        vectors = dense if getattr(dense, "sentences", None) is not None else None
+        extractive = answer(question, hits, generation.catalog, vectors)
         return generate(question, hits, generation.catalog, extractive), mode

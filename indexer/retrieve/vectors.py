@@ -1,9 +1,14 @@
-"""The vector index: row-aligned passage ids and float32 vectors, searched exactly or by HNSW.
+"""The vector index: passage and sentence vectors, searched exactly or by HNSW.
 
 Files in a generation folder: ``vectors.npy`` (N × dim, L2-normalised), ``vector_ids.json``
-and ``vectors.json`` (model, dimension, normalised, count). No text is stored here; the
-catalog has it. Search is exact (one matrix product) unless the index holds more than
-``vector_ann_threshold`` vectors and an HNSW graph was built for it.
+and ``vectors.json`` (model, dimension, normalised, count, and the sentence vectors'
+count); ``sentence_vectors.npy`` (M × dim) and ``sentence_ids.json`` (``[passage_id,
+start, end]`` per row, document offsets, grouped by passage in catalog order). No text
+is stored here; the catalog has it. A passage's dense score is a mix of its own cosine
+and its best sentence's (``vector_sentence_weight``): a question usually asks about one
+sentence, and a long passage's vector averages it away. Search is exact (two matrix
+products) unless the index holds more than ``vector_ann_threshold`` vectors and an HNSW
+graph was built for it; the graph's candidates are then re-scored exactly.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 
 from indexer import settings
 from indexer.errors import IndexDamaged, IndexMismatch, NothingToSearch, reason
+from indexer.retrieve import sentence_vectors
 from indexer.retrieve.hits import Filters, Hit
 from indexer.retrieve.protocol import Retriever, allowed_docs, passage_years, wanted_years
 from indexer.store.catalog import Catalog
@@ -28,11 +34,14 @@ VECTORS_FILE = "vectors.npy"
 IDS_FILE = "vector_ids.json"
 INFO_FILE = "vectors.json"
 HNSW_FILE = "vectors.hnsw"
+# How many candidates per wanted hit the HNSW graph gives before exact re-scoring.
+ANN_OVERFETCH = 4
 
 
-def write(folder: Path, ids: list[str], vectors: np.ndarray, model: str, fingerprint: str
-          ) -> dict:
-    """Save vectors and their ids; build an HNSW graph when the index is large."""
+def write(folder: Path, ids: list[str], vectors: np.ndarray, model: str, fingerprint: str,
+          sentences: tuple[list[list], np.ndarray] | None = None) -> dict:
+    """Save vectors and their ids (and the sentence vectors, ``(ids, matrix)``); build an
+    HNSW graph when the index is large. Returns the info the manifest records."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(ids) != len(vectors):
         raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
@@ -41,6 +50,8 @@ def write(folder: Path, ids: list[str], vectors: np.ndarray, model: str, fingerp
     info = {"model": model, "model_fingerprint": fingerprint,
             "dimension": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
             "normalised": True, "count": len(ids), "approximate": False}
+    if sentences is not None:
+        info["sentences"] = sentence_vectors.write(folder, *sentences, info["dimension"])
     threshold = settings.get("vector_ann_threshold")
     if threshold and len(ids) > threshold:
         build_hnsw(vectors).save_index(str(folder / HNSW_FILE))
@@ -82,6 +93,9 @@ def check_files(folder: Path, expected: dict) -> tuple[list[str] | None, list[st
         problems.append(f"{where}/{IDS_FILE} holds {len(ids)} ids for {count} vectors")
         ids = None
     problems += _check_matrix(folder / VECTORS_FILE, count, dimension)
+    sentences = expected.get("sentences")
+    if sentences:
+        problems += sentence_vectors.check_files(folder, sentences, dimension, ids)
     if expected.get("approximate"):
         hnsw = folder / HNSW_FILE
         if not hnsw.is_file() or hnsw.stat().st_size == 0:
@@ -170,6 +184,9 @@ class VectorRetriever(Retriever):
                                              catalog.documents.get(catalog.passages[pid].doc_id)))
                            for pid in self.ids]
         self._row = {pid: row for row, pid in enumerate(self.ids)}
+        self.sentence_weight = settings.get("vector_sentence_weight")
+        self.sentences = sentence_vectors.SentenceVectors.open(folder, info, self._row) \
+            if info.get("sentences") else None
 
     def check(self) -> None:
         """Refuse to search vectors made by another model than the configured one."""
@@ -195,27 +212,60 @@ class VectorRetriever(Retriever):
 
     def search_vector(self, query: np.ndarray, k: int, filters: Filters | None = None
                       ) -> list[tuple[str, float]]:
-        """The ``k`` nearest (passage id, cosine) pairs to a query vector."""
+        """The ``k`` best (passage id, dense score) pairs for a query vector."""
         mask = self.allowed_rows(filters)
         count = len(self.ids) if mask is None else int(mask.sum())
         k = min(k, count)
         if k <= 0:
             return []
         if self.graph is not None and mask is None:
-            labels, distances = self.graph.knn_query(query, k=k)
-            return [(self.ids[int(r)], float(1.0 - d))
-                    for r, d in zip(labels[0], distances[0], strict=True)]
-        scores = np.asarray(self.vectors @ query, dtype=np.float32)
+            wanted = min(count, k * ANN_OVERFETCH if self.sentences is not None else k)
+            labels, _ = self.graph.knn_query(query, k=wanted)
+            rows = np.asarray(labels[0], dtype=np.int64)
+            scores = self.row_scores(query, rows)
+            top = np.argsort(-scores, kind="stable")[:k]
+            return [(self.ids[int(rows[i])], float(scores[i])) for i in top]
+        scores = self.all_scores(query)
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[int(r)], float(scores[r])) for r in top]
 
+    def _mix(self, passage: np.ndarray, sentence: np.ndarray) -> np.ndarray:
+        """A passage's dense score from its own cosine and its best sentence's (NaN where
+        it has no sentence: the passage cosine alone)."""
+        w = self.sentence_weight
+        return np.where(np.isnan(sentence), passage, (1 - w) * passage + w * sentence)
+
+    def all_scores(self, query: np.ndarray) -> np.ndarray:
+        """The dense score of every passage, in row order."""
+        passage = np.asarray(self.vectors @ query, dtype=np.float32)
+        if self.sentences is None or not self.sentence_weight:
+            return passage
+        return self._mix(passage, self.sentences.best_all(query, len(self.ids)))
+
+    def row_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The dense score of the passages in ``rows``."""
+        passage = np.asarray(self.vectors[np.sort(rows)] @ query, dtype=np.float32)
+        passage = passage[np.argsort(np.argsort(rows))]  # mmap reads in order, then back
+        if self.sentences is None or not self.sentence_weight:
+            return passage
+        return self._mix(passage, self.sentences.best_rows(query, rows))
+
     def cosines(self, query: np.ndarray, passage_ids: list[str]) -> np.ndarray:
-        """The exact cosine of each listed passage to a query vector."""
+        """The exact dense score of each listed passage for a query vector."""
+        return self.row_scores(query, np.array([self._row[pid] for pid in passage_ids],
+                                               dtype=np.int64))
+
+    def row_of(self, passage_id: str) -> int:
+        """The row of a passage's vector."""
+        return self._row[passage_id]
+
+    def passage_cosines(self, query: np.ndarray, passage_ids: list[str]) -> np.ndarray:
+        """The cosine of each listed passage's own vector (without its sentences)."""
         rows = [self._row[pid] for pid in passage_ids]
-        return np.asarray(self.vectors[rows] @ query, dtype=np.float32)
+        return np.asarray(self.vectors[rows] @ query, dtype=np.float32).reshape(len(rows))
 
     def embed(self, query: ParsedQuery) -> np.ndarray:
         """The query's vector (the embedder keeps recent ones, so asking twice is free)."""
@@ -227,14 +277,14 @@ class VectorRetriever(Retriever):
         return self.embedder.embed_query(text)
 
     def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
-        """Rank passages by cosine similarity to the embedded query text."""
+        """Rank passages by dense score (their own and their best sentence's cosine)."""
         ranked = self.search_vector(self.embed(query), k, filters)
         return [Hit(passage_id=pid, score=score, rank=rank,
                     scores={"vector_rank": rank, "vector_score": round(score, 4)})
                 for rank, (pid, score) in enumerate(ranked, start=1)]
 
     def scores(self, query: ParsedQuery, passage_ids: list[str]) -> list[float | None]:
-        """The exact cosine of each listed passage to the query."""
+        """The exact dense score of each listed passage for the query."""
         return [float(c) for c in self.cosines(self.embed(query), passage_ids)]
 
 

@@ -31,6 +31,7 @@ class BuildReport:
     unchanged: int = 0
     indexed_passages: int = 0
     embedded_passages: int = 0
+    embedded_sentences: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
@@ -64,35 +65,61 @@ def _previous(index_dir: Path) -> tuple[Path | None, dict | None]:
     return folder, found.manifest
 
 
-def _write_vectors(folder: Path, catalog: Catalog, embedder) -> tuple[dict, int]:
-    """Embed every passage (the cache answers for unchanged ones) and save the vectors."""
+def _write_vectors(folder: Path, catalog: Catalog, embedder) -> tuple[dict, int, int]:
+    """Embed every passage and, unless ``vector_sentences`` is off, every answerable
+    sentence (the cache answers for unchanged ones) and save the vectors. Returns the
+    vector info and how many passages and sentences were embedded afresh."""
     from tqdm import tqdm
 
     from indexer import settings
-    from indexer.retrieve import vectors
+    from indexer.retrieve import sentence_vectors, vectors
 
     before = embedder.cache.misses
     total = len(catalog.passage_list)
     with tqdm(total=total, desc="embedding", unit="passage", leave=False,
               disable=not settings.get("progress") or total < 500) as counter:
         matrix = vectors.embed_catalog(catalog, embedder, progress=counter.update)
+    passages = embedder.cache.misses - before
+    sentences = None
+    if settings.get("vector_sentences"):
+        with tqdm(desc="embedding sentences", unit="sentence", leave=False,
+                  disable=not settings.get("progress") or total < 500) as counter:
+            sentences = sentence_vectors.embed_sentences(catalog, embedder,
+                                                         progress=counter.update)
     info = vectors.write(folder, [p.passage_id for p in catalog.passage_list], matrix,
-                         embedder.name, embedder.fingerprint)
-    return info, embedder.cache.misses - before
+                         embedder.name, embedder.fingerprint, sentences)
+    return info, passages, embedder.cache.misses - before - passages
+
+
+def answer_model_record() -> dict | None:
+    """The answer model the index is served with: its version and file (in the manifest)."""
+    from indexer.answer.model import load_model
+    from indexer.errors import ModelNotAvailable
+
+    try:
+        model = load_model()
+    except ModelNotAvailable as exc:  # asking will say so; building need not fail
+        log.warning("%s", exc)
+        return None
+    return {"version": model.version, "file": model.path.name}
 
 
 def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
-          embedder=None) -> BuildReport:
+          embedder=None, stage=None) -> BuildReport:
     """Index ``corpus_dir`` into a new generation of ``index_dir``.
 
     With ``incremental``, only added or changed documents are re-indexed and deleted
     ones removed, starting from the live generation; if nothing changed, nothing is
     written. Readers keep the live generation until the new one is complete. Vectors
     are made with ``embedder`` (default: the configured model) unless the
-    ``vectors_enabled`` setting is off.
+    ``vectors_enabled`` setting is off. ``stage`` (optional) is called as
+    ``stage(name, done, total)`` when each stage starts and ends: reading (documents),
+    indexing and embedding (passages).
     """
     from indexer import settings
     from indexer.text.analysis import ANALYZER_VERSION
+
+    stage = stage or (lambda name, done, total: None)
 
     if embedder is None and settings.get("vectors_enabled"):
         from indexer.embed.embedder import Embedder
@@ -102,7 +129,9 @@ def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with generations.writer_lock(index_dir):
+        stage("reading", 0, 0)
         corpus = load_corpus(Path(corpus_dir))
+        stage("reading", len(corpus.documents), len(corpus.documents))
         fingerprints = {d.doc_id: manifest.document_fingerprint(d, corpus.passages[d.doc_id])
                         for d in corpus.documents}
         previous, old = _previous(index_dir)
@@ -137,16 +166,21 @@ def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
                 todo, stale = catalog.passage_list, []
                 report.added = sorted(fingerprints)
                 report.changed, report.removed, report.unchanged = [], [], 0
+            stage("indexing", 0, len(todo))
             report.indexed_passages = keyword.build(
                 whoosh_dir, catalog, todo, delete_docs=stale,
                 progress=_progress("keyword index", len(todo)))
+            stage("indexing", report.indexed_passages, len(todo))
             vector_info = None
             if embedder is not None:
-                vector_info, report.embedded_passages = _write_vectors(folder, catalog,
-                                                                       embedder)
+                stage("embedding", 0, len(catalog.passage_list))
+                vector_info, report.embedded_passages, report.embedded_sentences = \
+                    _write_vectors(folder, catalog, embedder)
+                stage("embedding", len(catalog.passage_list), len(catalog.passage_list))
             manifest.write(folder, {
                 "analyzer_version": ANALYZER_VERSION,
                 "vectors": vector_info,
+                "answer_model": answer_model_record(),
                 "documents_count": len(corpus.documents),
                 "passages_count": report.passages,
                 "corpus_fingerprint": manifest.corpus_fingerprint(fingerprints),

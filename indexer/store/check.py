@@ -63,7 +63,8 @@ def examine_index(index_dir: Path) -> Examination:
 
 
 def examine(folder: Path) -> Examination:
-    """Check one generation folder: manifest, catalog, keyword index, vectors.
+    """Check one generation folder: manifest, catalog, keyword index, passage and sentence
+    vectors.
 
     Raises IndexMismatch for a manifest of another format version (not damage: the
     index was written by another version of this code).
@@ -181,4 +182,6 @@ def summary(found: Examination) -> dict[str, Any]:
         "passages": len(catalog.passage_list) if catalog else None,
         "model": Path(vectors["model"]).name if vectors.get("model") else None,
         "dimension": vectors.get("dimension"),
+        "sentences": (vectors.get("sentences") or {}).get("count"),
+        "answer_model": (data.get("answer_model") or {}).get("version"),
     }

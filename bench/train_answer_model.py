@@ -1,0 +1,304 @@
+"""Train the answer model and calibrate its refusal: ``indexer/data/answer_model.json``.
+
+Run: .venv/bin/python -m bench.train_answer_model [--workdir DIR] [--cmrc 1500]
+     [--paragraphs 600] [--false-refusal-rate 0.15] [--reuse]
+
+Learns from CMRC 2018 train questions (a seeded sample, asked of a seeded sample of their
+paragraphs: embedding every train sentence takes hours on a 2-core machine; some also of
+those paragraphs in traditional script, the cross-script case) and the **train** split of
+the own-words set (asked of the bundled reports); held-out own-words questions and the
+CMRC/DRCD dev sets are never read. Every answerable question is also asked with its gold
+passages removed, which makes it unanswerable. Two logistic regressions (scikit-learn,
+fixed seed), each in a ``dense`` and a ``lexical`` variant:
+
+1. ``sentence``: does this candidate sentence answer the question?
+2. ``answerable``: is the best-scored sentence a right answer? Trained on out-of-fold
+   sentence scores, so it learns how far the first stage can be trusted.
+
+The refusal threshold is the highest answerability at which at most
+``--false-refusal-rate`` of the answerable own-words train questions would be refused,
+measured out of fold; the calibration report gives the false-answer rate that this costs
+on the unanswerable ones (near misses, unanswerable typos, gold removed). It is stated as
+a false-refusal rate because a false-answer rate could not be bought at an acceptable price:
+near misses (another year, city or figure on a topic the corpus covers) score like
+answerable questions, and refusing 90 % of them refused about 70 % of the real questions
+(the first model's calibration, kept in the model file's history in git). A second or
+third sentence joins an answer when its own sentence score reaches the follow threshold,
+set where at least ``FOLLOW_PRECISION`` of such sentences are right answers (out of fold).
+Feature rows are cached in ``WORKDIR/answer_features.pkl`` (``--reuse`` fits again
+without asking again). Writes the model file and prints the calibration report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bench import answer_data
+from bench.answer_features import Group, groups_of
+from bench.data import ROOT
+
+SEED = 11
+FOLDS = 3
+C = 1.0
+OWNWORDS_WEIGHT = 10.0  # one own-words question counts as this many CMRC ones
+FOLLOW_PRECISION = 0.8
+MODEL_FILE = ROOT / "indexer" / "data" / "answer_model.json"
+FORMAT = "answer-lr-1"
+
+
+def collect(workdir: Path, cmrc: int, paragraphs: int, distractors: int,
+            traditional: int, off_topic: int) -> list[Group]:
+    """Ask every training question (and its removal variant); the feature groups."""
+    from tqdm import tqdm
+
+    from indexer.embed.embedder import Embedder
+    from indexer.retrieve.engine import Engine
+
+    embedder = Embedder()
+    groups: list[Group] = []
+    engine = Engine(answer_data.corpus_index(workdir, embedder), embedder=embedder)
+    sets = [(engine, answer_data.ownwords(engine.generation().catalog)),
+            (engine, answer_data.off_topic(off_topic, SEED))]
+    if cmrc:
+        other = Engine(answer_data.cmrc_train_index(workdir, embedder, paragraphs, distractors),
+                       embedder=embedder)
+        questions = answer_data.cmrc_train(cmrc, SEED, paragraphs)
+        sets.append((other, questions))
+        if traditional:
+            crossed = Engine(answer_data.cmrc_train_index(workdir, embedder, paragraphs,
+                                                          distractors, traditional=True),
+                             embedder=embedder)
+            sets.append((crossed, [replace(q, qid=f"{q.qid}:zht")
+                                   for q in questions[:traditional]]))
+    for engine, examples in sets:
+        for example in tqdm(examples, desc="asking", unit="q", mininterval=30):
+            groups.extend(groups_of(engine, example))
+    return groups
+
+
+def fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: list[str]):
+    """A scaled logistic regression (as :class:`indexer.answer.model.Logistic`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from indexer.answer.model import Logistic
+
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=C, max_iter=2000, random_state=SEED)
+    model.fit((rows - mean) / scale, labels, sample_weight=weights)
+    return Logistic(names, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def columns(names: list[str]) -> list[int]:
+    from indexer.answer.features import FEATURES
+
+    return [FEATURES.index(name) for name in names]
+
+
+def group_weight(group: Group) -> float:
+    return OWNWORDS_WEIGHT if own(group) else 1.0
+
+
+def own(group: Group) -> bool:
+    """Whether a group is an own-words question (asked of the bundled reports)."""
+    return group.example.source in answer_data.OWNWORDS_FILES
+
+
+def fit_sentence(groups: list[Group], names: list[str]):
+    cols = columns(names)
+    rows = np.concatenate([g.rows[:, cols] for g in groups])
+    labels = np.concatenate([g.labels for g in groups])
+    weights = np.concatenate([np.full(len(g.labels), group_weight(g)) for g in groups])
+    return fit(rows, labels, weights, names)
+
+
+class Scored:
+    """A group's candidates as the first stage scores them, best first."""
+
+    def __init__(self, group: Group, names: list[str], probs: np.ndarray):
+        from indexer.answer.features import FEATURES
+
+        order = np.argsort(-probs, kind="stable")
+        self.group = group
+        self.probs = probs[order]
+        self.labels = group.labels[order]
+        self.features = [dict(zip(FEATURES, group.rows[i].tolist(), strict=True))
+                         for i in order]
+
+    def question_row(self, names: list[str]) -> np.ndarray:
+        from indexer.answer.model import question_features, row
+
+        class _S:  # what question_features reads of a scored sentence
+            def __init__(self, score, features):
+                self.score, self.features = score, features
+
+        scored = [_S(float(p), f) for p, f in zip(self.probs, self.features, strict=True)]
+        return row(question_features(scored), names)[0]
+
+
+def score_groups(model, groups: list[Group]) -> list[Scored]:
+    cols = columns(model.features)
+    return [Scored(g, model.features, model.prob(g.rows[:, cols])) for g in groups]
+
+
+def folds_of(groups: list[Group]) -> np.ndarray:
+    """A fold per group; both variants of one question share their fold."""
+    rng = np.random.default_rng(SEED)
+    qids = sorted({g.example.qid for g in groups})
+    fold = dict(zip(qids, rng.integers(0, FOLDS, len(qids)).tolist(), strict=True))
+    return np.array([fold[g.example.qid] for g in groups])
+
+
+def train_variant(groups: list[Group], dense: bool) -> tuple[dict, list[Scored], np.ndarray]:
+    """Both stages of one variant, and their out-of-fold scores and answerabilities."""
+    from indexer.answer.features import DENSE_FEATURES, FEATURES
+    from indexer.answer.model import QUESTION_FEATURES
+
+    names = [f for f in FEATURES if dense or f not in DENSE_FEATURES]
+    qnames = [f for f in QUESTION_FEATURES
+              if dense or f.removeprefix("top_") not in DENSE_FEATURES]
+    fold = folds_of(groups)
+    oof_scored: list[Scored | None] = [None] * len(groups)
+    for k in range(FOLDS):
+        train = [g for g, f in zip(groups, fold, strict=True) if f != k]
+        model = fit_sentence(train, names)
+        for i in np.flatnonzero(fold == k):
+            oof_scored[i] = score_groups(model, [groups[i]])[0]
+    q_rows = np.stack([s.question_row(qnames) for s in oof_scored])
+    q_labels = np.array([int(s.labels[0]) for s in oof_scored])
+    q_weights = np.array([group_weight(g) for g in groups])
+    oof_answerable = np.zeros(len(groups))
+    for k in range(FOLDS):
+        mask = fold != k
+        stage2 = fit(q_rows[mask], q_labels[mask], q_weights[mask], qnames)
+        oof_answerable[~mask] = stage2.prob(q_rows[~mask])
+    sentence = fit_sentence(groups, names)
+    answerable = fit(q_rows, q_labels, q_weights, qnames)
+    return {"sentence": sentence, "answerable": answerable}, oof_scored, oof_answerable
+
+
+def answer_threshold(groups, oof_answerable, rate: float) -> float:
+    """The highest answerability that refuses at most ``rate`` of the answerable own-words
+    train questions."""
+    values = np.sort([p for g, p in zip(groups, oof_answerable, strict=True)
+                      if own(g) and g.answerable])
+    allowed = int(np.floor(rate * len(values)))
+    if allowed == 0:
+        return float(values[0]) - 1e-6 if len(values) else 0.0
+    return float(values[allowed - 1]) + 1e-6
+
+
+def follow_threshold(scored: list[Scored]) -> float:
+    """The lowest sentence score at which at least FOLLOW_PRECISION of the non-best
+    candidates of answerable questions are right answers."""
+    probs = np.concatenate([s.probs[1:] for s in scored if s.group.answerable])
+    labels = np.concatenate([s.labels[1:] for s in scored if s.group.answerable])
+    order = np.argsort(-probs)
+    precision = np.cumsum(labels[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(precision >= FOLLOW_PRECISION)
+    return float(probs[order][good[-1]]) if len(good) else 1.0
+
+
+def calibration(groups, scored: list[Scored], oof_answerable, threshold: float) -> dict:
+    """Out-of-fold outcomes on the own-words train questions, by kind and overall:
+    answered right, answered wrong, refused (answerable); answered (unanswerable)."""
+    table: dict[str, dict] = {}
+    for group, s, p in zip(groups, scored, oof_answerable, strict=True):
+        if group.example.source == "cmrc_train":
+            continue
+        keys = ("all", group.example.kind or "other") if own(group) else (
+            group.example.source,)
+        for key in keys:
+            cell = table.setdefault(key, {"answerable": 0, "right": 0, "wrong": 0,
+                                          "refused": 0, "unanswerable": 0, "false_answer": 0})
+            answered = bool(p >= threshold)
+            if group.answerable:
+                cell["answerable"] += 1
+                cell["refused"] += not answered
+                cell["right"] += answered and bool(s.labels[0])
+                cell["wrong"] += answered and not bool(s.labels[0])
+            else:
+                cell["unanswerable"] += 1
+                cell["false_answer"] += answered
+    for cell in table.values():
+        n, u = max(1, cell["answerable"]), max(1, cell["unanswerable"])
+        cell.update(false_refusal_rate=round(cell["refused"] / n, 3),
+                    wrong_rate=round(cell["wrong"] / n, 3),
+                    false_answer_rate=round(cell["false_answer"] / u, 3))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/policyqa-answer-work"))
+    parser.add_argument("--cmrc", type=int, default=1500, help="CMRC train questions")
+    parser.add_argument("--paragraphs", type=int, default=600,
+                        help="CMRC train paragraphs indexed (0: all 2,403)")
+    parser.add_argument("--distractors", type=int, default=0,
+                        help="scale passages mixed into the CMRC train index")
+    parser.add_argument("--traditional", type=int, default=500,
+                        help="CMRC questions also asked of their paragraphs in traditional "
+                             "script (simplified question, traditional text, as in DRCD)")
+    parser.add_argument("--off-topic", type=int, default=400,
+                        help="CMRC questions also asked of the bundled reports, which cannot "
+                             "answer them")
+    parser.add_argument("--false-refusal-rate", type=float, default=0.15)
+    parser.add_argument("--reuse", action="store_true", help="reuse the cached feature rows")
+    parser.add_argument("--output", type=Path, default=MODEL_FILE)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("POLICYQA_PROGRESS", "false")
+    import sklearn
+
+    cache = args.workdir / "answer_features.pkl"
+    if args.reuse and cache.exists():
+        groups = pickle.loads(cache.read_bytes())
+    else:
+        groups = collect(args.workdir, args.cmrc, args.paragraphs, args.distractors,
+                         args.traditional, args.off_topic)
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(groups))
+    variants, report = {}, {}
+    for name, dense in (("dense", True), ("lexical", False)):
+        stages, scored, oof = train_variant(groups, dense)
+        threshold = answer_threshold(groups, oof, args.false_refusal_rate)
+        follow = max(follow_threshold(scored), threshold)
+        variants[name] = {"sentence": stages["sentence"].to_dict(),
+                          "answerable": stages["answerable"].to_dict(),
+                          "thresholds": {"answer": round(threshold, 6),
+                                         "follow": round(follow, 6)}}
+        report[name] = calibration(groups, scored, oof, threshold)
+    body = json.dumps(variants, sort_keys=True)
+    counts = {"questions": len({g.example.qid for g in groups}), "groups": len(groups),
+              "candidates": int(sum(len(g.labels) for g in groups)),
+              "by_source": {s: sum(1 for g in groups if g.example.source == s)
+                            for s in sorted({g.example.source for g in groups})}}
+    model = {"version": f"{FORMAT}-{hashlib.sha1(body.encode()).hexdigest()[:10]}",
+             "variants": variants,
+             "training": {"seed": SEED, "folds": FOLDS, "C": C, "cmrc_questions": args.cmrc,
+                          "cmrc_paragraphs": args.paragraphs,
+                          "cmrc_distractors": args.distractors,
+                          "cmrc_traditional": args.traditional,
+                          "ownwords_weight": OWNWORDS_WEIGHT, "sklearn": sklearn.__version__,
+                          "false_refusal_rate": args.false_refusal_rate,
+                          "follow_precision": FOLLOW_PRECISION, **counts},
+             "calibration": report}
+    args.output.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n",
+                           encoding="utf-8")
+    print(json.dumps({"version": model["version"], "training": model["training"],
+                      "thresholds": {k: v["thresholds"] for k, v in variants.items()},
+                      "calibration": report}, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

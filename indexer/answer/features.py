@@ -1,0 +1,197 @@
+"""The candidate sentences of a question's top passages, and what the answer model reads
+of each: how close it is to the question (its build-time vector), where its passage ranked
+on each side (keyword and dense), how many of the question's words and characters it
+holds, and whether it holds what the question asks for.
+
+Everything here is cheap at question time: sentence vectors were made at build time, so
+a question costs one matrix-vector product over its candidates' rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from indexer.answer.question import DIGITS, KINDS, Question, coverage, has_cue, missing_specifics
+from indexer.answer.spans import readable_sentences
+from indexer.records import Passage
+from indexer.retrieve.hits import Hit
+
+if TYPE_CHECKING:
+    from indexer.store.catalog import Catalog
+
+# A rank the side did not give (the passage was not among its candidates).
+ABSENT_RANK = 100
+# Features the dense side supplies; a model for an index without vectors leaves them out.
+DENSE_FEATURES = ("cos_s", "cos_s_gap", "cos_s_rank", "cos_p", "cos_p_gap", "vec_rank",
+                  "agree", "best_in_passage", "best_cos", "margin", "cos_context")
+FEATURES = (
+    *DENSE_FEATURES,
+    "hit_rank", "hit_norm", "kw_in", "kw_rank", "kw_norm", "coverage", "focus", "char_overlap",
+    "bigram_overlap", "num_match", "cue_ok", "cue_miss", *(f"kind_{k}" for k in KINDS),
+    "position", "first_in_passage", "length", "best_coverage", "specific_miss",
+)
+
+
+@dataclass
+class Sentence:
+    """A candidate sentence of a passage, with document offsets, features and score."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    hit: Hit
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def candidates(hits: Sequence[Hit], catalog: Catalog) -> list[Sentence]:
+    """Every readable answerable sentence of the hits' passages (none that overlaps
+    garbled text), each once."""
+    found: list[Sentence] = []
+    seen: set[tuple[str, int]] = set()
+    for hit in hits:
+        passage = catalog.passages.get(hit.passage_id)
+        if passage is None:
+            continue
+        for start, end in readable_sentences(passage, catalog.documents.get(passage.doc_id)):
+            if (passage.doc_id, start) in seen:
+                continue
+            seen.add((passage.doc_id, start))
+            offset = start - passage.start
+            found.append(Sentence(passage, start, end,
+                                  passage.text[offset:offset + end - start], hit))
+    return found
+
+
+def describe(question: Question, found: list[Sentence], catalog: Catalog,
+             sentence_cosines: dict[tuple[str, int], float] | None = None,
+             passage_cosines: dict[str, float] | None = None) -> None:
+    """Fill in every candidate's features (in place).
+
+    Args:
+        sentence_cosines: cosine of each candidate's build-time vector to the question, by
+            (passage id, start); None for an index without vectors.
+        passage_cosines: cosine of each hit's passage vector to the question, by id.
+    """
+    from indexer.text.analysis import fold
+
+    if not found:
+        return
+    top_keyword = max((float(s.hit.scores.get("keyword_score") or 0.0) for s in found),
+                      default=0.0)
+    top_hit = max((float(s.hit.score) for s in found), default=0.0)
+    contexts: dict[str, tuple[str, str]] = {}
+    previous: dict[str, str] = {}
+    position: dict[str, int] = {}
+    for sentence in found:
+        passage = sentence.passage
+        if passage.passage_id not in contexts:
+            document = catalog.documents.get(passage.doc_id)
+            heading = fold(" ".join(filter(None, [document.title if document else None,
+                                                  document.region if document else None,
+                                                  passage.section])))
+            contexts[passage.passage_id] = (heading, fold(passage.text))
+        heading, body = contexts[passage.passage_id]
+        offset = sentence.start - passage.start
+        folded = body[offset:offset + sentence.end - sentence.start]
+        before = previous.get(passage.passage_id, "")
+        previous[passage.passage_id] = folded
+        index = position.get(passage.passage_id, 0)
+        position[passage.passage_id] = index + 1
+        sentence.features = _lexical(question, sentence, folded, heading, before, body,
+                                     index, top_keyword)
+        sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
+            else 0.0
+    best_coverage = max(s.features["coverage"] for s in found)
+    for sentence in found:
+        sentence.features["best_coverage"] = best_coverage
+    if sentence_cosines is not None:
+        _dense(found, sentence_cosines, passage_cosines or {})
+
+
+def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
+             before: str, body: str, index: int, top_keyword: float) -> dict[str, float]:
+    """The features that need no vectors."""
+    scores = sentence.hit.scores
+    keyword_rank = scores.get("keyword_rank")
+    keyword_score = float(scores.get("keyword_score") or 0.0)
+    covered, focus = coverage(question, folded, heading, before, body)
+    cue = has_cue(question, folded)
+    numbers = question.numbers
+    features = {
+        "hit_rank": math.log(max(1, sentence.hit.rank or 1)),
+        "kw_in": 1.0 if keyword_rank is not None else 0.0,
+        "kw_rank": math.log(keyword_rank if keyword_rank is not None else ABSENT_RANK),
+        "kw_norm": keyword_score / top_keyword if top_keyword > 0 else 0.0,
+        "coverage": covered,
+        "focus": focus,
+        "char_overlap": (sum(1 for c in question.chars if c in folded) / len(question.chars)
+                         if question.chars else 0.0),
+        "bigram_overlap": (sum(1 for b in question.bigrams if b in folded)
+                           / len(question.bigrams) if question.bigrams else 0.0),
+        "num_match": (sum(1 for n in numbers if n in DIGITS.findall(folded)) / len(numbers)
+                      if numbers else 0.0),
+        "cue_ok": 1.0 if cue is True else 0.0,
+        "cue_miss": 1.0 if cue is False else 0.0,
+        "position": math.log1p(index),
+        "first_in_passage": 1.0 if index == 0 else 0.0,
+        "length": math.log(max(1, len(folded))),
+        "specific_miss": missing_specifics(question, f"{heading} {body}"),
+    }
+    for kind in KINDS:
+        features[f"kind_{kind}"] = 1.0 if question.kind == kind else 0.0
+    return features
+
+
+def _dense(found: list[Sentence], sentence_cosines: dict[tuple[str, int], float],
+           passage_cosines: dict[str, float]) -> None:
+    """The features read from the build-time vectors."""
+    cos_s = np.array([sentence_cosines.get((s.passage.passage_id, s.start), 0.0)
+                      for s in found], dtype=np.float64)
+    cos_p = np.array([passage_cosines.get(s.passage.passage_id, 0.0) for s in found],
+                     dtype=np.float64)
+    order = np.argsort(-cos_s, kind="stable")
+    rank = np.empty(len(found))
+    rank[order] = np.arange(len(found))
+    best_s, best_p = float(cos_s.max()), float(cos_p.max())
+    runner_up = float(cos_s[order[1]]) if len(found) > 1 else best_s - 0.05
+    best_of: dict[str, float] = {}
+    for sentence, value in zip(found, cos_s, strict=True):
+        pid = sentence.passage.passage_id
+        best_of[pid] = max(best_of.get(pid, -1.0), float(value))
+    # The best neighbour in the same passage: a sentence may answer what the one before
+    # or after it introduces.
+    context = np.full(len(found), -1.0)
+    for i in range(len(found)):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(found) and found[j].passage is found[i].passage:
+                context[i] = max(context[i], cos_s[j])
+    context = np.where(context < 0, cos_s, context)
+    for i, sentence in enumerate(found):
+        vector_rank = sentence.hit.scores.get("vector_rank")
+        keyword_rank = sentence.hit.scores.get("keyword_rank")
+        sentence.features.update({
+            "cos_s": float(cos_s[i]),
+            "cos_s_gap": float(cos_s[i]) - best_s,
+            "cos_s_rank": math.log1p(rank[i]),
+            "cos_p": float(cos_p[i]),
+            "cos_p_gap": float(cos_p[i]) - best_p,
+            "vec_rank": math.log(vector_rank if vector_rank is not None else ABSENT_RANK),
+            "agree": 1.0 if vector_rank is not None and keyword_rank is not None else 0.0,
+            "best_in_passage": 1.0 if cos_s[i] >= best_of[sentence.passage.passage_id] else 0.0,
+            "best_cos": best_s,
+            "margin": best_s - runner_up,
+            "cos_context": float(context[i]) - best_s,
+        })
+
+
+def matrix(found: list[Sentence], names: Sequence[str]) -> np.ndarray:
+    """The candidates' features as a (candidates × names) array (absent features: 0)."""
+    return np.array([[s.features.get(name, 0.0) for name in names] for s in found],
+                    dtype=np.float64).reshape(len(found), len(names))

@@ -1,0 +1,176 @@
+"""What a question asks: its kind, its content words weighted by how specific they are, and
+whether a sentence holds the kind of thing it asks for (a number, a date, a name, a place)."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+# Words that ask (the answer sits next to what they ask about), folded and simplified.
+ASKING_WORDS = frozenset(
+    "多少 几 几个 几年 几次 几名 几所 几项 什么 啥 哪 哪些 哪个 哪一 哪一个 哪一年 哪年 哪里 "
+    "哪儿 哪位 哪种 哪家 哪所 哪项 谁 何 何时 何地 何处 何种 如何 怎样 怎么 怎么样 咋 为什么 "
+    "为何 是否 是不是 有没有 多大 多长 多高 多久 多远 什么样 什么时候".split())
+# Words of a question that say nothing about its subject.
+QUESTION_WORDS = ASKING_WORDS | frozenset(
+    "吗 呢 请问 多 一下 告诉 我 你 有 时候 情况 问题 方面 具体 哪些方面 已经 一共 总共 打算 "
+    "大约 大概 主要 分别 市里 县里 区里 镇里 省里 本市 我市 我县 我区".split())
+# What a question asks for, by the words that ask it (checked in this order).
+QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("date", re.compile(r"何时|什么时候|哪一?年|哪一?天|哪一?月|几月|几号|几日|何年|日期|年份"
+                        r"|哪段时间|什么时间")),
+    ("person", re.compile(r"谁|哪位|哪一?个人|什么人|哪些人|姓名|名字|哪[几两]?位|叫什么")),
+    ("place", re.compile(r"哪里|哪儿|何地|何处|什么地方|在哪|去哪|哪[个些]?(?:省|市|县|区|镇|乡|村"
+                         r"|地方|国家|城市|学校|大学|单位|部门|公司|机构)|哪所|哪家")),
+    ("number", re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|比例|比率|百分|占比|人数"
+                          r"|数量|总数|金额|面积|均分|达线率|率是")),
+    ("yesno", re.compile(r"是否|是不是|有没有|会不会|能不能|要不要|可不可以|管不管|算不算|有无"
+                         r"|吗[?？]?$")),
+]
+KINDS = tuple(name for name, _ in QUESTION_KINDS)
+# A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
+NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
+                    r"[个名所人次年项条倍元分万亿]")
+DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
+                  r"|[一二三四五六七八九十]+月|暑期|寒假|暑假|学期|今年|明年|去年|年内")
+PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|局长|总干事|院士|教授|市长|部长"
+                    r"|[\u4e00-\u9fff]{1,3}等\d*[名位人]")
+PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|镇|乡|村|街道|州|岛|国|大学|学院|学校"
+                   r"|中学|小学|幼儿园|园区|基地|中心)|北京|上海|天津|重庆|香港|台湾|澳门")
+DIGITS = re.compile(r"\d+(?:\.\d+)?")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
+# What a place name may end in that the text may leave out (苏州市 → 苏州).
+PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
+# Weights: IDF from jieba's general frequency table, less a floor so that 的/年 count
+# for almost nothing; numbers are treated as fairly specific words.
+IDF_FLOOR = 4.0
+IDF_CAP = 10.0
+NUMBER_WEIGHT = 5.0
+# The content words nearest the asking word (…人数是多少, 多少所高中) are its focus.
+FOCUS_WINDOW = 2
+
+
+@dataclass
+class Question:
+    """A question's kind (one of :data:`KINDS` or None), weighted words and focus words."""
+
+    text: str
+    kind: str | None
+    terms: dict[str, float]
+    focus: list[str]
+    numbers: frozenset[str]
+    folded: str = ""
+    chars: frozenset[str] = frozenset()
+    bigrams: frozenset[str] = frozenset()
+    # What pins the question to one report or time: the places and years it names.
+    specifics: frozenset[str] = frozenset()
+
+
+def analyse(question: str) -> Question:
+    """The kind of a question, its content words weighted by how specific they are, and
+    its focus: the content words next to the asking word (all of them if there is none)."""
+    from indexer.text.analysis import fold, tokens
+
+    folded = fold(question)
+    kind = next((name for name, pattern in QUESTION_KINDS if pattern.search(folded)), None)
+    words = tokens(question)
+    terms = {w: _weight(w) for w in words if w not in QUESTION_WORDS}
+    terms = {t: w for t, w in terms.items() if w > 0}
+    asking = next((i for i, w in enumerate(words) if w in ASKING_WORDS), None)
+    if asking is None:
+        focus = list(terms)
+    else:
+        before = [w for w in words[:asking] if w in terms][-FOCUS_WINDOW:]
+        after = [w for w in words[asking + 1:] if w in terms][:FOCUS_WINDOW]
+        focus = list(dict.fromkeys(before + after)) or list(terms)
+    content = "".join(w for w in words if w not in QUESTION_WORDS)
+    chars = frozenset(c for c in content if c.isalnum())
+    bigrams = frozenset(content[i:i + 2] for i in range(len(content) - 1)
+                        if content[i:i + 2].isalnum())
+    return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
+                    chars, bigrams, specifics(folded))
+
+
+def specifics(folded: str) -> frozenset[str]:
+    """The places (jieba's ``ns`` words, less an administrative suffix) and years a folded
+    question names: a near miss asks of another city or year than the report's."""
+    from indexer.text.analysis import _segmenter
+
+    names = {PLACE_SUFFIX.sub("", pair.word)
+             for pair in _place_tagger(_segmenter().jieba).cut(folded, HMM=False)
+             if pair.flag == "ns" and len(pair.word) >= 2}
+    return frozenset(names | set(YEAR.findall(folded)))
+
+
+@functools.lru_cache(maxsize=1)
+def _place_tagger(tokenizer):
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(tokenizer)
+
+
+def missing_specifics(question: Question, context: str) -> float:
+    """The share of the question's places and years that ``context`` (folded) never names."""
+    if not question.specifics:
+        return 0.0
+    return sum(1 for name in question.specifics if name not in context) / len(
+        question.specifics)
+
+
+def _weight(token: str) -> float:
+    """How specific a word is: its IDF in general Chinese text, floored and capped."""
+    if DIGITS.fullmatch(token):
+        return NUMBER_WEIGHT
+    from indexer.text.analysis import _segmenter
+
+    segmenter = _segmenter()
+    idf = math.log(segmenter.jieba.total / (segmenter.freq.get(token, 0) + 1))
+    return max(0.0, min(idf, IDF_CAP + IDF_FLOOR) - IDF_FLOOR)
+
+
+def keyword_query(question: str) -> str:
+    """The question's content words as an OR keyword query (what a question retrieves with)."""
+    return " OR ".join(analyse(question).terms) or question
+
+
+def only_numbers(question: Question) -> bool:
+    """Whether a question has no word but numbers (or none): a number alone (``0``,
+    ``2016``) occurs all over a corpus and says nothing of what is asked."""
+    return all(DIGITS.fullmatch(term) for term in question.terms)
+
+
+def has_cue(question: Question, folded: str) -> bool | None:
+    """Whether a sentence holds the kind of thing the question asks for (None: the
+    question's kind asks for nothing in particular)."""
+    if question.kind == "number":
+        return any(n not in question.numbers for n in DIGITS.findall(folded)) or bool(
+            NUMBER.search(folded))
+    if question.kind == "date":
+        return bool(DATE.search(folded))
+    if question.kind == "person":
+        return bool(PERSON.search(folded))
+    if question.kind == "place":
+        return bool(PLACE.search(folded))
+    return None
+
+
+def coverage(question: Question, folded: str, heading: str, previous: str,
+             body: str) -> tuple[float, float]:
+    """Weighted share of the question's words found in or around a sentence (in it: 1; in
+    its title, section or the sentence before: 0.6; elsewhere in its passage: 0.3), and
+    the share of its focus words found in the sentence itself."""
+    total = focus_total = found = focus = 0.0
+    for term, weight in question.terms.items():
+        total += weight
+        in_focus = term in question.focus
+        focus_total += weight if in_focus else 0.0
+        if term in folded:
+            found += weight
+            focus += weight if in_focus else 0.0
+        elif term in heading or term in previous:
+            found += weight * 0.6
+        elif term in body:
+            found += weight * 0.3
+    return (found / total if total else 0.0), (focus / focus_total if focus_total else 0.0)

@@ -1,0 +1,56 @@
+"""The answer model file: it loads, scores with numpy alone, and the index records it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from indexer.answer.features import DENSE_FEATURES, FEATURES
+from indexer.answer.model import MODEL_FILE, QUESTION_FEATURES, load_model
+
+
+def test_the_bundled_model_loads_with_both_variants():
+    model = load_model(MODEL_FILE)
+    assert model.version.startswith("answer-lr-")
+    for name, dense in (("dense", True), ("lexical", False)):
+        variant = model.variant(dense)
+        assert variant is model.variants[name]
+        assert set(variant.sentence.features) <= set(FEATURES)
+        assert set(variant.answerable.features) <= set(QUESTION_FEATURES)
+        assert dense or not set(variant.sentence.features) & set(DENSE_FEATURES)
+        assert 0.0 < variant.answer_threshold < 1.0
+        assert variant.answer_threshold <= variant.follow_threshold <= 1.0
+        rows = np.zeros((3, len(variant.sentence.features)))
+        probabilities = variant.sentence.prob(rows)
+        assert probabilities.shape == (3,) and np.all((0 < probabilities) & (probabilities < 1))
+
+
+def test_serving_the_model_does_not_import_scikit_learn():
+    code = ("import sys, numpy as np; from indexer.answer.model import load_model; "
+            "v = load_model().variant(True); v.sentence.prob(np.zeros((1, "
+            "len(v.sentence.features)))); print('sklearn' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_the_manifest_records_the_model_version(keyword_index_dir):
+    from indexer.store import generations, manifest
+
+    data = manifest.read(generations.current_generation(keyword_index_dir))
+    assert data["answer_model"] == {"version": load_model().version,
+                                    "file": MODEL_FILE.name}
+
+
+def test_a_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):
+    from indexer.errors import ModelNotAvailable
+
+    broken = tmp_path / "answer_model.json"
+    broken.write_text(json.dumps({"version": "x"}), encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_ANSWER_MODEL", str(broken))
+    with pytest.raises(ModelNotAvailable, match="bench.train_answer_model"):
+        load_model()
