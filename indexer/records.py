@@ -31,8 +31,28 @@ class Skipped:
     reason: str
 
 
+@dataclass(kw_only=True)
+class ReportMetadata:
+    """What a report says of itself (``None`` where it does not say); given by name."""
+
+    title: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    year: str | None = None
+    kind: str | None = None
+    published: str | None = None
+    # The title is a name made from the text (its opening line), not a title of its own:
+    # shown like one, but never searched as one (boosted, it would repeat the text's words).
+    title_from_text: bool = False
+
+    @property
+    def own_title(self) -> str:
+        """The report's own title, or "" when it has none (only a name made from its text)."""
+        return "" if self.title_from_text else (self.title or "")
+
+
 @dataclass
-class Document:
+class Document(ReportMetadata):
     """A cleaned report: its text in the original script and what we know about it.
 
     ``title`` is never empty once ingested (``metadata.display_title``); ``garbled_spans``
@@ -42,12 +62,6 @@ class Document:
     doc_id: str
     source: str
     text: str
-    title: str | None = None
-    issuer: str | None = None
-    region: str | None = None
-    year: str | None = None
-    kind: str | None = None
-    published: str | None = None
     repairs: dict[str, int] = field(default_factory=dict)
     garbled_spans: list[tuple[int, int]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from indexer.errors import NothingToSearch
@@ -160,3 +162,35 @@ def test_totals_are_exact_up_to_the_bound_then_estimated(keyword_engine, monkeyp
     assert sum(estimated.facets["doc"].values()) == 20
     assert exact.total * 0.5 <= estimated.total <= exact.total * 2
     assert [h.passage_id for h in estimated.hits] == [h.passage_id for h in exact.hits]
+
+
+def test_a_name_made_from_the_text_is_shown_but_never_searched_as_a_title(tmp_path):
+    """A report without a title is named by its opening sentence; indexing that name in the
+    title field (boosted) would let its common words outrank what a question is about."""
+    from indexer.retrieve.engine import Engine
+    from tests.conftest import build_keyword_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = [{"pid": "b", "text": "温度的计量方法很多,有摄氏、华氏温标等。华氏温标由华伦海特"
+                                  "制定。"}]
+    # Lines over 60 characters: too long to be taken for a title line.
+    lines += [{"pid": f"a{n}", "text": f"一人所表示的意见第{n}项。其他事项由主管机关另行规定,"
+                                       "并于施行前公告周知,以便各单位遵照办理,各单位应当按照"
+                                       "本项要求认真组织落实。"}
+              for n in range(8)]
+    (corpus / "passages.jsonl").write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    engine = Engine(build_keyword_index(corpus, tmp_path / "index"))
+    documents = engine.generation().catalog.documents
+    assert documents["a0"].title == "一人所表示的意见第0项"  # the name it is shown by
+    assert documents["a0"].title_from_text and documents["a0"].own_title == ""
+    from whoosh import query
+
+    keyword = engine.generation().retriever("keyword")
+    with keyword.index.searcher() as searcher:
+        assert searcher.doc_count() == len(lines)
+        assert len(searcher.search(query.Term("body", "表示"))) == 8
+        assert len(searcher.search(query.Term("title", "表示"))) == 0
+    hits = engine.search("华氏温标是哪一人所制定的气温表示法则？", mode="keyword", k=2).hits
+    assert hits[0].passage_id.startswith("b")

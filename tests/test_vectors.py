@@ -79,10 +79,11 @@ def test_sentence_vectors_are_built_beside_the_passage_vectors(fake_index):
                                if pid.startswith(damaged) for s, t in garbled)
     assert retriever.sentences.ids == expected
     assert generation.manifest["vectors"]["sentences"]["count"] == len(expected)
-    assert report.embedded_sentences == len({  # each distinct text once
+    # Each distinct text once; a sentence that is a whole passage shares its vector.
+    assert report.embedded_sentences == len({
         embedding_text(catalog.documents[catalog.passages[pid].doc_id], catalog.passages[pid],
                        s, e)
-        for pid, s, e in expected})
+        for pid, s, e in expected} - {p.text for p in catalog.passage_list})
     pid, start, end = expected[10]
     text = embedding_text(catalog.documents[catalog.passages[pid].doc_id],
                           catalog.passages[pid], start, end)
@@ -181,3 +182,13 @@ def test_damaged_sentence_vectors_are_named_by_check(fake_index, damage, problem
     assert any(problem in p for p in problems), problems
     with pytest.raises(IndexDamaged):
         Engine(index, embedder=embedder).search("校车", mode="hybrid")
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+@pytest.mark.parametrize("query", ["，。！", "？？", " - "])
+def test_a_punctuation_only_query_is_refused_in_every_mode(model_engine, mode, query):
+    from indexer.errors import NothingToSearch
+
+    with pytest.raises(NothingToSearch):
+        model_engine.search(query, mode=mode)

@@ -63,6 +63,10 @@ def readable_sentences(passage: Passage, document: Document | None) -> list[tupl
 def embedding_text(document: Document | None, passage: Passage, start: int, end: int) -> str:
     """What a sentence is embedded as: its document's title, then the sentence.
 
+    The title is the name the report is shown by, even one made from its opening line (a
+    title of its own is not needed here, unlike in the keyword index): on CMRC 2018 dev,
+    leaving such names out took the answer hit rate from 0.76 to 0.64.
+
     Measured on the own-words train questions: with the title, a question that names its
     city or report (句容…, 吉林…) no longer matches every sentence that happens to name it
     ("改版了句容教育信息网"), and the right sentence ranks first 57% instead of 46%.

@@ -37,19 +37,9 @@ def build_document(raw: RawDocument, doc_id: str) -> tuple[Document, list[str]]:
     """Repair one raw document and read its metadata; also return the dropped lines."""
     cleaned = clean(raw.text)
     meta = extract(cleaned.text, cleaned.found, raw.meta, raw.source)
-    document = Document(
-        doc_id=doc_id,
-        source=raw.source,
-        text=cleaned.text,
-        title=meta.title,
-        issuer=meta.issuer,
-        region=meta.region,
-        year=meta.year,
-        kind=meta.kind,
-        published=meta.published,
-        repairs=dict(cleaned.repairs),
-        garbled_spans=list(cleaned.garbled_spans),
-    )
+    document = Document(doc_id=doc_id, source=raw.source, text=cleaned.text,
+                        repairs=dict(cleaned.repairs),
+                        garbled_spans=list(cleaned.garbled_spans), **vars(meta))
     # A bulk file's own fields win over what we would guess from the text.
     for name in METADATA_FIELDS:
         value = raw.meta.get(name)

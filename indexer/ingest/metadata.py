@@ -9,10 +9,10 @@ one exception is the title: a report always gets a name to be shown by
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import PurePath
 
 from indexer.ingest.segment import HEADING_PATTERNS, heading_level
+from indexer.records import ReportMetadata
 
 # Kinds of report, most specific first; matched in simplified and traditional script.
 KINDS: list[tuple[str, re.Pattern[str]]] = [
@@ -40,18 +40,6 @@ UNTITLED = "（无标题）"
 NAME_MAX_CHARS = 30
 NAME_MIN_CHARS = 8
 CLAUSE_MARKS = "，,、；;：:"
-
-
-@dataclass
-class ReportMetadata:
-    """The descriptive fields of one report (``None`` where the text does not say)."""
-
-    title: str | None = None
-    issuer: str | None = None
-    region: str | None = None
-    year: str | None = None
-    kind: str | None = None
-    published: str | None = None
 
 
 def _front_lines(text: str) -> list[str]:
@@ -189,6 +177,7 @@ def extract(text: str, found: dict[str, str], source_meta: dict,
     published = found.get("published") or source_meta.get("published")
     return ReportMetadata(
         title=display_title(title, text, source),
+        title_from_text=not title,
         issuer=issuer,
         region=find_region(issuer, title, text),
         year=find_years(title, text),

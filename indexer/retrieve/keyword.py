@@ -64,7 +64,7 @@ def _fields(passage: Passage, catalog: Catalog) -> dict[str, str]:
         "year": years,
         "region": fold(document.region or ""),
         "kind": fold(document.kind or ""),
-        "title": document.title or "",
+        "title": document.own_title,
         "section": passage.section,
         "body": passage.text,
     }

@@ -37,7 +37,7 @@ STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
 
 # Recorded by every index; bump it whenever tokens could change (code, dictionary,
 # stopwords), so an index built by another analyzer is rebuilt rather than misread.
-ANALYZER_VERSION = "policy-jieba-2"  # 2: a passage's own year in the year field
+ANALYZER_VERSION = "policy-jieba-3"  # 3: only a title of its own in the title field
 # SHA-256 (first 16 hex digits) of userdict.txt + stopwords.txt for ANALYZER_VERSION;
 # a test fails when the data files change without a version bump.
 DATA_FINGERPRINT = "5d3cdbc99e479e3c"

@@ -1,0 +1,52 @@
+"""`indexer eval` on the bundled corpus: figures per question kind, the share of questions
+the corpus cannot answer that are refused, and a split of the question files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.evaluate import evaluate
+from tests.conftest import ROOT
+
+OWNWORDS = ROOT / "bench" / "ownwords"
+
+
+def _rows(name: str, *qids: str) -> list[dict]:
+    with (OWNWORDS / f"{name}.jsonl").open(encoding="utf-8") as lines:
+        rows = {row["qid"]: row for row in map(json.loads, lines)}
+    return [rows[qid] for qid in qids]
+
+
+@pytest.mark.model
+def test_eval_reports_figures_by_kind_and_refusals_of_unanswerable(tmp_path, model_index_dir):
+    answerable = _rows("questions", "ow-031", "ow-209")  # a "who" and a "number" question
+    near_misses = _rows("near_miss", "nm-053", "nm-056", "nm-074")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n"
+                               for row in answerable + near_misses), encoding="utf-8")
+    result = evaluate(queries, ["hybrid"], index=model_index_dir)
+    assert (result["queries"], result["answerable"]) == (5, 2)
+    hybrid = result["modes"]["hybrid"]
+    assert hybrid["questions"] == 2 and hybrid["answer_hit"] == 1.0
+    assert hybrid["unanswerable"] == {"questions": 3, "refused": 1.0}
+    kinds = hybrid["by_kind"]
+    assert set(kinds) == {row["kind"] for row in answerable + near_misses}
+    for row in answerable:
+        figures = kinds[row["kind"]]
+        assert figures["questions"] >= 1 and figures["refused"] == 0.0
+    assert sum(figures.get("unanswerable", {}).get("questions", 0)
+               for figures in kinds.values()) == 3
+
+
+@pytest.mark.model
+def test_eval_keeps_only_the_split_asked_for(tmp_path, model_index_dir):
+    rows = _rows("questions", "ow-031", "ow-209")
+    rows[1] = {**rows[1], "split": "heldout"}
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                       encoding="utf-8")
+    result = evaluate(queries, ["keyword"], index=model_index_dir, split="heldout",
+                      answers=False)
+    assert result["queries"] == 1
