@@ -257,8 +257,8 @@ def test_zip_bomb_and_broken_pdf_are_skipped(place):
     assert response.status_code == 201, response.get_json()
     data = response.get_json()
     reasons = {s["source"]: s["reason"] for s in data["skipped"]}
-    assert reasons["bomb.docx"].startswith("the .docx would unpack to 5 MB in 3 parts, over "
-                                           "the limit of 0 MB (web_max_unpacked_bytes)")
+    assert reasons["bomb.docx"].startswith("the .docx would unpack to 4.8 MB in 3 parts, over "
+                                           "the limit of 0.1 MB (web_max_unpacked_bytes)")
     assert reasons["broken.pdf"].startswith("not a readable PDF")
     assert reasons["empty.txt"] == "empty file"
     assert [d["file"] for d in data["documents"]] == ["good.txt"]

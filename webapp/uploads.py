@@ -98,8 +98,8 @@ def _zip_kind(item: Incoming, max_unpacked: int) -> str:
                                f"{READABLE}")
     unpacked = sum(info.file_size for info in infos)  # zipfile never inflates past these
     if len(infos) > MAX_ZIP_ENTRIES or unpacked > max_unpacked:
-        item.skipped = (f"the .docx would unpack to {unpacked / 2**20:.0f} MB in "
-                        f"{len(infos)} parts, over the limit of {max_unpacked / 2**20:.0f} MB "
+        item.skipped = (f"the .docx would unpack to {unpacked / 2**20:.1f} MB in "
+                        f"{len(infos)} parts, over the limit of {max_unpacked / 2**20:.1f} MB "
                         "(web_max_unpacked_bytes): not read")
     return "docx"
 
