@@ -494,5 +494,5 @@ def test_python_m_webapp_serves_on_loopback(keyword_index_dir):
             assert response.headers["Server"] == "policyqa"
             assert json.load(response)["ok"] is True
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        process.terminate()  # gunicorn stops gracefully: workers get graceful_timeout (30 s)
+        process.wait(timeout=60)
