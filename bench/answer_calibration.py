@@ -31,17 +31,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.answer_data import read_jsonl
 from bench.data import ROOT, shared_file
 
 QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
 SHARED_PASSAGES = ("cmrc2018/passages.jsonl", "drcd/passages.jsonl")
 SHARED_QUESTIONS = ("cmrc2018/queries.jsonl", "drcd/queries_zhs.jsonl")
 THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def judge(engine, question: str, expect: list[str] | None,

@@ -78,13 +78,6 @@ def make_targets(count: int = 100) -> dict[str, tuple[str, list[dict]]]:
 
 # -- the server and its memory ---------------------------------------------------------------
 
-def rss_mb(pid: int) -> float:
-    """The resident memory of one process."""
-    import psutil
-
-    return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
-
-
 def server_processes(pid: int) -> list:
     """The server's master and its workers (psutil processes)."""
     import psutil

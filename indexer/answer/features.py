@@ -86,7 +86,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
     top_keyword = max((float(s.hit.scores.get("keyword_score") or 0.0) for s in found),
                       default=0.0)
     top_hit = max((float(s.hit.score) for s in found), default=0.0)
-    contexts: dict[str, tuple[str, str]] = {}
+    contexts: dict[str, tuple[str, str, float]] = {}
     previous: dict[str, str] = {}
     position: dict[str, int] = {}
     for sentence in found:
@@ -96,8 +96,11 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             heading = fold(" ".join(filter(None, [document.title if document else None,
                                                   document.region if document else None,
                                                   passage.section])))
-            contexts[passage.passage_id] = (heading, fold(passage.text))
-        heading, body = contexts[passage.passage_id]
+            body = fold(passage.text)
+            # What the passage and its headings never name, of the places and years asked.
+            contexts[passage.passage_id] = (heading, body,
+                                            missing_specifics(question, f"{heading} {body}"))
+        heading, body, specific_miss = contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]
         before = previous.get(passage.passage_id, "")
@@ -108,6 +111,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
                                      index, top_keyword)
         sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
             else 0.0
+        sentence.features["specific_miss"] = specific_miss
     best_coverage = max(s.features["coverage"] for s in found)
     for sentence in found:
         sentence.features["best_coverage"] = best_coverage
@@ -142,7 +146,6 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,
         "length": math.log(max(1, len(folded))),
-        "specific_miss": missing_specifics(question, f"{heading} {body}"),
     }
     for kind in KINDS:
         features[f"kind_{kind}"] = 1.0 if question.kind == kind else 0.0
