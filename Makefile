@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 # torch is pinned in requirements.txt and installed first: an unpinned torch pulls CUDA.
 TORCH := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: setup browser redis model index run test lint docs soak clean
+.PHONY: setup browser redis model index run test lint docs soak milvus clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,13 @@ docs: setup
 # 32 clients for 60 s against the production server, with two index updates under load.
 soak: model
 	$(PY) -m bench.soak --clients 32 --seconds 60 --out bench/out/soak.json
+
+# A Milvus engine several processes share: milvus-lite's server, on loopback only (its
+# default bind is every interface). Then: POLICYQA_INDEX_BACKEND=milvus
+# POLICYQA_MILVUS_URI=http://127.0.0.1:$(MILVUS_PORT) for `indexer` and `webapp`.
+MILVUS_PORT ?= 19530
+milvus: setup
+	$(PY) -m milvus_lite server --host 127.0.0.1 --port $(MILVUS_PORT) --data-dir instance/milvus-server
 
 clean:
 	rm -rf instance

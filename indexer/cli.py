@@ -292,8 +292,12 @@ def run_check(args: argparse.Namespace) -> int:
     found = examine_index(index_dir)
     about = summary(found)
     code = 0
+    if settings.get("index_backend") == "milvus":
+        from indexer.milvus.client import where
+
+        index_dir = f"Milvus at {where()}"
     if found.problems:
-        built = (index_dir / CURRENT).exists()
+        built = found.name is not None or (Path(index_dir) / CURRENT).exists()
         code = IndexDamaged.exit_code if built else IndexNotReady.exit_code
     if args.json:
         data = {"ok": not found.problems, "index": str(index_dir), **about,
@@ -333,7 +337,7 @@ def run_settings(args: argparse.Namespace) -> int:
             args.readme.write_text(updated, encoding="utf-8")
         print(f"{args.readme}: settings table {'rewritten' if updated != text else 'up to date'}")
         return 0
-    rows = [{"name": s.name, "value": str(settings.get(s.name)), "default": str(s.default),
+    rows = [{"name": s.name, "value": settings.shown_value(s.name), "default": str(s.default),
              "env": s.env_var, "help": s.help} for s in settings.REGISTRY.values()]
     if args.json:
         _emit_json({"ok": True, "settings": rows})

@@ -104,6 +104,10 @@ class IndexDamaged(IndexNotReady, exit_code=5):
                          "run `python -m indexer build` to rebuild it")
 
 
+class IndexUnreachable(IndexNotReady):
+    """The engine that holds the index (a Milvus server) cannot be reached."""
+
+
 # -- models ------------------------------------------------------------------------------
 class ModelNotAvailable(Unavailable):
     """The configured embedding model cannot be loaded from disk."""

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,17 +211,24 @@ def evaluate(queries_path: Path | Iterable[Path], modes: list[str], index: Path 
     from indexer.store.build import build
 
     queries, skipped = load_queries(queries_path, split)
-    work = None
-    try:
+    with ExitStack() as scratch:
         if index is None:
             if corpus is None:
                 raise ValueError("give --corpus PASSAGES.jsonl (or a corpus folder) or "
                                  "--index DIR")
             work = Path(tempfile.mkdtemp(prefix="policyqa-eval-"))
+            scratch.callback(shutil.rmtree, work, ignore_errors=True)
             prepare_corpus(work / "corpus", Path(corpus), distractors, distractor_count)
             index = work / "index"
-            build(work / "corpus", index)
-        engine = Engine(index)
+            if settings.get("index_backend") == "milvus":  # its own alias, dropped after
+                from indexer.milvus.scratch import scratch_engine
+
+                engine = scratch.enter_context(scratch_engine(work / "corpus"))
+            else:
+                build(work / "corpus", index)
+                engine = Engine(index)
+        else:
+            engine = Engine(index)
         catalog = engine.generation().catalog
         result = {"passages": len(catalog.documents), "queries": len(queries),
                   "answerable": sum(1 for q in queries if q["gold_pids"]),
@@ -228,6 +236,3 @@ def evaluate(queries_path: Path | Iterable[Path], modes: list[str], index: Path 
         for mode in modes:
             result["modes"][mode] = score_mode(engine, queries, mode, answers)
         return result
-    finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)

@@ -26,6 +26,7 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[str], Any] = str
+    secret: bool = False  # a credential: its value is never printed or logged
 
     @property
     def env_var(self) -> str:
@@ -74,6 +75,12 @@ TABLE_START = "<!-- settings-table: generated from indexer/settings.py by `make 
 TABLE_END = "<!-- /settings-table -->"
 
 
+def shown_value(name: str) -> str:
+    """A setting's value as it may be printed: a secret one masked."""
+    value = str(get(name))
+    return "(set)" if REGISTRY[name].secret and value else value
+
+
 def _shown(value: Any) -> str:
     """A default as the README shows it: paths relative to the project, empty as such."""
     if isinstance(value, Path):
@@ -112,7 +119,24 @@ register(
     Setting("index_dir", PROJECT_ROOT / "instance" / "index",
             "Folder holding index generations and the CURRENT pointer.", _path),
     Setting("index_backend", "local",
-            "Where the index lives: local (files under index_dir)."),
+            "Where the index lives: local (files under index_dir) or milvus (a Milvus "
+            "server or cluster, or milvus-lite; see milvus_uri)."),
+    # Milvus (indexer/milvus/)
+    Setting("milvus_uri", PROJECT_ROOT / "instance" / "milvus.db",
+            "A folder path: milvus-lite inside the process; http://host:19530: a Milvus "
+            "server or cluster."),
+    Setting("milvus_token", "",
+            "Milvus credentials (user:password or an API key); read from the environment, "
+            "never logged.", secret=True),
+    Setting("milvus_db", "", "Milvus database (empty: the server's default)."),
+    Setting("milvus_collection", "policyqa",
+            "The live index's alias; each generation is a collection named after it."),
+    Setting("milvus_grace_seconds", 600,
+            "How long a replaced generation's collections stay before they are dropped.",
+            int),
+    Setting("milvus_lease_seconds", 900,
+            "How long a writer's lease holds without renewal (a killed build's expires).",
+            int),
     # Passages
     Setting("passage_target_chars", 250, "Target passage length in characters.", int),
     Setting("passage_max_chars", 400,

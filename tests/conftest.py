@@ -27,17 +27,23 @@ CORPUS = ROOT / "corpus"
 DATA = ROOT / "tests" / "data"
 CACHE_ENV = "POLICYQA_EMBEDDING_CACHE_DIR"
 _SESSION_CACHE = pytest.StashKey[str]()
+MILVUS_ENV = "POLICYQA_MILVUS_URI"
+_SESSION_MILVUS = pytest.StashKey[str]()
 
 os.environ.setdefault("POLICYQA_PROGRESS", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def pytest_configure(config):
-    """Cache embeddings in a temporary folder for the session, unless the env names one."""
+    """Cache embeddings in a temporary folder for the session, unless the env names one;
+    milvus-lite keeps the session's Milvus indexes in another."""
     if not os.environ.get(CACHE_ENV):
         folder = tempfile.mkdtemp(prefix="policyqa-embeddings-")
         os.environ[CACHE_ENV] = folder  # subprocesses of the tests inherit it
         config.stash[_SESSION_CACHE] = folder
+    milvus = tempfile.mkdtemp(prefix="policyqa-milvus-")
+    os.environ[MILVUS_ENV] = str(Path(milvus) / "tests.db")
+    config.stash[_SESSION_MILVUS] = milvus
 
 
 def pytest_unconfigure(config):
@@ -45,6 +51,13 @@ def pytest_unconfigure(config):
     if folder is not None:
         os.environ.pop(CACHE_ENV, None)
         shutil.rmtree(folder, ignore_errors=True)
+    milvus = config.stash.get(_SESSION_MILVUS, None)
+    if milvus is not None:
+        from indexer.milvus.client import close_all
+
+        close_all()
+        os.environ.pop(MILVUS_ENV, None)
+        shutil.rmtree(milvus, ignore_errors=True)
 
 
 def corpus_file(prefix: str) -> Path:
@@ -279,6 +292,29 @@ def model_engine(model_index_dir, real_embedder):
     from indexer.retrieve.engine import Engine
 
     return Engine(model_index_dir, embedder=real_embedder)
+
+
+@pytest.fixture(scope="session")
+def milvus_engine(real_embedder):
+    """The bundled corpus indexed in milvus-lite (keyword and real-model vectors, under
+    the alias ``corpus``), and the engine over it: the Milvus twin of ``model_engine``."""
+    from indexer.milvus.backend import MilvusIndex
+    from indexer.milvus.build import build
+    from indexer.milvus.client import Names
+    from indexer.retrieve.engine import Engine
+
+    names = Names("corpus")
+    build(CORPUS, embedder=real_embedder, names=names)
+    return Engine(None, embedder=real_embedder,
+                  backend=MilvusIndex(None, lambda: real_embedder, names))
+
+
+@pytest.fixture(scope="session", params=["local", "milvus"])
+def any_engine(request):
+    """The engine over the bundled corpus on each backend: a test asking for it is a
+    contract every backend keeps."""
+    return request.getfixturevalue("model_engine" if request.param == "local"
+                                   else "milvus_engine")
 
 
 # The older names, still asked for by test modules that serve the app themselves: the

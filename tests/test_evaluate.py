@@ -50,3 +50,22 @@ def test_eval_keeps_only_the_split_asked_for(tmp_path, model_index_dir):
     result = evaluate(queries, ["keyword"], index=model_index_dir, split="heldout",
                       answers=False)
     assert result["queries"] == 1
+
+
+@pytest.mark.model
+def test_eval_on_milvus_builds_a_scratch_index_and_drops_it(tmp_path, monkeypatch):
+    from indexer.milvus.client import connect
+    from tests.conftest import CORPUS
+
+    rows = _rows("questions", "ow-031", "ow-209")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                       encoding="utf-8")
+    local = evaluate(queries, ["keyword"], corpus=CORPUS, answers=False)
+    monkeypatch.setenv("POLICYQA_INDEX_BACKEND", "milvus")
+    monkeypatch.setenv("POLICYQA_MILVUS_COLLECTION", "eval_test")
+    before = set(connect().list_collections())
+    milvus = evaluate(queries, ["keyword"], corpus=CORPUS, answers=False)
+    assert (milvus["passages"], milvus["queries"]) == (local["passages"], local["queries"])
+    assert milvus["modes"]["keyword"]["recall@5"] == local["modes"]["keyword"]["recall@5"]
+    assert set(connect().list_collections()) == before  # the scratch index is gone

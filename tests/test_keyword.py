@@ -10,6 +10,12 @@ from indexer.errors import NothingToSearch
 from indexer.retrieve.hits import Filters
 
 
+@pytest.fixture
+def engine(any_engine):
+    """Every search test here is a contract each backend keeps (local and Milvus)."""
+    return any_engine
+
+
 def _texts(engine, query, k=50, **kw):
     result = engine.search(query, k=k, **kw)
     catalog = engine.generation().catalog

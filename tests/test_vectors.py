@@ -122,12 +122,12 @@ def test_an_index_built_by_another_model_is_a_clear_error(fake_index):
     ("怎样缩小城乡学校的质量差距", "2.強化改薄攻堅,努力讓農村學生接受良好教育"),
     ("老师体罚学生怎么处理", "18.认真抓好师德建设"),
 ])
-def test_paraphrased_questions_find_what_bm25_misses(model_engine, question, starts):
-    catalog = model_engine.generation().catalog
+def test_paraphrased_questions_find_what_bm25_misses(any_engine, question, starts):
+    catalog = any_engine.generation().catalog
     (target,) = [p.passage_id for p in catalog.passage_list if p.text.startswith(starts)]
     semantic = [h.passage_id for h in
-                model_engine.search(question, mode="semantic", k=5).hits]
-    keyword = [h.passage_id for h in model_engine.search(question, mode="keyword", k=5).hits]
+                any_engine.search(question, mode="semantic", k=5).hits]
+    keyword = [h.passage_id for h in any_engine.search(question, mode="keyword", k=5).hits]
     assert target in semantic
     assert target not in keyword
 
@@ -187,8 +187,8 @@ def test_damaged_sentence_vectors_are_named_by_check(fake_index, damage, problem
 @pytest.mark.model
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])
 @pytest.mark.parametrize("query", ["，。！", "？？", " - "])
-def test_a_punctuation_only_query_is_refused_in_every_mode(model_engine, mode, query):
+def test_a_punctuation_only_query_is_refused_in_every_mode(any_engine, mode, query):
     from indexer.errors import NothingToSearch
 
     with pytest.raises(NothingToSearch):
-        model_engine.search(query, mode=mode)
+        any_engine.search(query, mode=mode)

@@ -130,7 +130,7 @@ def best_sentence(engine: Engine, generation: Generation, question: str, mode: s
     hits = engine.search(query, mode=mode, k=settings.get("answer_passages"),
                          filters=filters, generation=generation).hits
     dense = generation.retrievers.get("semantic")  # its sentence vectors, as ask uses them
-    vectors = dense if getattr(dense, "sentences", None) is not None else None
+    vectors = dense if getattr(dense, "has_sentences", False) else None
     scored = score_sentences(question, hits, generation.catalog, vectors)
     return (scored[0] if scored else None), hits
 

@@ -73,7 +73,7 @@ class Answer:
 def _dense_inputs(question: str, found: list[Sentence], vectors, question_vector):
     """The candidates' sentence cosines and their passages' cosines, or (None, None) when
     the index has no sentence vectors."""
-    if vectors is None or getattr(vectors, "sentences", None) is None or not found:
+    if vectors is None or not getattr(vectors, "has_sentences", False) or not found:
         return None, None
     if question_vector is None:
         from indexer.errors import NothingToSearch
@@ -84,8 +84,7 @@ def _dense_inputs(question: str, found: list[Sentence], vectors, question_vector
         except NothingToSearch:
             return None, None
     pids = list(dict.fromkeys(s.passage.passage_id for s in found))
-    rows = [vectors.row_of(pid) for pid in pids]
-    sentence_cosines = vectors.sentences.of_passages(question_vector, rows)
+    sentence_cosines = vectors.sentence_cosines(question_vector, pids)
     passage_cosines = dict(zip(pids, vectors.passage_cosines(question_vector, pids).tolist(),
                                strict=True))
     return sentence_cosines, passage_cosines
@@ -102,7 +101,7 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     occurs all over the corpus and says nothing of what is asked.
 
     Args:
-        vectors: the dense retriever (:class:`indexer.retrieve.vectors.VectorRetriever`)
+        vectors: the dense retriever (:class:`indexer.retrieve.dense.DenseRetriever`)
             whose sentence vectors score the candidates; None: lexical features only.
         question_vector: the question's embedding, when the caller already has it.
     """

@@ -144,6 +144,6 @@ class Engine:
         hits = self.search(query, mode=mode, k=settings.get("answer_passages"),
                            filters=filters, generation=generation).hits
         dense = generation.retrievers.get("semantic")
-        vectors = dense if getattr(dense, "sentences", None) is not None else None
+        vectors = dense if getattr(dense, "has_sentences", False) else None
         extractive = answer(question, hits, generation.catalog, vectors)
         return generate(question, hits, generation.catalog, extractive), mode

@@ -69,21 +69,40 @@ class Backend(Protocol):
 # name -> "module:factory"; a factory takes (index_dir, embedder_factory).
 BACKENDS: dict[str, str | Callable[..., Backend]] = {
     "local": "indexer.retrieve.local:LocalIndex",
+    "milvus": "indexer.milvus.backend:MilvusIndex",
+}
+# name -> "module:function" building a generation, as indexer.store.build.build is called.
+WRITERS: dict[str, str | Callable] = {
+    "local": "indexer.store.build:build_local",
+    "milvus": "indexer.milvus.build:build",
 }
 
 
-def register_backend(name: str, factory: Callable[..., Backend]) -> None:
-    """Make ``index_backend=name`` open ``factory(index_dir, embedder_factory)``."""
+def register_backend(name: str, factory: Callable[..., Backend],
+                     writer: Callable | None = None) -> None:
+    """Make ``index_backend=name`` open ``factory(index_dir, embedder_factory)`` (and
+    build with ``writer``)."""
     BACKENDS[name] = factory
+    if writer is not None:
+        WRITERS[name] = writer
+
+
+def _resolve(table: dict, name: str):
+    found = table.get(name)
+    if found is None:
+        raise IndexNotReady(f"unknown index_backend {name!r}: use one of "
+                            f"{', '.join(sorted(table))}")
+    if isinstance(found, str):
+        module, _, attribute = found.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+    return found
+
+
+def open_writer(name: str) -> Callable:
+    """The build function of the backend named by the ``index_backend`` setting."""
+    return _resolve(WRITERS, name)
 
 
 def open_backend(name: str, index_dir: Path, embedder_factory: Callable) -> Backend:
     """The backend named by the ``index_backend`` setting."""
-    factory = BACKENDS.get(name)
-    if factory is None:
-        raise IndexNotReady(f"unknown index_backend {name!r}: use one of "
-                            f"{', '.join(sorted(BACKENDS))}")
-    if isinstance(factory, str):
-        module, _, attribute = factory.partition(":")
-        factory = getattr(importlib.import_module(module), attribute)
-    return factory(index_dir, embedder_factory)
+    return _resolve(BACKENDS, name)(index_dir, embedder_factory)

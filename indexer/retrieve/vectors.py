@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from indexer import settings
-from indexer.errors import IndexDamaged, IndexMismatch, NothingToSearch, reason
+from indexer.errors import IndexDamaged, reason
 from indexer.retrieve import sentence_vectors
-from indexer.retrieve.hits import Filters, Hit
-from indexer.retrieve.protocol import Retriever, allowed_docs, passage_years, wanted_years
+from indexer.retrieve.dense import DenseRetriever
+from indexer.retrieve.hits import Filters
+from indexer.retrieve.protocol import allowed_docs, passage_years, wanted_years
 from indexer.store.catalog import Catalog
-from indexer.text.query import ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +147,8 @@ def _check_matrix(path: Path, count, dimension) -> list[str]:
     return []
 
 
-class VectorRetriever(Retriever):
-    """Nearest passages to the embedded query, with the same filters as keyword search."""
+class VectorRetriever(DenseRetriever):
+    """Dense search over a generation's vector files (exact, or HNSW when large)."""
 
     def __init__(self, folder: Path, catalog: Catalog, embedder):
         folder = Path(folder)
@@ -165,9 +165,8 @@ class VectorRetriever(Retriever):
                                 f"{self.vectors.shape} vectors and {len(self.ids)} ids, its "
                                 f"info says {info['count']} × {info['dimension']}"],
                                folder.parent)
-        self.info = info
+        super().__init__(info, embedder)
         self.catalog = catalog
-        self.embedder = embedder
         self.graph = None
         if info.get("approximate") and (folder / HNSW_FILE).exists():
             import hnswlib
@@ -184,17 +183,8 @@ class VectorRetriever(Retriever):
                                              catalog.documents.get(catalog.passages[pid].doc_id)))
                            for pid in self.ids]
         self._row = {pid: row for row, pid in enumerate(self.ids)}
-        self.sentence_weight = settings.get("vector_sentence_weight")
         self.sentences = sentence_vectors.SentenceVectors.open(folder, info, self._row) \
             if info.get("sentences") else None
-
-    def check(self) -> None:
-        """Refuse to search vectors made by another model than the configured one."""
-        built = self.info.get("model_fingerprint")
-        if built != self.embedder.fingerprint:
-            raise IndexMismatch(
-                f"the vector index was built with model {self.info.get('model')!r}, but "
-                f"{self.embedder.name!r} is configured: rebuild with `python -m indexer build`")
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
         """A boolean row mask for the filters, or None for every row."""
@@ -232,18 +222,12 @@ class VectorRetriever(Retriever):
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[int(r)], float(scores[r])) for r in top]
 
-    def _mix(self, passage: np.ndarray, sentence: np.ndarray) -> np.ndarray:
-        """A passage's dense score from its own cosine and its best sentence's (NaN where
-        it has no sentence: the passage cosine alone)."""
-        w = self.sentence_weight
-        return np.where(np.isnan(sentence), passage, (1 - w) * passage + w * sentence)
-
     def all_scores(self, query: np.ndarray) -> np.ndarray:
         """The dense score of every passage, in row order."""
         passage = np.asarray(self.vectors @ query, dtype=np.float32)
         if self.sentences is None or not self.sentence_weight:
             return passage
-        return self._mix(passage, self.sentences.best_all(query, len(self.ids)))
+        return self.mix(passage, self.sentences.best_all(query, len(self.ids)))
 
     def row_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The dense score of the passages in ``rows``."""
@@ -251,7 +235,7 @@ class VectorRetriever(Retriever):
         passage = passage[np.argsort(np.argsort(rows))]  # mmap reads in order, then back
         if self.sentences is None or not self.sentence_weight:
             return passage
-        return self._mix(passage, self.sentences.best_rows(query, rows))
+        return self.mix(passage, self.sentences.best_rows(query, rows))
 
     def cosines(self, query: np.ndarray, passage_ids: list[str]) -> np.ndarray:
         """The exact dense score of each listed passage for a query vector."""
@@ -267,25 +251,12 @@ class VectorRetriever(Retriever):
         rows = [self._row[pid] for pid in passage_ids]
         return np.asarray(self.vectors[rows] @ query, dtype=np.float32).reshape(len(rows))
 
-    def embed(self, query: ParsedQuery) -> np.ndarray:
-        """The query's vector (the embedder keeps recent ones, so asking twice is free)."""
-        text = query.text.strip()
-        if not any(ch.isalnum() for ch in text):
-            raise NothingToSearch("nothing to search: the query has no words to look for "
-                                  "(only punctuation or operators)")
-        self.check()
-        return self.embedder.embed_query(text)
-
-    def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
-        """Rank passages by dense score (their own and their best sentence's cosine)."""
-        ranked = self.search_vector(self.embed(query), k, filters)
-        return [Hit(passage_id=pid, score=score, rank=rank,
-                    scores={"vector_rank": rank, "vector_score": round(score, 4)})
-                for rank, (pid, score) in enumerate(ranked, start=1)]
-
-    def scores(self, query: ParsedQuery, passage_ids: list[str]) -> list[float | None]:
-        """The exact dense score of each listed passage for the query."""
-        return [float(c) for c in self.cosines(self.embed(query), passage_ids)]
+    def sentence_cosines(self, query: np.ndarray, passage_ids: list[str]
+                         ) -> dict[tuple[str, int], float]:
+        """The cosine of every sentence of the listed passages, by (passage id, start)."""
+        if self.sentences is None:
+            return {}
+        return self.sentences.of_passages(query, [self._row[pid] for pid in passage_ids])
 
 
 def embed_catalog(catalog: Catalog, embedder, progress: Callable | None = None) -> np.ndarray:

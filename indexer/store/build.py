@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.errors import IndexNotReady
-from indexer.ingest.corpus import load_corpus
+from indexer.ingest.corpus import Corpus, load_corpus
 from indexer.records import Skipped
 from indexer.retrieve import keyword
 from indexer.store import generations, manifest
@@ -104,9 +104,81 @@ def answer_model_record() -> dict | None:
     return {"version": model.version, "file": model.path.name}
 
 
+@dataclass
+class Plan:
+    """What a build will do: the corpus read, each document's fingerprint, and the
+    report so far (added, changed, removed against the live generation)."""
+
+    corpus: Corpus
+    fingerprints: dict[str, str]
+    report: BuildReport
+    reusable: bool  # the live generation can be updated (same analyzer, incremental)
+
+    @property
+    def up_to_date(self) -> bool:
+        report = self.report
+        return self.reusable and not (report.added or report.removed or report.changed)
+
+    def rebuild_all(self) -> None:
+        """Index every document afresh (nothing is reused)."""
+        report = self.report
+        report.added = sorted(self.fingerprints)
+        report.changed, report.removed, report.unchanged = [], [], 0
+
+    def manifest(self, corpus_dir: Path, vector_info: dict | None) -> dict:
+        """What the manifest of the generation being built records."""
+        from indexer.text.analysis import ANALYZER_VERSION
+
+        return {
+            "analyzer_version": ANALYZER_VERSION,
+            "vectors": vector_info,
+            "answer_model": answer_model_record(),
+            "documents_count": len(self.corpus.documents),
+            "passages_count": self.report.passages,
+            "corpus_fingerprint": manifest.corpus_fingerprint(self.fingerprints),
+            "documents": self.fingerprints,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "corpus_dir": str(corpus_dir),
+        }
+
+
+def plan(corpus_dir: Path, old: dict | None, incremental: bool, stage) -> Plan:
+    """Read the corpus and compare it with ``old`` (the live manifest, or None)."""
+    from indexer.text.analysis import ANALYZER_VERSION
+
+    stage("reading", 0, 0)
+    corpus = load_corpus(Path(corpus_dir))
+    stage("reading", len(corpus.documents), len(corpus.documents))
+    fingerprints = {d.doc_id: manifest.document_fingerprint(d, corpus.passages[d.doc_id])
+                    for d in corpus.documents}
+    reusable = (incremental and old is not None
+                and old.get("analyzer_version") == ANALYZER_VERSION)
+    old_prints: dict[str, str] = old.get("documents", {}) if reusable else {}
+    report = BuildReport(generation=None, documents=len(corpus.documents),
+                         passages=sum(len(p) for p in corpus.passages.values()),
+                         skipped=corpus.skipped)
+    report.added = sorted(set(fingerprints) - set(old_prints))
+    report.removed = sorted(set(old_prints) - set(fingerprints))
+    report.changed = sorted(d for d in set(fingerprints) & set(old_prints)
+                            if fingerprints[d] != old_prints[d])
+    report.unchanged = len(fingerprints) - len(report.added) - len(report.changed)
+    return Plan(corpus, fingerprints, report, reusable)
+
+
+def default_embedder():
+    """The configured model, or None when the ``vectors_enabled`` setting is off."""
+    from indexer import settings
+
+    if not settings.get("vectors_enabled"):
+        return None
+    from indexer.embed.embedder import Embedder
+
+    return Embedder()
+
+
 def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
           embedder=None, stage=None) -> BuildReport:
-    """Index ``corpus_dir`` into a new generation of ``index_dir``.
+    """Index ``corpus_dir`` into a new generation of the configured backend.
 
     With ``incremental``, only added or changed documents are re-indexed and deleted
     ones removed, starting from the live generation; if nothing changed, nothing is
@@ -114,39 +186,29 @@ def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
     are made with ``embedder`` (default: the configured model) unless the
     ``vectors_enabled`` setting is off. ``stage`` (optional) is called as
     ``stage(name, done, total)`` when each stage starts and ends: reading (documents),
-    indexing and embedding (passages).
+    indexing and embedding (passages). ``index_dir`` is where the local backend keeps
+    its generations (other backends name their own place in settings).
     """
     from indexer import settings
-    from indexer.text.analysis import ANALYZER_VERSION
+    from indexer.retrieve.generation import open_writer
 
+    writer = open_writer(settings.get("index_backend"))
+    return writer(Path(corpus_dir), Path(index_dir), incremental=incremental,
+                  embedder=embedder, stage=stage)
+
+
+def build_local(corpus_dir: Path, index_dir: Path, incremental: bool = False,
+                embedder=None, stage=None) -> BuildReport:
+    """:func:`build` into generation folders under ``index_dir``."""
     stage = stage or (lambda name, done, total: None)
-
-    if embedder is None and settings.get("vectors_enabled"):
-        from indexer.embed.embedder import Embedder
-
-        embedder = Embedder()
-
+    embedder = embedder or default_embedder()
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with generations.writer_lock(index_dir):
-        stage("reading", 0, 0)
-        corpus = load_corpus(Path(corpus_dir))
-        stage("reading", len(corpus.documents), len(corpus.documents))
-        fingerprints = {d.doc_id: manifest.document_fingerprint(d, corpus.passages[d.doc_id])
-                        for d in corpus.documents}
         previous, old = _previous(index_dir)
-        reusable = (incremental and old is not None
-                    and old.get("analyzer_version") == ANALYZER_VERSION)
-        old_prints: dict[str, str] = old.get("documents", {}) if reusable else {}
-        report = BuildReport(generation=None, documents=len(corpus.documents),
-                             passages=sum(len(p) for p in corpus.passages.values()),
-                             skipped=corpus.skipped)
-        report.added = sorted(set(fingerprints) - set(old_prints))
-        report.removed = sorted(set(old_prints) - set(fingerprints))
-        report.changed = sorted(d for d in set(fingerprints) & set(old_prints)
-                                if fingerprints[d] != old_prints[d])
-        report.unchanged = len(fingerprints) - len(report.added) - len(report.changed)
-        if reusable and not (report.added or report.removed or report.changed):
+        planned = plan(corpus_dir, old, incremental, stage)
+        corpus, report, reusable = planned.corpus, planned.report, planned.reusable
+        if planned.up_to_date:
             report.generation, report.up_to_date = previous.name, True
             report.seconds = time.perf_counter() - started
             return report
@@ -164,8 +226,7 @@ def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
                 stale = report.changed + report.removed
             else:
                 todo, stale = catalog.passage_list, []
-                report.added = sorted(fingerprints)
-                report.changed, report.removed, report.unchanged = [], [], 0
+                planned.rebuild_all()
             stage("indexing", 0, len(todo))
             report.indexed_passages = keyword.build(
                 whoosh_dir, catalog, todo, delete_docs=stale,
@@ -177,17 +238,7 @@ def build(corpus_dir: Path, index_dir: Path, incremental: bool = False,
                 vector_info, report.embedded_passages, report.embedded_sentences = \
                     _write_vectors(folder, catalog, embedder)
                 stage("embedding", len(catalog.passage_list), len(catalog.passage_list))
-            manifest.write(folder, {
-                "analyzer_version": ANALYZER_VERSION,
-                "vectors": vector_info,
-                "answer_model": answer_model_record(),
-                "documents_count": len(corpus.documents),
-                "passages_count": report.passages,
-                "corpus_fingerprint": manifest.corpus_fingerprint(fingerprints),
-                "documents": fingerprints,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "corpus_dir": str(corpus_dir),
-            })
+            manifest.write(folder, planned.manifest(corpus_dir, vector_info))
             live = generations.publish(index_dir, folder)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

@@ -34,18 +34,30 @@ class Catalog:
 
     def save(self, folder: Path) -> None:
         """Write documents.jsonl and passages.jsonl into a generation folder."""
-        _write_jsonl(folder / DOCUMENTS_FILE, (asdict(d) for d in self.documents.values()))
-        _write_jsonl(folder / PASSAGES_FILE, (asdict(p) for p in self.passage_list))
+        _write_jsonl(folder / DOCUMENTS_FILE, self.document_records())
+        _write_jsonl(folder / PASSAGES_FILE, self.passage_records())
 
     @classmethod
     def load(cls, folder: Path) -> Catalog:
         """Read a generation's documents and passages."""
-        documents = []
-        for record in _read_jsonl(folder / DOCUMENTS_FILE):
+        return cls.of_records(_read_jsonl(folder / DOCUMENTS_FILE),
+                              _read_jsonl(folder / PASSAGES_FILE))
+
+    @classmethod
+    def of_records(cls, documents: Iterable[dict], passages: Iterable[dict]) -> Catalog:
+        """A catalog from the records :meth:`document_records` and :meth:`passage_records`
+        give (as a backend stored them)."""
+        read = []
+        for record in documents:
             record["garbled_spans"] = [tuple(span) for span in record.get("garbled_spans", [])]
-            documents.append(Document(**record))
-        passages = [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
-        return cls(documents, passages)
+            read.append(Document(**record))
+        return cls(read, (Passage(**record) for record in passages))
+
+    def document_records(self) -> Iterable[dict]:
+        return (asdict(d) for d in self.documents.values())
+
+    def passage_records(self) -> Iterable[dict]:
+        return (asdict(p) for p in self.passage_list)
 
 
 def _write_jsonl(path: Path, records: Iterable[dict]) -> None:

@@ -29,6 +29,7 @@ class Examination:
     problems: list[str] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     catalog: Catalog | None = None
+    name: str | None = None  # the generation, when it is no folder (e.g. in Milvus)
 
     @property
     def ok(self) -> bool:
@@ -41,8 +42,22 @@ def check(index_dir: Path) -> list[str]:
 
 
 def examine_index(index_dir: Path) -> Examination:
-    """Check the generation CURRENT names, including the analyzer that built it."""
+    """Check the live generation of the configured backend (for the local one, the
+    folder CURRENT names), including the analyzer that built it."""
+    from indexer import settings
     from indexer.text.analysis import ANALYZER_VERSION
+
+    if settings.get("index_backend") == "milvus":
+        from indexer.milvus.backend import check as check_milvus
+
+        name, data, catalog, problems = check_milvus()
+        found = Examination(None, problems, data, catalog, name)
+        if data is not None and not problems:
+            try:
+                manifest.check_analyzer(data, ANALYZER_VERSION)
+            except IndexMismatch as exc:
+                found.problems.append(str(exc))
+        return found
 
     try:
         folder = generations.current_generation(Path(index_dir))
@@ -176,7 +191,7 @@ def summary(found: Examination) -> dict[str, Any]:
     vectors = data.get("vectors") or {}
     catalog = found.catalog
     return {
-        "generation": found.folder.name if found.folder else None,
+        "generation": found.name or (found.folder.name if found.folder else None),
         "built_at": data.get("built_at"),
         "documents": len(catalog.documents) if catalog else None,
         "passages": len(catalog.passage_list) if catalog else None,

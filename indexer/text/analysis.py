@@ -316,6 +316,12 @@ def tokens(text: str, removestops: bool = True) -> list[str]:
     return [t.text for t in _query_tokenizer(text, mode="query", removestops=removestops)]
 
 
+def positioned_tokens(text: str) -> list[tuple[int, str]]:
+    """Index-mode tokens of ``text`` with their positions: what the keyword index holds
+    (folded words, and the sub-words of each at the word's own position)."""
+    return [(t.pos, t.text) for t in _query_tokenizer(text, positions=True, mode="index")]
+
+
 def parts(word: str) -> tuple[str, ...]:
     """The dictionary words that together spell ``word`` (校车安全 → 校车, 安全), or ().
 
