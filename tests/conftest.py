@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -28,22 +29,17 @@ DATA = ROOT / "tests" / "data"
 CACHE_ENV = "POLICYQA_EMBEDDING_CACHE_DIR"
 _SESSION_CACHE = pytest.StashKey[str]()
 MILVUS_ENV = "POLICYQA_MILVUS_URI"
-_SESSION_MILVUS = pytest.StashKey[str]()
 
 os.environ.setdefault("POLICYQA_PROGRESS", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def pytest_configure(config):
-    """Cache embeddings in a temporary folder for the session, unless the env names one;
-    milvus-lite keeps the session's Milvus indexes in another."""
+    """Cache embeddings in a temporary folder for the session, unless the env names one."""
     if not os.environ.get(CACHE_ENV):
         folder = tempfile.mkdtemp(prefix="policyqa-embeddings-")
         os.environ[CACHE_ENV] = folder  # subprocesses of the tests inherit it
         config.stash[_SESSION_CACHE] = folder
-    milvus = tempfile.mkdtemp(prefix="policyqa-milvus-")
-    os.environ[MILVUS_ENV] = str(Path(milvus) / "tests.db")
-    config.stash[_SESSION_MILVUS] = milvus
 
 
 def pytest_unconfigure(config):
@@ -51,13 +47,8 @@ def pytest_unconfigure(config):
     if folder is not None:
         os.environ.pop(CACHE_ENV, None)
         shutil.rmtree(folder, ignore_errors=True)
-    milvus = config.stash.get(_SESSION_MILVUS, None)
-    if milvus is not None:
-        from indexer.milvus.client import close_all
-
-        close_all()
-        os.environ.pop(MILVUS_ENV, None)
-        shutil.rmtree(milvus, ignore_errors=True)
+    if "indexer.milvus.client" in sys.modules:
+        sys.modules["indexer.milvus.client"].close_all()
 
 
 def corpus_file(prefix: str) -> Path:
@@ -292,6 +283,20 @@ def model_engine(model_index_dir, real_embedder):
     from indexer.retrieve.engine import Engine
 
     return Engine(model_index_dir, embedder=real_embedder)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def milvus_folder(tmp_path_factory) -> Iterator[Path]:
+    """Where milvus-lite keeps the session's Milvus indexes: a folder of pytest's own
+    temporary tree (milvus-lite writes to it until the process exits)."""
+    folder = tmp_path_factory.mktemp("milvus") / "tests.db"
+    previous = os.environ.get(MILVUS_ENV)
+    os.environ[MILVUS_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(MILVUS_ENV, None)
+    else:
+        os.environ[MILVUS_ENV] = previous
 
 
 @pytest.fixture(scope="session")
