@@ -25,7 +25,7 @@ from indexer.milvus import blobs, generations, query, schema
 from indexer.milvus.client import Names, connect, unreachable_as_error
 from indexer.retrieve.protocol import passage_years
 from indexer.store import manifest
-from indexer.store.build import BuildReport, _progress, default_embedder, plan
+from indexer.store.build import BuildReport, default_embedder, plan
 from indexer.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -128,33 +128,43 @@ def _years(catalog: Catalog, passage) -> list[str]:
     return passage_years(passage, catalog.documents.get(passage.doc_id))
 
 
-def _insert_passages(client, name: str, catalog: Catalog, matrix: np.ndarray | None,
-                     lease) -> int:
+def _passage_row(catalog: Catalog, passage, ordinal: int, vector) -> dict:
+    """A passage as its Milvus row: filters, record, words for BM25, terms and pairs."""
     from dataclasses import asdict
 
     from indexer.text.analysis import fold
 
+    document = catalog.documents[passage.doc_id]
+    words, terms, pairs = query.index_fields(document.own_title, passage.section,
+                                             passage.text)
+    row = {"passage_id": passage.passage_id, "ordinal": ordinal, "doc_id": passage.doc_id,
+           "years": _years(catalog, passage), "region": fold(document.region or ""),
+           "kind": fold(document.kind or ""), "record": asdict(passage), "words": words,
+           "terms": terms, "pairs": pairs}
+    if vector is not None:
+        row["vector"] = vector.tolist()
+    else:
+        row["placeholder"] = schema.PLACEHOLDER
+    return row
+
+
+def _insert_passages(client, name: str, catalog: Catalog, matrix: np.ndarray | None,
+                     lease) -> int:
+    from tqdm import tqdm
+
+    from indexer import settings
+
     passages = catalog.passage_list
-    progress = _progress("milvus passages", len(passages))
-    batches = range(0, len(passages), BATCH)
-    for start in progress(batches) if progress else batches:
-        rows = []
-        for offset, passage in enumerate(passages[start:start + BATCH]):
-            document = catalog.documents[passage.doc_id]
-            words, terms, pairs = query.index_fields(document.own_title, passage.section,
-                                                     passage.text)
-            row = {"passage_id": passage.passage_id, "ordinal": start + offset,
-                   "doc_id": passage.doc_id, "years": _years(catalog, passage),
-                   "region": fold(document.region or ""), "kind": fold(document.kind or ""),
-                   "record": asdict(passage), "words": words, "terms": terms,
-                   "pairs": pairs}
-            if matrix is not None:
-                row["vector"] = matrix[start + offset].tolist()
-            else:
-                row["placeholder"] = schema.PLACEHOLDER
-            rows.append(row)
-        client.insert(name, rows)
-        lease.renew()
+    with tqdm(total=len(passages), desc="milvus passages", unit="passage", leave=False,
+              disable=not settings.get("progress") or len(passages) < 500) as bar:
+        for start in range(0, len(passages), BATCH):
+            rows = [_passage_row(catalog, passage, ordinal,
+                                 None if matrix is None else matrix[ordinal])
+                    for ordinal, passage in enumerate(passages[start:start + BATCH],
+                                                      start=start)]
+            client.insert(name, rows)
+            lease.renew()
+            bar.update(len(rows))
     return len(passages)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from indexer import settings
 from indexer.milvus import blobs, query
+from indexer.milvus.build import VOCABULARY
 from indexer.milvus.client import Names, count, unreachable_as_error
 from indexer.retrieve.dense import DenseRetriever
 from indexer.retrieve.hits import Filters, Hit
@@ -27,7 +28,6 @@ from indexer.text.query import ParsedQuery
 
 log = logging.getLogger(__name__)
 
-VOCABULARY = "vocabulary"
 # The most rows one Milvus query returns.
 QUERY_WINDOW = 16384
 # Sentences asked of the engine per wanted passage (a passage has several).
