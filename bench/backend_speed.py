@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.backend_compare import overlap
 from bench.data import shared_file
 from bench.keyword_bench import make_queries
 from bench.timing import percentiles
@@ -96,10 +97,7 @@ def main() -> None:
                 name, corpus, work, queries, modes, embedder)
         if len(tops) == 2:
             first, second = tops.values()
-            result["top10_overlap"] = {mode: round(sum(
-                len(set(a) & set(b)) / max(1, len(a), len(b))
-                for a, b in zip(first[mode], second[mode], strict=True)) / len(queries), 3)
-                for mode in modes}
+            result["agreement"] = {mode: overlap(first[mode], second[mode]) for mode in modes}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, ensure_ascii=False, indent=1))

@@ -40,8 +40,7 @@ ALIAS_SECONDS = 1.0
 
 def _load_collection(client, name: str) -> None:
     """Load a collection for search (after a reopen Milvus serves none until then)."""
-    state = client.get_load_state(name).get("state")
-    if "Loaded" not in str(state) or "NotLoad" in str(state):
+    if "Loaded" not in str(client.get_load_state(name).get("state")):
         client.load_collection(name)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer import settings
 from indexer.milvus import blobs, generations, query, schema
 from indexer.milvus.client import Names, connect, unreachable_as_error
 from indexer.retrieve.protocol import passage_years
@@ -90,7 +91,7 @@ def _write(client, name: str, catalog: Catalog, embedder, report: BuildReport, s
         before = embedder.cache.misses
         matrix = vectors.embed_catalog(catalog, embedder, progress=lambda n: lease.renew())
         report.embedded_passages = embedder.cache.misses - before
-        if _sentence_vectors_on():
+        if settings.get("vector_sentences"):
             sentences = sentence_vectors.embed_sentences(catalog, embedder,
                                                          progress=lambda n: lease.renew())
         report.embedded_sentences = embedder.cache.misses - before - report.embedded_passages
@@ -116,12 +117,6 @@ def _write(client, name: str, catalog: Catalog, embedder, report: BuildReport, s
         json.dumps(record, ensure_ascii=False) for record in catalog.document_records()))
     blobs.put_json(client, store, VOCABULARY, _vocabulary(catalog))
     return info
-
-
-def _sentence_vectors_on() -> bool:
-    from indexer import settings
-
-    return settings.get("vector_sentences")
 
 
 def _years(catalog: Catalog, passage) -> list[str]:
@@ -151,8 +146,6 @@ def _passage_row(catalog: Catalog, passage, ordinal: int, vector) -> dict:
 def _insert_passages(client, name: str, catalog: Catalog, matrix: np.ndarray | None,
                      lease) -> int:
     from tqdm import tqdm
-
-    from indexer import settings
 
     passages = catalog.passage_list
     with tqdm(total=len(passages), desc="milvus passages", unit="passage", leave=False,

@@ -95,27 +95,23 @@ def forget() -> None:
 
     milvus-lite's client is kept: closing it would stop the engine it runs.
     """
-    if is_embedded():
-        return
-    address = uri()
-    with _clients_lock:
-        for key in [k for k in _clients if k[0] == address]:
-            client = _clients.pop(key)
-            try:
-                client.close()
-            except Exception:  # noqa: BLE001 (closing a broken client must not fail)
-                log.debug("closing a broken Milvus client failed", exc_info=True)
+    if not is_embedded():
+        address = uri()
+        _close(lambda key: key[0] == address)
 
 
 def close_all() -> None:
     """Close every client of this process (at exit, and between tests)."""
+    _close(lambda key: True)
+
+
+def _close(which) -> None:
     with _clients_lock:
-        for client in _clients.values():
+        for key in [k for k in _clients if which(k)]:
             try:
-                client.close()
-            except Exception:  # noqa: BLE001
+                _clients.pop(key).close()
+            except Exception:  # noqa: BLE001 (closing a broken client must not fail)
                 log.debug("closing a Milvus client failed", exc_info=True)
-        _clients.clear()
 
 
 def _as_error(exc: Exception) -> Exception:
