@@ -4,7 +4,10 @@ Run: .venv/bin/python -m bench.keyword_bench --passages 20000 [--queries 300] [-
 
 Both sides index the same first N passages of ../shared/bench/scale_passages.jsonl and
 answer the same 1–4 word queries drawn from random passages. Prints one JSON object:
-build throughput, index size and query latency percentiles for each side.
+build throughput, index size and query latency percentiles for each side; for ours also
+the same queries sent one at a time to ``/api/search?mode=keyword`` of ``python -m
+webapp`` over the index, and how often our top 10 is the top 10 of an exhaustive Whoosh
+search (every match scored by Whoosh's own matchers, then sorted).
 """
 
 from __future__ import annotations
@@ -56,6 +59,47 @@ def time_queries(run, queries: list[str]) -> list[float]:
     return samples
 
 
+def exhaustive_agreement(retriever, queries: list[str]) -> float:
+    """Share of queries whose top 10 (as passage ids, in order) is that of Whoosh's own
+    matchers scoring every match (``limit=None``), sorted by score then document."""
+    from indexer.text.query import parse
+
+    searcher = retriever._searcher()
+    same = 0
+    for query in queries:
+        parsed = parse(query)
+        results = searcher.search(retriever.build_query(parsed), limit=None, optimize=False)
+        best = sorted((-hit.score, hit.docnum, hit["passage_id"]) for hit in results)[:10]
+        ours = [hit.passage_id for hit in retriever.ranked(parsed, 10)]
+        same += ours == [passage_id for _, _, passage_id in best]
+    return round(same / max(1, len(queries)), 4)
+
+
+def time_api(index: Path, queries: list[str]) -> dict:
+    """The queries sent one at a time to /api/search?mode=keyword of ``python -m webapp``
+    (one process) over ``index``."""
+    import http.client
+    from urllib.parse import urlencode
+
+    from bench.web_load import get, start_server, stop_server
+
+    process, host, port = start_server(index, threads=1, workers=1, warm=True)
+    try:
+        connection = http.client.HTTPConnection(host, port, timeout=60)
+        statuses = []
+
+        def run(query: str) -> None:
+            status, _ = get(connection, "/api/search?" + urlencode({"q": query,
+                                                                     "mode": "keyword"}))
+            statuses.append(status)
+
+        samples = time_queries(run, queries)
+        connection.close()
+    finally:
+        stop_server(process)
+    return {**percentiles(samples), "errors": sum(status != 200 for status in statuses)}
+
+
 def bench_ours(corpus_dir: Path, work: Path, queries: list[str], profile: bool) -> dict:
     from indexer.retrieve.engine import Engine
     from indexer.store.build import build
@@ -79,6 +123,7 @@ def bench_ours(corpus_dir: Path, work: Path, queries: list[str], profile: bool) 
         profiler.disable()
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(25)
+    agreement = exhaustive_agreement(searcher, queries)
     return {
         "passages": report.passages,
         "build_seconds": round(seconds, 1),
@@ -86,6 +131,8 @@ def bench_ours(corpus_dir: Path, work: Path, queries: list[str], profile: bool) 
         "index_mb": round(folder_size(whoosh_dir) / 2**20, 1),
         "search_with_facets_and_highlights": percentiles(full),
         "ranking_only": percentiles(ranking),
+        "top10_same_as_exhaustive": agreement,
+        "api_search_keyword": time_api(index, queries),
     }
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from indexer.errors import NothingToSearch
 from indexer.retrieve.hits import Filters
+from indexer.text.query import parse
 
 
 @pytest.fixture
@@ -159,15 +160,20 @@ def test_words_typed_together_find_their_parts_and_the_whole_term_ranks_first(en
                          and "校车安全" not in catalog.passages[h.passage_id].text)
 
 
-def test_totals_are_exact_up_to_the_bound_then_estimated(keyword_engine, monkeypatch):
-    exact = keyword_engine.search("教育")
-    assert exact.total_exact and exact.total == sum(exact.facets["doc"].values()) > 40
+def test_totals_count_every_match_and_facets_show_the_largest(keyword_engine, monkeypatch):
+    """The local index counts every match exactly (the bound only applies to Milvus);
+    a facet shows its ``facet_values`` largest counts."""
     monkeypatch.setenv("POLICYQA_KEYWORD_EXACT_MATCHES", "20")
-    estimated = keyword_engine.search("教育")
-    assert not estimated.total_exact
-    assert sum(estimated.facets["doc"].values()) == 20
-    assert exact.total * 0.5 <= estimated.total <= exact.total * 2
-    assert [h.passage_id for h in estimated.hits] == [h.passage_id for h in exact.hits]
+    result = keyword_engine.search("教育")
+    retriever = keyword_engine.generation().retriever("keyword")
+    counting = retriever.build_query(parse("教育"), counting=True)
+    every = sum(1 for _ in retriever._searcher().docs_for_query(counting))
+    assert result.total_exact and result.total == every == sum(result.facets["doc"].values())
+    assert every > 40
+    monkeypatch.setenv("POLICYQA_FACET_VALUES", "2")
+    fewer = keyword_engine.search("教育")
+    assert list(fewer.facets["doc"].items()) == list(result.facets["doc"].items())[:2]
+    assert fewer.total == result.total
 
 
 def test_a_name_made_from_the_text_is_shown_but_never_searched_as_a_title(tmp_path):

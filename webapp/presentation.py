@@ -110,16 +110,9 @@ def _with_filter(args: SearchArgs, name: str, value: str, on: bool) -> str:
 
 
 def facet_values(data: dict[str, Any], name: str) -> dict[str, int]:
-    """A facet's counts, with "未知" last: the hits of reports that have no region (the
-    library counts those with no year under "未知" itself)."""
-    from webapp.services import service
-
+    """A facet's counts, with "未知" (the passages of reports with no year or region) last."""
     counts = dict(data["facets"].get(name, {}))
     unknown = counts.pop(UNKNOWN, 0)
-    if name == "region" and not unknown:
-        documents = service().generation().catalog.documents
-        unknown = sum(n for doc_id, n in data["facets"].get("doc", {}).items()
-                      if doc_id in documents and not documents[doc_id].region)
     if unknown:
         counts[UNKNOWN] = unknown
     return counts

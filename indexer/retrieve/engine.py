@@ -110,7 +110,8 @@ class Engine:
         loosened = used.loose
         return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=matches.total,
                             total_exact=matches.exact, page=page, k=k,
-                            facets=facet_counts(generation.catalog, matches),
+                            facets=facet_counts(generation.catalog, matches,
+                                                settings.get("facet_values")),
                             fallback="or" if loosened else None,
                             message=LOOSENED_MESSAGE if loosened and matches.total else None)
 

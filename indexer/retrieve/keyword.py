@@ -8,19 +8,23 @@ with the title and section path weighted above the body.
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from whoosh import fields, index, scoring
 from whoosh import query as q
 
 from indexer import settings
 from indexer.errors import NothingToSearch, reason
 from indexer.records import Passage
+from indexer.retrieve.columns import FacetColumns
 from indexer.retrieve.hits import Filters, Hit
+from indexer.retrieve.matching import QueryArrays
+from indexer.retrieve.postings import Postings
 from indexer.retrieve.protocol import (
     Matches,
     Retriever,
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WHOOSH_DIR = "whoosh"
+PARALLEL_FROM = 2000  # passages: fewer are not worth starting processes for
 SEARCH_FIELDS = ("body", "title", "section")
 
 def schema():
@@ -79,12 +84,12 @@ def build(folder: Path, catalog: Catalog, passages: Iterable[Passage] | None = N
     else:
         folder.mkdir(parents=True, exist_ok=True)
         ix = index.create_in(str(folder), schema())
-    writer = ix.writer(limitmb=settings.get("keyword_writer_mb"))
+    items = catalog.passage_list if passages is None else passages
+    writer = ix.writer(limitmb=settings.get("keyword_writer_mb"), **_parallel(len(items)))
     added = 0
     try:
         for doc_id in delete_docs:
             writer.delete_by_term("doc_id", doc_id)
-        items = catalog.passage_list if passages is None else passages
         for passage in progress(items) if progress else items:
             writer.add_document(**_fields(passage, catalog))
             added += 1
@@ -93,6 +98,15 @@ def build(folder: Path, catalog: Catalog, passages: Iterable[Passage] | None = N
         writer.cancel()
         raise
     return added
+
+
+def _parallel(passages: int) -> dict:
+    """Writer options: with many passages, one process per core analyses a share and
+    writes its own segment (Whoosh's multi-process writer); a few are written here."""
+    procs = settings.get("keyword_writer_procs") or os.cpu_count() or 1
+    if procs < 2 or passages < PARALLEL_FROM:
+        return {}
+    return {"procs": procs, "multisegment": True}
 
 
 def check_files(folder: Path) -> tuple[int | None, list[str]]:
@@ -144,8 +158,11 @@ class KeywordRetriever(Retriever):
                                        K1=settings.get("keyword_bm25_k1"))
         self.boosts = {"body": 1.0, "title": settings.get("keyword_title_boost"),
                        "section": settings.get("keyword_section_boost")}
+        self.arrays = QueryArrays(Postings(settings.get("keyword_posting_cache_mb") << 20),
+                                  self.weighting)
         self._local = threading.local()
         self._vocabulary = None
+        self._facets = None
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
@@ -237,36 +254,32 @@ class KeywordRetriever(Retriever):
         return clauses[0] if len(clauses) == 1 else q.And(clauses)
 
     def ranked(self, query: ParsedQuery, k: int, filters: Filters | None = None) -> list[Hit]:
-        """The top ``k`` passages by BM25F among those holding the query's words."""
-        whoosh_query = self.build_query(query)
-        results = self._searcher().search(whoosh_query, limit=k,
-                                          filter=self.filter_query(filters), terms=False)
-        return [Hit(passage_id=hit["passage_id"], score=float(hit.score), rank=rank,
-                    scores={"keyword_rank": rank, "keyword_score": round(float(hit.score), 4)})
-                for rank, hit in enumerate(results, start=1)]
+        """The top ``k`` passages by BM25F among those holding the query's words (every
+        match is scored: the top is exact)."""
+        searcher = self._searcher()
+        best = self.arrays.best(searcher, self.build_query(query), k,
+                                self._allowed(searcher, filters))
+        return [Hit(passage_id=searcher.stored_fields(docnum)["passage_id"], score=score,
+                    rank=rank,
+                    scores={"keyword_rank": rank, "keyword_score": round(score, 4)})
+                for rank, (docnum, score) in enumerate(best, start=1)]
 
     def matched(self, query: ParsedQuery, filters: Filters | None = None) -> Matches:
-        """Matching passages counted by document, without scoring: exact up to
-        ``keyword_exact_matches``, then the total is extrapolated from the share of the
-        index read so far (documents are in no particular order)."""
-        whoosh_query = self.build_query(query, counting=True)
-        restriction = self.filter_query(filters)
-        if restriction is not None:
-            whoosh_query = q.And([whoosh_query, restriction])
+        """Every matching passage, counted by document, year and region (exact, without
+        scoring)."""
         searcher = self._searcher()
-        doc_ids, years = self._columns(searcher)
-        limit = settings.get("keyword_exact_matches")
-        per_doc: Counter[str] = Counter()
-        per_year: Counter[str] = Counter()
-        seen = 0
-        for docnum in searcher.docs_for_query(whoosh_query):
-            per_doc[doc_ids[docnum]] += 1
-            per_year.update(years[docnum].split())
-            seen += 1
-            if seen >= limit:
-                read = (docnum + 1) / max(1, len(doc_ids))
-                return Matches(per_doc, max(seen, round(seen / read)), False, per_year)
-        return Matches(per_doc, seen, True, per_year)
+        ids = self.arrays.matches(searcher, self.build_query(query, counting=True))
+        allowed = self._allowed(searcher, filters)
+        if allowed is not None:
+            ids = ids[np.isin(ids, allowed, assume_unique=True)]
+        if self._facets is None:
+            self._facets = FacetColumns(searcher.reader(), self.catalog)
+        return self._facets.matches(ids)
+
+    def _allowed(self, searcher, filters: Filters | None):
+        """The passages (document numbers) within the filters, or None for all."""
+        restriction = self.filter_query(filters)
+        return None if restriction is None else self.arrays.matches(searcher, restriction)
 
     def vocabulary(self) -> Vocabulary:
         """Every word of the passage text with its document frequency, read once."""
@@ -280,14 +293,3 @@ class KeywordRetriever(Retriever):
                 words[word] = info.doc_frequency()
             self._vocabulary = Vocabulary(words)
         return self._vocabulary
-
-    def _columns(self, searcher) -> tuple[list[str], list[str]]:
-        """doc_id and passage years by document number, read once per searcher (facets)."""
-        cached = getattr(self._local, "columns", None)
-        if cached is None or self._local.columns_for is not searcher:
-            reader = searcher.reader()
-            cached = self._local.columns = tuple(
-                [v.decode("utf-8") if isinstance(v, bytes) else v
-                 for v in reader.column_reader(name)] for name in ("doc_id", "year"))
-            self._local.columns_for = searcher
-        return cached

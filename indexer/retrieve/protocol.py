@@ -31,6 +31,7 @@ class Matches:
     total: int
     exact: bool = True
     per_year: Counter[str] | None = None  # by passage year (see passage_years)
+    per_region: Counter[str] | None = None  # by report region; None: worked out from per_doc
 
     @classmethod
     def of_hits(cls, catalog: Catalog, hits: list[Hit]) -> Matches:
@@ -142,16 +143,24 @@ def allowed_docs(catalog: Catalog, filters: Filters | None) -> set[str] | None:
     return allowed
 
 
-def facet_counts(catalog: Catalog, matches: Matches) -> dict[str, dict[str, int]]:
-    """Passage counts by document, year and region, largest first."""
-    counts: dict[str, Counter] = {"doc": Counter(), "year": Counter(matches.per_year or {}),
-                                  "region": Counter()}
-    for doc_id, n in matches.per_doc.items():
-        counts["doc"][doc_id] += n
-        document = catalog.documents.get(doc_id)
-        if document is None:
-            continue
-        if document.region:
-            counts["region"][document.region] += n
-    return {name: dict(sorted(c.items(), key=lambda pair: (-pair[1], pair[0])))
-            for name, c in counts.items()}
+def facet_counts(catalog: Catalog, matches: Matches, limit: int) -> dict[str, dict[str, int]]:
+    """Passage counts by document, year and region, largest first, at most ``limit``
+    values each (a common word matches thousands of reports); a report with no region
+    counts under "未知", as a passage with no year does."""
+    regions = matches.per_region
+    if regions is None:
+        regions = Counter()
+        for doc_id, n in matches.per_doc.items():
+            document = catalog.documents.get(doc_id)
+            if document is not None:
+                regions[document.region or UNKNOWN] += n
+    counts = {"doc": matches.per_doc, "year": matches.per_year or {}, "region": regions}
+    return {name: _largest(c, limit) for name, c in counts.items()}
+
+
+def _largest(counts: dict[str, int], limit: int) -> dict[str, int]:
+    """The ``limit`` largest counts, largest first, equal counts by name."""
+    if len(counts) > limit:
+        cut = sorted(counts.values(), reverse=True)[limit - 1]
+        counts = {name: n for name, n in counts.items() if n >= cut}
+    return dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:limit])
