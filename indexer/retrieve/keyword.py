@@ -2,7 +2,8 @@
 
 Passages are indexed with the policy analyzer (script folding + jieba). Only the passage
 id is stored; results take their text from the generation's catalog. Ranking is BM25F
-with the title and section path weighted above the body.
+with the title and section path weighted above the body. The queries built here are
+Whoosh queries, run over the index's posting lists as arrays (:mod:`.matching`).
 """
 
 from __future__ import annotations
