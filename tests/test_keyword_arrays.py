@@ -106,3 +106,14 @@ def test_after_an_update_removed_passages_never_match(corpus_copy, tmp_path):
         hits = retriever.ranked(parse(query), 1000)
         assert hits and not any(h.passage_id.startswith(removed_id) for h in hits), query
         _assert_as_whoosh(retriever, query)
+
+
+def test_an_index_of_no_reports_finds_nothing_without_error(tmp_path):
+    from indexer.retrieve.engine import Engine
+
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    engine = Engine(build_keyword_index(empty, tmp_path / "index"))
+    for query in ("教育", "教育 -培训", "year:2016", '"义务教育 均衡"'):
+        result = engine.search(query)
+        assert (result.total, result.hits, result.total_exact) == (0, [], True), query

@@ -33,6 +33,8 @@ class FacetColumns:
 
     def __init__(self, reader, catalog: Catalog):
         def column(name: str) -> list[str]:
+            if not reader.doc_count_all():  # an index of nothing has no columns
+                return []
             return [v.decode("utf-8") if isinstance(v, bytes) else v
                     for v in reader.column_reader(name)]
 
