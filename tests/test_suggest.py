@@ -73,3 +73,17 @@ def test_vocabulary_prefers_a_same_sounding_word_then_a_frequent_one():
     assert vocabulary.from_pinyin("xuexiao") == ["学校"]
     assert vocabulary.from_pinyin("shangmen") == ["上门"]
     assert vocabulary.from_pinyin("school") is None
+
+
+def test_a_warmed_server_has_its_vocabulary_ready(keyword_index_dir):
+    """``--warm`` builds the typo and pinyin tables before the first request: at 100k
+    passages the first mistyped query would otherwise wait seconds for them."""
+    from webapp import create_app
+    from webapp.services import EXTENSION
+
+    app = create_app({"TESTING": True, "INDEX_DIR": keyword_index_dir, "WEB_ASK_RATE": 0})
+    service = app.extensions[EXTENSION]
+    service.warm()
+    vocabulary = service.generation().retriever("keyword").vocabulary()
+    assert vocabulary.ready
+    assert vocabulary.correction("送教上们") == "送教上门"

@@ -58,21 +58,42 @@ class Vocabulary:
                                   _MAX_READINGS)
         return ["".join(combo) for combo in combos]
 
-    def _tables(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    def _edit_table(self) -> dict[str, list[str]]:
+        """Words by each of their one-character gaps (校车 under "·车" and "校·"), built
+        once."""
         if self._by_edit is None:
             with self._lock:
                 if self._by_edit is None:
                     by_edit: dict[str, list[str]] = {}
-                    by_pinyin: dict[str, list[str]] = {}
                     for word in self.frequency:
                         for i in range(len(word)):
                             by_edit.setdefault(f"{word[:i]}\0{word[i + 1:]}", []).append(word)
+                    self._by_edit = by_edit
+        return self._by_edit
+
+    def _pinyin_table(self) -> dict[str, list[str]]:
+        """Words by each toneless spelling, built once (the slower table: only pinyin
+        queries need it)."""
+        if self._by_pinyin is None:
+            with self._lock:
+                if self._by_pinyin is None:
+                    by_pinyin: dict[str, list[str]] = {}
+                    for word in self.frequency:
                         for spelling in self._spellings(word):
                             by_pinyin.setdefault(spelling, []).append(word)
                     self._by_pinyin = by_pinyin
-                    self._by_edit = by_edit
-                    log.debug("vocabulary tables: %d words", len(self.frequency))
-        return self._by_edit, self._by_pinyin
+                    log.debug("pinyin table: %d words", len(self.frequency))
+        return self._by_pinyin
+
+    def prepare(self) -> None:
+        """Build both lookup tables now (a server does so before its first request)."""
+        self._edit_table()
+        self._pinyin_table()
+
+    @property
+    def ready(self) -> bool:
+        """Whether both lookup tables are built."""
+        return self._by_edit is not None and self._by_pinyin is not None
 
     def indexed(self, word: str) -> bool:
         """Whether the index holds ``word`` (folded) as a word."""
@@ -83,7 +104,7 @@ class Vocabulary:
         meant, or None (also when ``typed`` itself is indexed)."""
         if not _HAN.match(typed) or typed in self.frequency:
             return None
-        by_edit, _ = self._tables()
+        by_edit = self._edit_table()
         best, best_key = None, None
         for i in range(len(typed)):
             for word in by_edit.get(f"{typed[:i]}\0{typed[i + 1:]}", ()):
@@ -97,7 +118,7 @@ class Vocabulary:
         """The indexed words that ``letters`` spells, fewest words first, or None."""
         if not _LETTERS.match(letters):
             return None
-        _, by_pinyin = self._tables()
+        by_pinyin = self._pinyin_table()
         # best[i]: the best spelling of letters[i:] as (word count, -frequency, words).
         best: dict[int, tuple[int, int, tuple[str, ...]]] = {len(letters): (0, 0, ())}
         for start in range(len(letters) - 1, -1, -1):
