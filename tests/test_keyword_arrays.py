@@ -117,3 +117,21 @@ def test_an_index_of_no_reports_finds_nothing_without_error(tmp_path):
     for query in ("教育", "教育 -培训", "year:2016", '"义务教育 均衡"'):
         result = engine.search(query)
         assert (result.total, result.hits, result.total_exact) == (0, [], True), query
+
+
+def test_warming_reads_the_longest_posting_lists_and_changes_no_result(keyword_index_dir):
+    from indexer.retrieve.engine import Engine
+
+    cold = Engine(keyword_index_dir).generation().retriever("keyword")
+    warm = Engine(keyword_index_dir).generation().retriever("keyword")
+    warm.warm()
+    reader = warm._searcher().reader()
+    commonest = max(reader.iter_field("body"), key=lambda pair: pair[1].doc_frequency())[0]
+    word = commonest.decode("utf-8") if isinstance(commonest, bytes) else commonest
+    postings = warm.arrays.postings
+    assert 0 < postings.cached_bytes <= postings.cache_bytes // 2 + 2**20
+    assert ("body", word) in postings._terms and not cold.arrays.postings.cached_bytes
+    for query in ("教育", word, "学校建设 -培训"):
+        parsed = parse(query)
+        assert [(h.passage_id, h.score) for h in warm.ranked(parsed, 20)] == \
+            [(h.passage_id, h.score) for h in cold.ranked(parsed, 20)]

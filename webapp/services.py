@@ -65,11 +65,14 @@ class PolicyQA:
         return self.engine.generation()
 
     def warm(self) -> None:
-        """Open the index, load the jieba dictionary, the index's vocabulary (typo and
-        pinyin help: seconds at 100k passages) and the embedding model now."""
+        """Open the index, load the jieba dictionary, the longest posting lists, the
+        index's vocabulary (typo and pinyin help: seconds at 100k passages) and the
+        embedding model now."""
         self.engine.search("教育", k=1)
         generation = self.generation()
-        vocabulary = generation.retriever("keyword").vocabulary()
+        keyword = generation.retriever("keyword")
+        keyword.warm()
+        vocabulary = keyword.vocabulary()
         if vocabulary is not None:
             vocabulary.prepare()
         if generation.has_vectors:

@@ -37,6 +37,11 @@ class Postings:
         self._deleted: np.ndarray | None = None
         self._lock = threading.Lock()
 
+    @property
+    def cached_bytes(self) -> int:
+        """What the cached posting lists take."""
+        return self._cached
+
     def deleted(self, searcher) -> np.ndarray:
         """Numbers of the documents deleted but still in their segments' postings."""
         if self._deleted is None:

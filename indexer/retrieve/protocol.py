@@ -73,6 +73,10 @@ class Retriever(ABC):
     def check(self) -> None:  # noqa: B027 (optional: most retrievers are always ready)
         """Raise a typed error if this retriever cannot answer (e.g. another model)."""
 
+    def warm(self) -> None:  # noqa: B027 (optional: most retrievers have nothing to load)
+        """Load now what the first queries would otherwise wait for (a server, before it
+        serves)."""
+
 
 def ranked_with_fallback(retriever: Retriever, query: ParsedQuery, k: int,
                          filters: Filters | None = None
