@@ -54,6 +54,8 @@ class QueryArrays:
              allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The ``k`` best (document, score) pairs among the matches (within ``allowed``),
         best first, equal scores by document number as Whoosh orders them."""
+        if k <= 0:
+            return []
         deferred: list[_Deferred] = []
         ids, upper = self._evaluate(searcher, node, True, deferred)
         if allowed is not None and len(ids):
