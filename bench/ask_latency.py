@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.data import ROOT, shared_file
+from bench.data import ROOT, scale_rows
 from bench.timing import percentiles
 
 QUESTIONS = ROOT / "bench" / "answer_questions.jsonl"
@@ -34,10 +34,7 @@ def make_index(index: Path, scale: int) -> None:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(ROOT / "corpus", corpus)
         if scale:
-            with shared_file("scale_passages.jsonl").open(encoding="utf-8") as rows, \
-                    (corpus / "scale.jsonl").open("w", encoding="utf-8") as out:
-                for _, row in zip(range(scale), rows, strict=False):
-                    out.write(row)
+            (corpus / "scale.jsonl").write_text("".join(scale_rows(scale)), encoding="utf-8")
         build(corpus, index)
 
 

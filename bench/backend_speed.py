@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from bench.backend_compare import overlap
-from bench.data import shared_file
+from bench.data import scale_rows
 from bench.keyword_bench import make_queries
 from bench.timing import percentiles
 
@@ -77,8 +77,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     os.environ["POLICYQA_PROGRESS"] = "false"
 
-    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as handle:
-        lines = [line for _, line in zip(range(args.passages), handle, strict=False)]
+    lines = scale_rows(args.passages)
     queries = make_queries([json.loads(line)["text"] for line in lines], args.queries)
     work = Path(tempfile.mkdtemp(prefix="backend-speed-"))
     os.environ["POLICYQA_MILVUS_URI"] = str(work / "milvus.db")

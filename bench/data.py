@@ -38,6 +38,13 @@ def shared_file(relpath: str) -> Path:
     return path
 
 
+def scale_rows(count: int) -> list[str]:
+    """The first ``count`` lines of ``../shared/bench/scale_passages.jsonl`` (one JSON
+    passage each, newline kept)."""
+    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as handle:
+        return [line for _, line in zip(range(count), handle, strict=False)]
+
+
 def existing_file(path: Path) -> Path:
     """``path``, a file named on the command line.
 

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.data import shared_file
+from bench.data import scale_rows
 from bench.timing import percentiles
 
 
@@ -173,8 +173,7 @@ def main() -> None:
     # Keyword side only: the vector index is measured by bench.vector_bench.
     os.environ["POLICYQA_VECTORS_ENABLED"] = "false"
 
-    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as handle:
-        lines = [line for _, line in zip(range(args.passages), handle, strict=False)]
+    lines = scale_rows(args.passages)
     texts = [json.loads(line)["text"] for line in lines]
     queries = make_queries(texts, args.queries)
     work = Path(tempfile.mkdtemp(prefix="kwbench-"))

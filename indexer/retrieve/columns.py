@@ -21,8 +21,9 @@ def _coded(values: list[str]) -> tuple[list[str], np.ndarray]:
     return names.tolist(), codes.astype(np.int32)
 
 
-def _counted(names: list[str], codes: np.ndarray, weights=None) -> list[tuple[str, int]]:
-    counts = np.bincount(codes, weights=weights, minlength=len(names))
+def _counted(names: list[str], codes: np.ndarray) -> list[tuple[str, int]]:
+    """(name, count) of each name that occurs in ``codes``."""
+    counts = np.bincount(codes, minlength=len(names))
     present = np.flatnonzero(counts)
     return [(names[c], int(counts[c])) for c in present.tolist()]
 

@@ -285,29 +285,36 @@ class KeywordRetriever(Retriever):
         return None if restriction is None else self.arrays.matches(searcher, restriction)
 
     def warm(self) -> None:
-        """Read the longest posting lists into the cache, up to half of it: the commonest
-        words are the slowest to read on first use (a 100k-posting list takes ~20 ms)."""
+        """Read the vocabulary and the longest posting lists (into the cache, up to half
+        of it): the commonest words are the slowest to read on first use (a 100k-posting
+        list takes ~20 ms)."""
+        from indexer.text.suggest import vocabulary_of
+
         searcher = self._searcher()
-        reader = searcher.reader()
-        longest = heapq.nlargest(WARM_TERMS, (
-            (info.doc_frequency(), field, term) for field in SEARCH_FIELDS
-            for term, info in reader.iter_field(field)))
+        frequencies = {field: self._frequencies(field) for field in SEARCH_FIELDS}
+        if self._vocabulary is None:
+            self._vocabulary = vocabulary_of(frequencies["body"].items())
+        longest = heapq.nlargest(WARM_TERMS, ((n, field, word)
+                                              for field, words in frequencies.items()
+                                              for word, n in words.items()))
         postings = self.arrays.postings
-        for _, field, term in longest:
+        for _, field, word in longest:
             if postings.cached_bytes >= postings.cache_bytes // 2:
                 break
-            postings.term(searcher, field, term.decode("utf-8") if isinstance(term, bytes)
-                          else term)
+            postings.term(searcher, field, word)
 
     def vocabulary(self) -> Vocabulary:
         """Every word of the passage text with its document frequency, read once."""
         if self._vocabulary is None:
-            from indexer.text.suggest import Vocabulary
+            from indexer.text.suggest import vocabulary_of
 
-            reader = self._searcher().reader()
-            words = {}
-            for term, info in reader.iter_field("body"):
-                word = term.decode("utf-8") if isinstance(term, bytes) else term
-                words[word] = info.doc_frequency()
-            self._vocabulary = Vocabulary(words)
+            self._vocabulary = vocabulary_of(self._frequencies("body").items())
         return self._vocabulary
+
+    def _frequencies(self, field: str) -> dict[str, int]:
+        """Every word of ``field`` with the number of passages holding it."""
+        words = {}
+        for term, info in self._searcher().reader().iter_field(field):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            words[word] = info.doc_frequency()
+        return words
