@@ -1,4 +1,5 @@
-"""Feature rows for training the answer model, made exactly as ``Engine.ask`` makes them.
+"""Feature rows for training the answer model, made exactly as ``Engine.ask`` makes them
+(a question with a mistyped word is read as corrected, as ``Engine.read_question`` reads it).
 
 Each training question is asked twice when it is answerable: as is (the index holds its
 answer), and with its gold passages taken out of the retrieved list, re-ranked as if the
@@ -94,11 +95,12 @@ def groups_of(engine, example: Example, with_removal: bool = True) -> list[Group
     catalog = generation.catalog
     dense = generation.retrievers.get("semantic")
     keep = settings.get("answer_passages")
-    asked = analyse(example.question)
+    question = engine.read_question(example.question, generation) or example.question
+    asked = analyse(question)
     if only_numbers(asked):
         return []
     try:
-        hits, _ = ranked_with_fallback(generation.retriever("hybrid"), parse(example.question),
+        hits, _ = ranked_with_fallback(generation.retriever("hybrid"), parse(question),
                                        keep + EXTRA)
     except NothingToSearch:
         return []
@@ -110,7 +112,7 @@ def groups_of(engine, example: Example, with_removal: bool = True) -> list[Group
         found = feats.candidates(chosen, catalog)
         if not found:
             continue
-        sentence_cosines, passage_cosines = _dense_inputs(example.question, found, dense, None)
+        sentence_cosines, passage_cosines = _dense_inputs(question, found, dense, None)
         feats.describe(asked, found, catalog, sentence_cosines, passage_cosines)
         labels = np.array([right(example, s) for s in found], dtype=np.int8)
         if removed and _holds_answer(example, found):

@@ -103,7 +103,8 @@ def _run_build(args: argparse.Namespace, incremental: bool) -> int:
           f"{report.passages} passages; added {len(report.added)}, changed "
           f"{len(report.changed)}, removed {len(report.removed)}, unchanged "
           f"{report.unchanged}; indexed {report.indexed_passages} passages "
-          f"in {report.seconds:.1f} s")
+          f"in {report.seconds:.1f} s"
+          + (f" (new {', '.join(report.models_changed)})" if report.models_changed else ""))
     return 0
 
 
@@ -234,6 +235,8 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(data)
         return 0
+    if data["read_as"]:
+        print(f"(read as: {data['read_as']})")
     print(data["answer"])
     for citation in data["citations"]:
         print(f"[{citation['n']}] 《{citation['title'] or citation['doc_id']}》"

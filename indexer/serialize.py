@@ -173,6 +173,7 @@ def answer_dict(answer: Answer, catalog: Catalog, mode: str | None = None) -> di
                      if hit.passage_id in catalog.passages],
         "generated": answer.generated,
         "flags": list(answer.flags),
+        "read_as": answer.read_as,
     }
 
 

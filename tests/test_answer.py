@@ -15,6 +15,7 @@ from indexer.answer.extract import (
     score_sentences,
     sentences,
 )
+from indexer.answer.question import has_measure
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
 from indexer.retrieve.hits import Hit
@@ -78,7 +79,7 @@ def test_a_question_is_answered_with_the_sentence_that_answers_it(any_engine, qu
     # Near misses (bench/ownwords, train split): a topic the reports cover, a figure or
     # detail they never give.
     "這個縣的船員培訓一年培養多少人?",
-    "吳中全區一共有多少個中小學老師?",
+    "吳中建未來教室每間花了多少錢?",
     "白寨鎮的網吧讓不讓未成年人進?",
     # Off topic.
     "医保报销比例是多少?",
@@ -100,7 +101,8 @@ def test_the_answer_serialises_with_its_passages(any_engine):
     result = ask(any_engine, "吉林市直属学校的班主任津贴每月多少钱?")
     data = answer_dict(result, catalog)
     assert list(data) == ["ok", "question", "mode", "answerable", "answer", "citations", "passages",
-                          "generated", "flags"]
+                          "generated", "flags", "read_as"]
+    assert data["read_as"] is None  # asked as typed
     assert data["ok"] is True and data["answerable"] is True and data["generated"] is False
     assert "人均每月400元" in data["answer"]
     (citation, *_) = data["citations"]
@@ -148,6 +150,30 @@ def test_question_analysis_finds_kind_words_and_focus():
     assert analyse("什么时候开始实施?").kind == "date"
     assert analyse("哪位老師獲評全國模範教師?").kind == "person"  # folded first
     assert keyword_query("校车安全怎么保障?") == "校车安全 OR 保障"  # a userdict term
+
+
+@pytest.mark.parametrize("question, measure, answering, other", [
+    # What a number question counts, and sentences of the bundled reports with and without it.
+    ("吉林小学生均公用经费一年多少钱?", "money", "小学生均公用经费每生每年600元",
+     "新建改扩建公办幼儿园57所"),
+    ("句容一共配了多少名专职保安?", "people", "配备专职保安241名", "投入车辆148辆"),
+    ("吳中有多少所學校建成了錄播教室?", "institutions", "40余所学校建成录播教室",
+     "完成百兆宽带接入100%"),
+    ("指標生占招生計劃的比例是多少?", "percent", "指标生计划占招生计划的60%", "人均每月400元"),
+    ("校安工程總面積多大?", "area", "总面积为37.6万平方米", "结转31.6万元"),
+    ("句容中考均分比丹阳低几分?", "score", "与丹阳比相差6.7分", "减少了6.7%"),
+])
+def test_a_number_question_knows_what_it_counts(question, measure, answering, other):
+    asked = analyse(question)
+    assert asked.measure == measure
+    assert has_measure(asked, answering) is True and has_measure(asked, other) is False
+
+
+def test_questions_that_count_nothing_in_particular_have_no_measure():
+    for question in ["县里哪几所乡下初中冒头最快?", "一年开了几回校长会?", "校车安全怎么保障?",
+                     "吉林市什么时候完成非专用校车更新？"]:
+        assert analyse(question).measure is None
+        assert has_measure(analyse(question), "投入1.7亿元") is None
 
 
 def test_sentences_have_document_offsets_and_skip_headings(small):

@@ -3,12 +3,15 @@ suggestion always finds something."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
+from indexer.serialize import answer_dict
 from indexer.text.analysis import USERDICT_PATH, _data_lines
-from indexer.text.suggest import Vocabulary
+from indexer.text.suggest import Vocabulary, read_question
+from tests.conftest import ROOT
 
 
 def _ids(engine, query):
@@ -87,3 +90,52 @@ def test_a_warmed_server_has_its_vocabulary_ready(keyword_index_dir):
     vocabulary = service.generation().retriever("keyword").vocabulary()
     assert vocabulary.ready
     assert vocabulary.correction("送教上们") == "送教上门"
+
+
+# --- questions with a mistyped word ---------------------------------------------------
+
+
+@pytest.mark.parametrize("question, meant", [
+    ("句容有没有建立送教上们制度?", "送教上门"),  # a word fallen apart: 送 教 上 们
+    ("吉林有没有搞校园一卡同试点?", "一卡通"),
+    ("白寨鎮的村民多久能看一回不要錢的電景?", "电影"),  # traditional script
+])
+def test_a_question_is_read_with_its_mistyped_word_corrected(keyword_engine, question,
+                                                             meant):
+    read_as = keyword_engine.read_question(question)
+    assert read_as is not None and meant in read_as
+    assert len(read_as) == len(question)  # one word replaced in place, nothing else
+
+
+def test_no_well_typed_own_words_question_is_changed(keyword_engine):
+    # The own-words set's train questions and near misses: casual wording, many words
+    # the reports never use, and not one is a typo.
+    rows = [json.loads(line) for name in ("questions.jsonl", "near_miss.jsonl")
+            for line in (ROOT / "bench/ownwords" / name).read_text(encoding="utf-8")
+            .splitlines()]
+    changed = [(r["question"], keyword_engine.read_question(r["question"])) for r in rows
+               if r["split"] == "train"]
+    assert [pair for pair in changed if pair[1]] == []
+
+
+def test_a_name_in_the_corpus_is_not_corrected_into_a_word():
+    # 汗国 falls apart into single characters as a typo would, and 韩国 sounds the same;
+    # but a corpus that holds 蓝帐汗国 says the user typed what they meant.
+    vocabulary = Vocabulary({"韩国": 50, "蓝帐": 3})
+    question = "蓝帐汗国形成于什么时候?"
+    assert read_question(question, vocabulary, occurs=lambda text: True) is None
+    assert read_question(question, vocabulary, occurs=lambda text: False) \
+        == "蓝帐韩国形成于什么时候?"
+
+
+@pytest.mark.model
+def test_a_mistyped_question_is_answered_as_read(any_engine):
+    answer, _ = any_engine.ask("句容有没有建立送教上们制度?")
+    assert answer.read_as == "句容有没有建立送教上门制度?"
+    assert answer.question == "句容有没有建立送教上们制度?"  # what the user asked, kept
+    assert "typo_corrected" in answer.flags
+    assert answer.answerable and "建立了送教上门制度" in answer.citations[0].quote
+    catalog = any_engine.generation().catalog
+    assert answer_dict(answer, catalog)["read_as"] == answer.read_as
+    well_typed, _ = any_engine.ask("句容有没有建立送教上门制度?")
+    assert well_typed.read_as is None and "typo_corrected" not in well_typed.flags

@@ -114,6 +114,46 @@ def test_an_index_built_by_another_model_is_a_clear_error(fake_index):
         engine.search("教育", mode="semantic")
 
 
+def test_an_update_after_the_model_changed_embeds_every_passage_again(fake_index):
+    # A new model version (here: another fingerprint under the same name) with an
+    # unchanged corpus: `indexer update` must not call the index up to date, or every
+    # semantic search would then be refused.
+    index, _, report, corpus_copy = fake_index
+
+    class NewVersion(FakeEmbedder):
+        fingerprint = "fake-bigram-64-v2"
+
+    embedder = NewVersion(index.parent / "new-cache")
+    engine = Engine(index, embedder=embedder)
+    with pytest.raises(IndexMismatch, match="another version of 'fake-bigram-64'.*update"):
+        engine.search("教育", mode="semantic")
+    updated = build(corpus_copy, index, incremental=True, embedder=embedder)
+    assert not updated.up_to_date and updated.models_changed == ["embedding model"]
+    assert updated.embedded_passages == report.passages and updated.indexed_passages == 0
+    assert Engine(index, embedder=embedder).search("教育", mode="semantic").hits
+    again = build(corpus_copy, index, incremental=True, embedder=embedder)
+    assert again.up_to_date and again.models_changed == []
+
+
+def test_an_update_after_the_answer_model_changed_records_it(fake_index, tmp_path,
+                                                             monkeypatch):
+    import json
+
+    from indexer.answer.model import MODEL_FILE
+    from indexer.store import manifest
+
+    index, embedder, _, corpus_copy = fake_index
+    other = tmp_path / "answer_model.json"
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    other.write_text(json.dumps({**data, "version": "answer-lr-1-retrained"}),
+                     encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_ANSWER_MODEL", str(other))
+    updated = build(corpus_copy, index, incremental=True, embedder=embedder)
+    assert updated.models_changed == ["answer model"] and updated.embedded_passages == 0
+    live = Engine(index, embedder=embedder).generation()
+    assert manifest.read(live.folder)["answer_model"]["version"] == "answer-lr-1-retrained"
+
+
 # -- with the real model -------------------------------------------------------------
 
 @pytest.mark.model

@@ -263,6 +263,18 @@ def test_post_ask_is_the_same_as_get(client):
     assert posted.get_json() == client.get(f"/api/ask?q={AREA_QUESTION}&mode=keyword").get_json()
 
 
+def test_a_mistyped_question_is_answered_as_read_and_says_so(client):
+    typed, read = "句容有没有建立送教上们制度?", "句容有没有建立送教上门制度?"
+    response = client.get(f"/api/ask?q={typed}")
+    check_against_spec(client, "/api/ask", response)
+    data = response.get_json()
+    assert data["question"] == typed and data["read_as"] == read
+    assert "typo_corrected" in data["flags"] and "送教上门制度" in data["answer"]
+    assert f"已按“{esc(read)}”回答" in text_of(client.get(f"/ask?q={typed}"))
+    assert client.get(f"/api/ask?q={read}").get_json()["read_as"] is None
+    assert "已按“" not in text_of(client.get(f"/ask?q={read}"))
+
+
 def test_a_generated_answer_is_shown_with_its_checked_citations(client, monkeypatch):
     from tests.fake_llm import FakeLLM
 

@@ -118,6 +118,9 @@ def schemas() -> dict[str, Any]:
                          "description": "the passages the answer was taken from"},
             "generated": {"type": "boolean"},
             "flags": {"type": "array", "items": {"type": "string"}},
+            "read_as": {"type": ["string", "null"],
+                        "description": "the question as answered when a mistyped word was "
+                                       "corrected (flag typo_corrected), else null"},
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
         }),
         "AskRequest": {"type": "object", "required": ["q"], "additionalProperties": True,

@@ -68,6 +68,9 @@ class Answer:
     generated: bool = False
     flags: list[str] = field(default_factory=list)
     confidence: float | None = None
+    # The question as answered, when a mistyped word in it was corrected (flag
+    # ``typo_corrected``); None when it was answered as asked.
+    read_as: str | None = None
 
 
 def _dense_inputs(question: str, found: list[Sentence], vectors, question_vector):

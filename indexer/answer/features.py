@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer.answer.question import DIGITS, KINDS, Question, coverage, has_cue, missing_specifics
+from indexer.answer.question import (
+    DIGITS,
+    KINDS,
+    Question,
+    coverage,
+    has_cue,
+    has_measure,
+    missing_specifics,
+)
 from indexer.answer.spans import readable_sentences
 from indexer.records import Passage
 from indexer.retrieve.hits import Hit
@@ -32,7 +40,8 @@ DENSE_FEATURES = ("cos_s", "cos_s_gap", "cos_s_rank", "cos_p", "cos_p_gap", "vec
 FEATURES = (
     *DENSE_FEATURES,
     "hit_rank", "hit_norm", "kw_in", "kw_rank", "kw_norm", "coverage", "focus", "char_overlap",
-    "bigram_overlap", "num_match", "cue_ok", "cue_miss", *(f"kind_{k}" for k in KINDS),
+    "bigram_overlap", "num_match", "cue_ok", "cue_miss", "measure_ok", "measure_miss",
+    *(f"kind_{k}" for k in KINDS),
     "position", "first_in_passage", "length", "best_coverage", "specific_miss",
 )
 
@@ -127,6 +136,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
     keyword_score = float(scores.get("keyword_score") or 0.0)
     covered, focus = coverage(question, folded, heading, before, body)
     cue = has_cue(question, folded)
+    measure = has_measure(question, folded)
     numbers = question.numbers
     features = {
         "hit_rank": math.log(max(1, sentence.hit.rank or 1)),
@@ -143,6 +153,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
                       if numbers else 0.0),
         "cue_ok": 1.0 if cue is True else 0.0,
         "cue_miss": 1.0 if cue is False else 0.0,
+        "measure_ok": 1.0 if measure is True else 0.0,
+        "measure_miss": 1.0 if measure is False else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,
         "length": math.log(max(1, len(folded))),

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "answer_model.json"
 # What the answerability stage reads of the scored candidates.
 TOP_FEATURES = ("cos_s", "coverage", "bigram_overlap", "char_overlap", "kw_norm", "kw_in",
-                "cue_ok", "cue_miss", "hit_rank", "best_cos", "margin", "specific_miss", "focus")
+                "cue_ok", "cue_miss", "measure_ok", "measure_miss", "hit_rank", "best_cos",
+                "margin", "specific_miss", "focus")
 QUESTION_FEATURES = ("top_logit", "second_logit", "top_gap", "candidates",
                      *(f"top_{name}" for name in TOP_FEATURES))
 

@@ -40,7 +40,29 @@ PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|�
 PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|镇|乡|村|街道|州|岛|国|大学|学院|学校"
                    r"|中学|小学|幼儿园|园区|基地|中心)|北京|上海|天津|重庆|香港|台湾|澳门")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
+# What a number question counts, by its words, and how a sentence writes such a number
+# (checked in this order: 比例 before 人数). 多少钱 wants 元, not 所; 哪几所 names, not counts.
+AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
+COUNT = r"(?<!哪)(?:多少|几)"
+MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
+     re.compile(AMOUNT + r"%|百分之|\d+成|[一二三四五六七八九]成")),
+    ("money", re.compile(COUNT + r"(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
+                         r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
+     re.compile(AMOUNT + r"(?:万|亿)?元")),
+    ("score", re.compile(COUNT + r"分|分数|均分|考了多少"), re.compile(AMOUNT + r"分")),
+    ("area", re.compile(r"面积|多大|平方|" + COUNT + "亩"),
+     re.compile(AMOUNT + r"万?(?:平方米|平米|平方公里|亩|公顷)")),
+    ("people", re.compile(COUNT + r"[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位)"
+                          r"|人数|人次"),
+     re.compile(AMOUNT + r"万?(?:人|名|位)")),
+    ("institutions", re.compile(COUNT + r"(?:[所家]|个?(?:学校|幼儿园|园|校|机构|单位|中心"
+                                r"|基地))"),
+     re.compile(AMOUNT + r"(?:所|家|个)")),
+]
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
+# A place name's line in jieba's dictionary (``word freq ns``).
+_PLACE_LINE = re.compile(r"^(\S+) \d+ ns\r?$", re.MULTILINE)
 # What a place name may end in that the text may leave out (苏州市 → 苏州).
 PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 # Weights: IDF from jieba's general frequency table, less a floor so that 的/年 count
@@ -66,6 +88,8 @@ class Question:
     bigrams: frozenset[str] = frozenset()
     # What pins the question to one report or time: the places and years it names.
     specifics: frozenset[str] = frozenset()
+    # What a number question counts (a name of :data:`MEASURES`), or None.
+    measure: str | None = None
 
 
 def analyse(question: str) -> Question:
@@ -89,26 +113,37 @@ def analyse(question: str) -> Question:
     chars = frozenset(c for c in content if c.isalnum())
     bigrams = frozenset(content[i:i + 2] for i in range(len(content) - 1)
                         if content[i:i + 2].isalnum())
+    measure = next((name for name, asks, _ in MEASURES if asks.search(folded)), None) \
+        if kind == "number" else None
     return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
-                    chars, bigrams, specifics(folded))
+                    chars, bigrams, specifics(folded), measure)
 
 
 def specifics(folded: str) -> frozenset[str]:
-    """The places (jieba's ``ns`` words, less an administrative suffix) and years a folded
-    question names: a near miss asks of another city or year than the report's."""
+    """The places (words jieba's dictionaries tag ``ns``, less an administrative suffix)
+    and years a folded question names: a near miss asks of another city or year than the
+    report's."""
     from indexer.text.analysis import _segmenter
 
-    names = {PLACE_SUFFIX.sub("", pair.word)
-             for pair in _place_tagger(_segmenter().jieba).cut(folded, HMM=False)
-             if pair.flag == "ns" and len(pair.word) >= 2}
+    places = _place_words()
+    names = {PLACE_SUFFIX.sub("", word) for word, _, _ in _segmenter().segment(folded)
+             if len(word) >= 2 and word in places}
     return frozenset(names | set(YEAR.findall(folded)))
 
 
 @functools.lru_cache(maxsize=1)
-def _place_tagger(tokenizer):
-    import jieba.posseg
+def _place_words() -> frozenset[str]:
+    """The words tagged ``ns`` (place names) in jieba's dictionary and the policy
+    dictionary: read from the files, as jieba.posseg's tagger (150 MB more per process,
+    for its HMM tables) would tag them with the same segmentation."""
+    from indexer.text.analysis import _segmenter
 
-    return jieba.posseg.POSTokenizer(tokenizer)
+    tokenizer = _segmenter().jieba
+    with tokenizer.get_dict_file() as lines:
+        places = set(_PLACE_LINE.findall(lines.read().decode("utf-8")))
+    for word, tag in tokenizer.user_word_tag_tab.items():  # the policy dictionary's tag wins
+        (places.add if tag == "ns" else places.discard)(word)
+    return frozenset(places)
 
 
 def missing_specifics(question: Question, context: str) -> float:
@@ -154,6 +189,15 @@ def has_cue(question: Question, folded: str) -> bool | None:
     if question.kind == "place":
         return bool(PLACE.search(folded))
     return None
+
+
+def has_measure(question: Question, folded: str) -> bool | None:
+    """Whether a sentence holds a number of what the question counts (money in 元, people
+    in 人/名, a share in %; None: the question counts nothing in particular)."""
+    if question.measure is None:
+        return None
+    written = next(pattern for name, _, pattern in MEASURES if name == question.measure)
+    return bool(written.search(folded))
 
 
 def coverage(question: Question, folded: str, heading: str, previous: str,

@@ -49,8 +49,9 @@ def build(corpus_dir: Path, index_dir: Path | None = None, incremental: bool = F
         with generations.writing(client, names) as lease:
             live = generations.live_or_none(client, names)
             old = blobs.get_json(client, Names.store(live), MANIFEST) if live else None
-            planned = plan(corpus_dir, old, incremental, stage)
+            planned = plan(corpus_dir, old, incremental, stage, embedder)
             report = planned.report
+            report.models_changed = planned.models_changed
             if planned.up_to_date:
                 report.generation, report.up_to_date = live, True
                 report.seconds = time.perf_counter() - started

@@ -40,9 +40,13 @@ class DenseRetriever(Retriever):
         """Refuse to search vectors made by another model than the configured one."""
         built = self.info.get("model_fingerprint")
         if built != self.embedder.fingerprint:
-            raise IndexMismatch(
-                f"the vector index was built with model {self.info.get('model')!r}, but "
-                f"{self.embedder.name!r} is configured: rebuild with `python -m indexer build`")
+            which = (f"another version of {self.embedder.name!r} (fingerprint {built}, now "
+                     f"{self.embedder.fingerprint})"
+                     if self.info.get("model") == self.embedder.name else
+                     f"model {self.info.get('model')!r}, but {self.embedder.name!r} is "
+                     "configured")
+            raise IndexMismatch(f"the vector index was built with {which}: run `python -m "
+                                "indexer update` (it embeds the passages again)")
 
     def embed(self, query: ParsedQuery) -> np.ndarray:
         """The query's vector (the embedder keeps recent ones, so asking twice is free)."""

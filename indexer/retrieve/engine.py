@@ -8,6 +8,7 @@ the AND→OR fallback, totals, facets, paging and highlights.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from indexer import settings
@@ -17,13 +18,15 @@ from indexer.retrieve.hits import Filters, Hit, SearchResult
 from indexer.retrieve.protocol import Matches, facet_counts, ranked_with_fallback
 from indexer.text.highlight import highlight
 from indexer.text.query import ParsedQuery, parse
-from indexer.text.suggest import did_you_mean, looks_mistyped, spell_pinyin
+from indexer.text.suggest import did_you_mean, looks_mistyped, read_question, spell_pinyin
 
 log = logging.getLogger(__name__)
 
 __all__ = ["MODES", "Engine", "Generation"]
 
 LOOSENED_MESSAGE = "没有同时包含所有词的段落，以下结果包含其中部分词语。"
+# Longer questions are not read for typos (each character may try a few corrections).
+MAX_CORRECTED_QUESTION = 200
 
 
 class Engine:
@@ -141,10 +144,29 @@ class Engine:
         mode = mode or ("hybrid" if generation.has_vectors else "keyword")
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        query = keyword_query(question) if mode == "keyword" else question
+        read_as = self.read_question(question, generation)
+        asked = read_as or question
+        query = keyword_query(asked) if mode == "keyword" else asked
         hits = self.search(query, mode=mode, k=settings.get("answer_passages"),
                            filters=filters, generation=generation).hits
         dense = generation.retrievers.get("semantic")
         vectors = dense if getattr(dense, "has_sentences", False) else None
-        extractive = answer(question, hits, generation.catalog, vectors)
-        return generate(question, hits, generation.catalog, extractive), mode
+        extractive = answer(asked, hits, generation.catalog, vectors)
+        if read_as:
+            extractive = replace(extractive, question=question, read_as=read_as,
+                                 flags=[*extractive.flags, "typo_corrected"])
+        return generate(asked, hits, generation.catalog, extractive), mode
+
+    def read_question(self, question: str, generation: Generation | None = None) -> str | None:
+        """The question with a mistyped word corrected from the index's vocabulary, or None
+        (:func:`indexer.text.suggest.read_question`)."""
+        generation = generation or self.generation()
+        keyword = generation.retrievers.get("keyword")
+        if keyword is None or len(question) > MAX_CORRECTED_QUESTION:
+            return None
+
+        def occurs(text: str) -> bool:
+            matches = keyword.matched(parse(f'"{text}"'), None)
+            return matches is None or matches.total > 0  # unknown: leave the question be
+
+        return read_question(question, keyword.vocabulary(), occurs)

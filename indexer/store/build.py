@@ -35,6 +35,8 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
+    # Models configured since the live generation was made (a new generation for them).
+    models_changed: list[str] = field(default_factory=list)
 
 
 def _progress(desc: str, total: int):
@@ -113,11 +115,15 @@ class Plan:
     fingerprints: dict[str, str]
     report: BuildReport
     reusable: bool  # the live generation can be updated (same analyzer, incremental)
+    # What the live generation was made with that is no longer configured (the embedding
+    # model, the answer model): reason enough for a new generation, corpus unchanged.
+    models_changed: list[str] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
         report = self.report
-        return self.reusable and not (report.added or report.removed or report.changed)
+        return self.reusable and not (report.added or report.removed or report.changed
+                                      or self.models_changed)
 
     def rebuild_all(self) -> None:
         """Index every document afresh (nothing is reused)."""
@@ -142,8 +148,11 @@ class Plan:
         }
 
 
-def plan(corpus_dir: Path, old: dict | None, incremental: bool, stage) -> Plan:
-    """Read the corpus and compare it with ``old`` (the live manifest, or None)."""
+def plan(corpus_dir: Path, old: dict | None, incremental: bool, stage,
+         embedder=None) -> Plan:
+    """Read the corpus and compare it with ``old`` (the live manifest, or None), and the
+    models it records with the configured ones (``embedder``: None when vectors are off).
+    """
     from indexer.text.analysis import ANALYZER_VERSION
 
     stage("reading", 0, 0)
@@ -162,7 +171,25 @@ def plan(corpus_dir: Path, old: dict | None, incremental: bool, stage) -> Plan:
     report.changed = sorted(d for d in set(fingerprints) & set(old_prints)
                             if fingerprints[d] != old_prints[d])
     report.unchanged = len(fingerprints) - len(report.added) - len(report.changed)
-    return Plan(corpus, fingerprints, report, reusable)
+    return Plan(corpus, fingerprints, report, reusable, _models_changed(old, embedder))
+
+
+def _models_changed(old: dict | None, embedder) -> list[str]:
+    """The models the live manifest ``old`` records that differ from the configured ones:
+    its vectors are then another model's (searching them would be refused), or it names
+    an answer model that is no longer served."""
+    if old is None:
+        return []
+    changed = []
+    vectors = old.get("vectors") or {}
+    if (embedder is None) != (not vectors) or (
+            embedder is not None and vectors.get("model_fingerprint") != embedder.fingerprint):
+        changed.append("embedding model")
+        log.info("the embedding model is not the one the live generation was made with: "
+                 "every passage is embedded again")
+    if old.get("answer_model") != answer_model_record():
+        changed.append("answer model")
+    return changed
 
 
 def default_embedder():
@@ -206,8 +233,9 @@ def build_local(corpus_dir: Path, index_dir: Path, incremental: bool = False,
     index_dir = Path(index_dir)
     with generations.writer_lock(index_dir):
         previous, old = _previous(index_dir)
-        planned = plan(corpus_dir, old, incremental, stage)
+        planned = plan(corpus_dir, old, incremental, stage, embedder)
         corpus, report, reusable = planned.corpus, planned.report, planned.reusable
+        report.models_changed = planned.models_changed
         if planned.up_to_date:
             report.generation, report.up_to_date = previous.name, True
             report.seconds = time.perf_counter() - started
