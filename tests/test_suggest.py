@@ -98,7 +98,7 @@ def test_a_warmed_server_has_its_vocabulary_ready(keyword_index_dir):
 @pytest.mark.parametrize("question, meant", [
     ("句容有没有建立送教上们制度?", "送教上门"),  # a word fallen apart: 送 教 上 们
     ("吉林有没有搞校园一卡同试点?", "一卡通"),
-    ("白寨鎮的村民多久能看一回不要錢的電景?", "电影"),  # traditional script
+    ("白寨鎮的村民多久能看一回不要錢的電景?", "電影"),  # traditional, kept so
 ])
 def test_a_question_is_read_with_its_mistyped_word_corrected(keyword_engine, question,
                                                              meant):

@@ -253,8 +253,23 @@ def read_question(question: str, vocabulary: Vocabulary | None,
                     gain = _likelihood(fixed) - typed
                     if gain >= QUESTION_CORRECTION_GAIN and (best is None or gain > best[0]) \
                             and not occurs(question[start:end]):
-                        best = (gain, question[:start] + word + question[end:])
+                        best = (gain, question[:start] + _in_script_of(question[start:end],
+                                                                       word)
+                                + question[end:])
     return best[1] if best else None
+
+
+def _in_script_of(typed: str, word: str) -> str:
+    """``word`` (simplified, as the index holds it) in traditional script when ``typed`` was
+    written so (電景 → 電影, not 电影), so the question reads as the user wrote it."""
+    from indexer.text.analysis import fold
+
+    if fold(typed) == typed:
+        return word
+    import opencc
+
+    converted = opencc.OpenCC("s2t").convert(word)
+    return converted if fold(converted) == word and len(converted) == len(word) else word
 
 
 def _likelihood(text: str) -> float:
