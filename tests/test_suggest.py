@@ -92,6 +92,29 @@ def test_a_warmed_server_has_its_vocabulary_ready(keyword_index_dir):
     assert vocabulary.correction("送教上们") == "送教上门"
 
 
+def test_a_warmed_server_warms_each_new_generation_in_the_background(corpus_copy, tmp_path):
+    """After an update, the first questions must not wait for the new generation's
+    vocabulary (every question is read for typos): it is read in the background."""
+    from tests.conftest import build_keyword_index
+    from webapp import create_app
+    from webapp.services import EXTENSION
+
+    index = build_keyword_index(corpus_copy, tmp_path / "index")
+    app = create_app({"TESTING": True, "INDEX_DIR": index, "WEB_ASK_RATE": 0})
+    service = app.extensions[EXTENSION]
+    service.warm()
+    first = service.generation()
+    assert service.generation() is first and service._warm_thread is None  # nothing new
+    (corpus_copy / "900_new.txt").write_text("新增报告：送教上门工作全面推开。", encoding="utf-8")
+    build_keyword_index(corpus_copy, index)
+    second = service.generation()
+    assert second is not first
+    service._warm_thread.join(timeout=60)
+    keyword = second.retriever("keyword")
+    assert keyword._vocabulary is not None and keyword._vocabulary.ready
+    assert keyword.arrays.postings.cached_bytes > 0  # the longest posting lists were read
+
+
 # --- questions with a mistyped word ---------------------------------------------------
 
 

@@ -48,6 +48,11 @@ class PolicyQA:
         self._engine = engine
         self._lock = threading.Lock()
         self._updating = threading.Lock()
+        # With warm-up on (``warm``), each generation a worker opens is warmed in the
+        # background: the first questions after an update do not read its vocabulary.
+        self._warming = False
+        self._warmed: Generation | None = None
+        self._warm_thread: threading.Thread | None = None
 
     @property
     def engine(self) -> Engine:
@@ -61,22 +66,37 @@ class PolicyQA:
         return self._engine
 
     def generation(self) -> Generation:
-        """The live generation (raises IndexNotReady when there is none)."""
-        return self.engine.generation()
+        """The live generation (raises IndexNotReady when there is none); with warm-up
+        on, one newly opened is warmed in a background thread."""
+        generation = self.engine.generation()
+        if self._warming and generation is not self._warmed:
+            with self._lock:
+                if generation is not self._warmed:
+                    self._warmed = generation
+                    self._warm_thread = threading.Thread(
+                        target=self._warm_generation, args=(generation,), daemon=True,
+                        name=f"warm {generation.name}")
+                    self._warm_thread.start()
+        return generation
 
     def warm(self) -> None:
         """Open the index, load the jieba dictionary, the longest posting lists, the
         index's vocabulary (typo and pinyin help: seconds at 100k passages) and the
-        embedding model now."""
+        embedding model now; from then on warm every generation an update publishes."""
         self.engine.search("教育", k=1)
-        generation = self.generation()
-        keyword = generation.retriever("keyword")
-        keyword.warm()
-        vocabulary = keyword.vocabulary()
-        if vocabulary is not None:
-            vocabulary.prepare()
+        generation = self.engine.generation()
+        _warm_keyword(generation)
         if generation.has_vectors:
             self.engine.embedder().embed_query("教育")
+        self._warmed, self._warming = generation, True
+
+    @staticmethod
+    def _warm_generation(generation: Generation) -> None:
+        try:
+            _warm_keyword(generation)
+            log.info("warmed index generation %s", generation.name)
+        except Exception:  # a warm-up that fails costs speed, never a request
+            log.exception("warming index generation %s failed", generation.name)
 
     # -- the data each route serves ---------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -282,3 +302,13 @@ def init_app(app: Flask) -> PolicyQA:
 def service() -> PolicyQA:
     """The current app's service."""
     return current_app.extensions[EXTENSION]
+
+
+def _warm_keyword(generation: Generation) -> None:
+    """Read a generation's longest posting lists and its vocabulary, with both lookup
+    tables of typo and pinyin help."""
+    keyword = generation.retriever("keyword")
+    keyword.warm()
+    vocabulary = keyword.vocabulary()
+    if vocabulary is not None:
+        vocabulary.prepare()

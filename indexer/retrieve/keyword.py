@@ -165,6 +165,7 @@ class KeywordRetriever(Retriever):
                                   self.weighting)
         self._local = threading.local()
         self._vocabulary = None
+        self._vocabulary_lock = threading.Lock()  # read once, however many ask at once
         self._facets = None
 
     def _searcher(self):
@@ -292,8 +293,9 @@ class KeywordRetriever(Retriever):
 
         searcher = self._searcher()
         frequencies = {field: self._frequencies(field) for field in SEARCH_FIELDS}
-        if self._vocabulary is None:
-            self._vocabulary = vocabulary_of(frequencies["body"].items())
+        with self._vocabulary_lock:
+            if self._vocabulary is None:
+                self._vocabulary = vocabulary_of(frequencies["body"].items())
         longest = heapq.nlargest(WARM_TERMS, ((n, field, word)
                                               for field, words in frequencies.items()
                                               for word, n in words.items()))
@@ -308,7 +310,9 @@ class KeywordRetriever(Retriever):
         if self._vocabulary is None:
             from indexer.text.suggest import vocabulary_of
 
-            self._vocabulary = vocabulary_of(self._frequencies("body").items())
+            with self._vocabulary_lock:
+                if self._vocabulary is None:
+                    self._vocabulary = vocabulary_of(self._frequencies("body").items())
         return self._vocabulary
 
     def _frequencies(self, field: str) -> dict[str, int]:
