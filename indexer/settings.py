@@ -181,6 +181,9 @@ register(
             "Weight of the keyword side in fusion (the vector side gets the rest).", float),
     Setting("hybrid_candidates", 50, "Candidates each side contributes before fusion.", int),
     Setting("hybrid_rrf_k", 60, "The k of reciprocal-rank fusion (rrf only).", int),
+    Setting("rerank_passages", 8,
+            "Top semantic and hybrid hits re-ordered by their best sentence's answer score "
+            "(the answer model over the build-time sentence vectors); 0: off.", int),
     # Web app (webapp/)
     Setting("web_host", "127.0.0.1",
             "Address the web server listens on (loopback unless told otherwise)."),

@@ -46,7 +46,8 @@ def _brute_force(engine, vector, k, allowed_docs=None):
     return [pid for pid, _ in rows[:k]]
 
 
-def test_exact_search_equals_brute_force_cosine(fake_index):
+def test_exact_search_equals_brute_force_cosine(fake_index, monkeypatch):
+    monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")  # the dense retriever's own order
     index, embedder, report, _ = fake_index
     engine = Engine(index, embedder=embedder)
     for query in ["校车安全管理", "學校建設", "教师队伍建设 师德", "中考 成绩"]:
@@ -55,7 +56,8 @@ def test_exact_search_equals_brute_force_cosine(fake_index):
         assert [h.rank for h in hits] == list(range(1, 11))
 
 
-def test_filters_apply_before_ranking(fake_index):
+def test_filters_apply_before_ranking(fake_index, monkeypatch):
+    monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")  # the dense retriever's own order
     index, embedder, _, _ = fake_index
     engine = Engine(index, embedder=embedder)
     catalog = engine.generation().catalog
@@ -175,7 +177,8 @@ def test_paraphrased_questions_find_what_bm25_misses(any_engine, question, start
 
 
 @pytest.mark.model
-def test_real_model_search_equals_brute_force(model_engine):
+def test_real_model_search_equals_brute_force(model_engine, monkeypatch):
+    monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")  # the dense retriever's own order
     vector = model_engine.generation().retriever("semantic")
     for question in ["校车安全管理", "學前教育", "怎样提高教师待遇"]:
         query = vector.embedder.embed_query(question)

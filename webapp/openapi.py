@@ -51,7 +51,8 @@ def schemas() -> dict[str, Any]:
                           "description": "HTML-escaped passage with matches in <mark>"},
             "score": {"type": "number"}, "rank": {"type": "integer"},
             "scores": {"type": "object", "description": "score parts (keyword and vector "
-                       "rank and score, fused score)"},
+                       "rank and score, fused score; for semantic and hybrid hits "
+                       "re-ranked by the answer model, retrieval_rank and answer_score)"},
         }),
         "SearchResponse": _object({
             "ok": {"const": True}, "query": {"type": "string"},

@@ -26,6 +26,7 @@ SCORE_LABELS = {
     "keyword_rank": "关键词排名", "keyword_score": "关键词得分 (BM25F)",
     "vector_rank": "语义排名", "vector_score": "语义相似度 (余弦)",
     "fused_score": "融合得分", "fused": "融合得分", "fusion": "融合方式",
+    "retrieval_rank": "检索排名 (重排前)", "answer_score": "答案得分 (重排依据)",
 }
 UNKNOWN = "未知"  # the facet and filter value of a report with no region or year
 PAGE_AROUND = 2  # page links shown either side of the current page

@@ -139,7 +139,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
     measure = has_measure(question, folded)
     numbers = question.numbers
     features = {
-        "hit_rank": math.log(max(1, sentence.hit.rank or 1)),
+        # Where retrieval ranked the passage (re-ranking by this model keeps it).
+        "hit_rank": math.log(max(1, scores.get("retrieval_rank") or sentence.hit.rank or 1)),
         "kw_in": 1.0 if keyword_rank is not None else 0.0,
         "kw_rank": math.log(keyword_rank if keyword_rank is not None else ABSENT_RANK),
         "kw_norm": keyword_score / top_keyword if top_keyword > 0 else 0.0,

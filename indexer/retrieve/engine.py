@@ -104,7 +104,14 @@ class Engine:
                 page: int, filters: Filters | None) -> SearchResult:
         retriever = generation.retriever(mode)
         merged = parsed.filters.merged(filters) if filters else parsed.filters
-        hits, used = ranked_with_fallback(retriever, parsed, k * page, merged)
+        dense = generation.retrievers.get("semantic")
+        depth = (settings.get("rerank_passages")
+                 if mode != "keyword" and getattr(dense, "has_sentences", False) else 0)
+        hits, used = ranked_with_fallback(retriever, parsed, max(k * page, depth), merged)
+        if depth:
+            from indexer.answer.rerank import rerank
+
+            hits = rerank(used.text, hits, generation.catalog, dense, depth)[:k * page]
         matches = retriever.matched(used, merged)
         if matches is None:  # a retriever that ranks every passage: facets of the ranking
             matches = Matches.of_hits(generation.catalog, hits)

@@ -1,0 +1,51 @@
+"""Re-rank the top dense hits by the answer model: the passage that holds the sentence
+most likely to answer comes first.
+
+A passage vector and its best sentence's cosine say how close a passage is to the
+question; the answer model (:mod:`indexer.answer.model`) also weighs what the question
+asks for (a number with its unit, a date, a place), the words it shares, and where each
+side ranked the passage. Ordering the top ``rerank_passages`` hits of semantic and hybrid
+search by their best sentence's score puts the answering passage first far more often
+for questions in a user's own words (README, "Search modes"). Keyword search is left as
+BM25F ranks it: its users search for words, and get the passages that hold them.
+
+Each re-ranked hit keeps its retrieval rank (``retrieval_rank``) and score, and gains
+``answer_score``: the answer model reads the retrieval rank, so an answer is chosen from
+the same features whichever order the hits are shown in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from indexer.retrieve.hits import Hit
+
+if TYPE_CHECKING:
+    from indexer.store.catalog import Catalog
+
+
+def rerank(question: str, hits: list[Hit], catalog: Catalog, vectors, depth: int
+           ) -> list[Hit]:
+    """``hits`` with the first ``depth`` ordered by their best sentence's answer score
+    (ties, and passages with no readable sentence, keep their retrieval order); the rest
+    follow unchanged. ``vectors`` is the dense retriever whose sentence vectors the answer
+    model reads."""
+    from indexer.answer.extract import score_sentences
+
+    top = hits[:depth]
+    if len(top) < 2:
+        return hits
+    scored = score_sentences(question, top, catalog, vectors,
+                             overrides={"answer_passages": depth})
+    if not scored:  # nothing to read (e.g. a question of numbers only)
+        return hits
+    best: dict[str, float] = {}
+    for sentence in scored:  # best first
+        best.setdefault(sentence.passage.passage_id, sentence.score)
+    order = sorted(top, key=lambda hit: (-best.get(hit.passage_id, -1.0), hit.rank))
+    for rank, hit in enumerate(order, start=1):
+        hit.scores.setdefault("retrieval_rank", hit.rank)
+        if hit.passage_id in best:
+            hit.scores["answer_score"] = round(best[hit.passage_id], 4)
+        hit.rank = rank
+    return order + hits[depth:]
