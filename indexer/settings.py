@@ -41,6 +41,13 @@ def _optional_float(text: str) -> float | str:
     return float(text) if text.strip() else ""
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("it must be 0 or more")
+    return value
+
+
 def _path(text: str) -> Path:
     return Path(text).expanduser()
 
@@ -183,7 +190,7 @@ register(
     Setting("hybrid_rrf_k", 60, "The k of reciprocal-rank fusion (rrf only).", int),
     Setting("rerank_passages", 8,
             "Top semantic and hybrid hits re-ordered by their best sentence's answer score "
-            "(the answer model over the build-time sentence vectors); 0: off.", int),
+            "(the answer model over the build-time sentence vectors); 0: off.", _count),
     # Web app (webapp/)
     Setting("web_host", "127.0.0.1",
             "Address the web server listens on (loopback unless told otherwise)."),

@@ -133,7 +133,10 @@ def stop_server(server, thread: threading.Thread) -> None:
         for channel in list(server._map.values()):
             channel.close()
 
-    server.trigger.pull_trigger(close_all)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # its wake-up pipe is already closed: the loop cannot be woken
+        close_all()
     thread.join(timeout=10)
     server.task_dispatcher.shutdown()
 

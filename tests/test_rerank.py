@@ -64,3 +64,24 @@ def test_the_answer_does_not_depend_on_the_order_hits_are_shown_in(model_engine,
     plain, _ = model_engine.ask(question)
     assert answer.text == plain.text and answer.confidence == pytest.approx(plain.confidence)
     assert [c.passage_id for c in answer.citations] == [c.passage_id for c in plain.citations]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, passage_id", MOVED)
+def test_an_answer_shows_its_passages_in_the_order_search_shows_them(model_engine, question,
+                                                                    passage_id):
+    """``ask`` orders its hits from the sentences it scored to answer, as search does."""
+    answer, _ = model_engine.ask(question)
+    searched = model_engine.search(question, mode="hybrid", k=8).hits
+    assert [hit.passage_id for hit in answer.hits] == [hit.passage_id for hit in searched]
+    assert answer.hits[0].passage_id == passage_id
+    assert [hit.rank for hit in answer.hits] == list(range(1, len(answer.hits) + 1))
+
+
+def test_a_negative_depth_is_refused_with_the_variable_named(monkeypatch):
+    from indexer import settings
+
+    monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "-3")
+    with pytest.raises(ValueError, match=r"POLICYQA_RERANK_PASSAGES='-3' is not valid: it "
+                                         r"must be 0 or more"):
+        settings.get("rerank_passages")

@@ -23,6 +23,7 @@ from indexer.answer import features as feats
 from indexer.answer.features import Sentence
 from indexer.answer.model import AnswerModel, load_model, question_features, row
 from indexer.answer.question import Question, analyse, keyword_query, only_numbers
+from indexer.answer.rerank import by_answer_score
 from indexer.answer.spans import sentences
 from indexer.retrieve.hits import Hit
 
@@ -136,13 +137,15 @@ def answerability(scored: list[Sentence], model: AnswerModel | None = None) -> f
 
 def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
            overrides: Mapping[str, Any] | None = None, question_vector=None,
-           model: AnswerModel | None = None) -> Answer:
+           model: AnswerModel | None = None, rerank: int = 0) -> Answer:
     """The best one to three sentences of ``hits`` that answer ``question``, cited.
 
     Args:
         vectors: the dense retriever with sentence vectors; without it scoring is lexical.
         overrides: explicit setting values (``answer_min_score``, ...), as in settings.get.
         question_vector: the question's embedding, when the caller already has it.
+        rerank: how many of the top hits to order by their best sentence's score, as
+            search re-ranks them (:mod:`indexer.answer.rerank`); 0: retrieval order.
     Returns:
         An :class:`Answer`; ``answerable=False`` with no citations when the answerability
         of the best sentence is below ``answer_min_score`` (default: the model's
@@ -151,6 +154,8 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
     model = model or load_model()
     scored = score_sentences(question, hits, catalog, vectors, overrides, question_vector,
                              model)
+    if rerank:
+        hits = by_answer_score(hits, scored, rerank)
     if not scored:
         return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits))
     variant = model.variant(dense="cos_s" in scored[0].features)

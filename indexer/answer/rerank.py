@@ -21,27 +21,34 @@ from typing import TYPE_CHECKING
 from indexer.retrieve.hits import Hit
 
 if TYPE_CHECKING:
+    from indexer.answer.features import Sentence
     from indexer.store.catalog import Catalog
 
 
-def rerank(question: str, hits: list[Hit], catalog: Catalog, vectors, depth: int
-           ) -> list[Hit]:
-    """``hits`` with the first ``depth`` ordered by their best sentence's answer score
-    (ties, and passages with no readable sentence, keep their retrieval order); the rest
-    follow unchanged. ``vectors`` is the dense retriever whose sentence vectors the answer
-    model reads."""
+def rerank_hits(question: str, hits: list[Hit], catalog: Catalog, vectors, depth: int
+                ) -> list[Hit]:
+    """``hits`` with the first ``depth`` ordered by their best sentence's answer score;
+    ``vectors`` is the dense retriever whose sentence vectors the answer model reads."""
     from indexer.answer.extract import score_sentences
 
-    top = hits[:depth]
-    if len(top) < 2:
+    if len(hits[:depth]) < 2:
         return hits
-    scored = score_sentences(question, top, catalog, vectors,
+    scored = score_sentences(question, hits[:depth], catalog, vectors,
                              overrides={"answer_passages": depth})
-    if not scored:  # nothing to read (e.g. a question of numbers only)
+    return by_answer_score(hits, scored, depth)
+
+
+def by_answer_score(hits: list[Hit], scored: list[Sentence], depth: int) -> list[Hit]:
+    """``hits`` with the first ``depth`` ordered by the best score among their sentences in
+    ``scored`` (ties, and passages with no scored sentence, keep their retrieval order);
+    the rest follow unchanged."""
+    if not scored or len(hits[:depth]) < 2:  # nothing read (e.g. numbers only), or one hit
         return hits
     best: dict[str, float] = {}
-    for sentence in scored:  # best first
-        best.setdefault(sentence.passage.passage_id, sentence.score)
+    for sentence in scored:
+        pid = sentence.passage.passage_id
+        best[pid] = max(best.get(pid, sentence.score), sentence.score)
+    top = hits[:depth]
     order = sorted(top, key=lambda hit: (-best.get(hit.passage_id, -1.0), hit.rank))
     for rank, hit in enumerate(order, start=1):
         hit.scores.setdefault("retrieval_rank", hit.rank)

@@ -57,20 +57,21 @@ class Engine:
         return self.backend.live()
 
     def search(self, query: str, mode: str = "keyword", k: int = 10, page: int = 1,
-               filters: Filters | None = None,
-               generation: Generation | None = None) -> SearchResult:
+               filters: Filters | None = None, generation: Generation | None = None,
+               rerank: bool = True) -> SearchResult:
         """Rank passages for ``query`` in one of :data:`MODES`.
 
         ``generation`` (default: the live one) is the generation to search: a caller that
         reads the hits' passages passes the one whose catalog it reads them from, as a
-        build may switch the live generation in between.
+        build may switch the live generation in between. ``rerank=False`` leaves semantic
+        and hybrid hits in retrieval order (:mod:`indexer.answer.rerank`).
         """
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         parsed = parse(query)
         generation = generation or self.generation()
         try:
-            return self._help(generation, parsed, mode, k, page, filters)
+            return self._help(generation, parsed, mode, k, page, filters, rerank)
         except PolicyQAError:
             raise
         except Exception as exc:  # e.g. a file damaged after it was opened: a 503, not a 500
@@ -80,7 +81,7 @@ class Engine:
             raise
 
     def _help(self, generation: Generation, parsed: ParsedQuery, mode: str, k: int,
-              page: int, filters: Filters | None) -> SearchResult:
+              page: int, filters: Filters | None, rerank: bool) -> SearchResult:
         """Search, reading pinyin as the words it spells, and offer a corrected query when
         the words typed look mistyped or find nothing."""
         vocabulary = generation.retriever("keyword").vocabulary
@@ -89,7 +90,7 @@ class Engine:
             words = vocabulary()
             if words is not None:
                 parsed, spelt = spell_pinyin(parsed, words)
-        result = self._search(generation, parsed, mode, k, page, filters)
+        result = self._search(generation, parsed, mode, k, page, filters, rerank)
         if spelt:
             result.message = " ".join(filter(None, (spelt, result.message)))
         if result.total == 0 or result.fallback or looks_mistyped(parsed):
@@ -101,17 +102,16 @@ class Engine:
         return result
 
     def _search(self, generation: Generation, parsed: ParsedQuery, mode: str, k: int,
-                page: int, filters: Filters | None) -> SearchResult:
+                page: int, filters: Filters | None, rerank: bool = True) -> SearchResult:
         retriever = generation.retriever(mode)
         merged = parsed.filters.merged(filters) if filters else parsed.filters
-        dense = generation.retrievers.get("semantic")
-        depth = (settings.get("rerank_passages")
-                 if mode != "keyword" and getattr(dense, "has_sentences", False) else 0)
+        depth = _rerank_depth(generation, mode) if rerank else 0
         hits, used = ranked_with_fallback(retriever, parsed, max(k * page, depth), merged)
         if depth:
-            from indexer.answer.rerank import rerank
+            from indexer.answer.rerank import rerank_hits
 
-            hits = rerank(used.text, hits, generation.catalog, dense, depth)[:k * page]
+            hits = rerank_hits(used.text, hits, generation.catalog,
+                               generation.retrievers["semantic"], depth)[:k * page]
         matches = retriever.matched(used, merged)
         if matches is None:  # a retriever that ranks every passage: facets of the ranking
             matches = Matches.of_hits(generation.catalog, hits)
@@ -154,11 +154,14 @@ class Engine:
         read_as = self.read_question(question, generation)
         asked = read_as or question
         query = keyword_query(asked) if mode == "keyword" else asked
+        # Retrieval order: the answer step scores these sentences anyway, and orders the
+        # hits by them as search would (each sentence is scored once).
         hits = self.search(query, mode=mode, k=settings.get("answer_passages"),
-                           filters=filters, generation=generation).hits
+                           filters=filters, generation=generation, rerank=False).hits
         dense = generation.retrievers.get("semantic")
         vectors = dense if getattr(dense, "has_sentences", False) else None
-        extractive = answer(asked, hits, generation.catalog, vectors)
+        extractive = answer(asked, hits, generation.catalog, vectors,
+                            rerank=_rerank_depth(generation, mode))
         if read_as:
             extractive = replace(extractive, question=question, read_as=read_as,
                                  flags=[*extractive.flags, "typo_corrected"])
@@ -177,3 +180,12 @@ class Engine:
             return matches is None or matches.total > 0  # unknown: leave the question be
 
         return read_question(question, keyword.vocabulary(), occurs)
+
+
+def _rerank_depth(generation: Generation, mode: str) -> int:
+    """How many top hits the answer model re-ranks in ``mode``: semantic and hybrid, when
+    the index has sentence vectors (``rerank_passages``); 0 for keyword search."""
+    dense = generation.retrievers.get("semantic")
+    if mode == "keyword" or not getattr(dense, "has_sentences", False):
+        return 0
+    return settings.get("rerank_passages")
