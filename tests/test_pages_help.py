@@ -249,6 +249,12 @@ def test_ranks_are_said_for_people(client):
     assert "得分 0." not in body
     keyword = text_of(client.get("/search?q=校车"))
     assert "<summary>排名：关键词第1</summary>" in keyword
+    # A hit the answer model moved up says where retrieval had put it.
+    question = "句容市里怎么逼着下面各乡镇把教育抓好?"
+    moved = client.get(f"/api/search?q={question}&mode=hybrid").get_json()["hits"][0]
+    assert moved["rank"] == 1 and moved["scores"]["retrieval_rank"] > 1
+    body = text_of(client.get(f"/search?q={question}&mode=hybrid"))
+    assert f" · 重排前第{moved['scores']['retrieval_rank']}</summary>" in body
 
 
 @pytest.mark.model

@@ -181,7 +181,8 @@ def search_view(data: dict[str, Any], args: SearchArgs) -> SearchView:
 
 
 def rank_label(hit: dict[str, Any], mode: str) -> str:
-    """Where a hit ranks on each side, for a person: "关键词第1 · 语义第4"."""
+    """Where a hit ranks on each side, for a person: "关键词第1 · 语义第4", and where it
+    ranked before the answer model re-ranked it, if that moved it: "重排前第3"."""
     scores = hit.get("scores") or {}
     parts = []
     for side, label in (("keyword", "关键词"), ("vector", "语义")):
@@ -190,6 +191,9 @@ def rank_label(hit: dict[str, Any], mode: str) -> str:
             parts.append(f"{label}第{rank}")
         elif mode == "hybrid":
             parts.append(f"{label}未命中")
+    before = scores.get("retrieval_rank")
+    if before and before != hit.get("rank"):
+        parts.append(f"重排前第{before}")
     return " · ".join(parts) or f"第{hit['rank']}"
 
 
