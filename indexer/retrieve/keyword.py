@@ -165,7 +165,7 @@ class KeywordRetriever(Retriever):
                                   self.weighting)
         self._local = threading.local()
         self._vocabulary = None
-        self._vocabulary_lock = threading.Lock()  # read once, however many ask at once
+        self._vocabulary_lock = threading.Lock()
         self._facets = None
 
     def _searcher(self):
@@ -289,13 +289,9 @@ class KeywordRetriever(Retriever):
         """Read the vocabulary and the longest posting lists (into the cache, up to half
         of it): the commonest words are the slowest to read on first use (a 100k-posting
         list takes ~20 ms)."""
-        from indexer.text.suggest import vocabulary_of
-
         searcher = self._searcher()
         frequencies = {field: self._frequencies(field) for field in SEARCH_FIELDS}
-        with self._vocabulary_lock:
-            if self._vocabulary is None:
-                self._vocabulary = vocabulary_of(frequencies["body"].items())
+        self._read_vocabulary(frequencies["body"])
         longest = heapq.nlargest(WARM_TERMS, ((n, field, word)
                                               for field, words in frequencies.items()
                                               for word, n in words.items()))
@@ -307,13 +303,20 @@ class KeywordRetriever(Retriever):
 
     def vocabulary(self) -> Vocabulary:
         """Every word of the passage text with its document frequency, read once."""
-        if self._vocabulary is None:
-            from indexer.text.suggest import vocabulary_of
+        if self._vocabulary is not None:
+            return self._vocabulary
+        return self._read_vocabulary()
 
-            with self._vocabulary_lock:
-                if self._vocabulary is None:
-                    self._vocabulary = vocabulary_of(self._frequencies("body").items())
-        return self._vocabulary
+    def _read_vocabulary(self, body: dict[str, int] | None = None) -> Vocabulary:
+        """Make the vocabulary once, however many threads ask at once, from the body
+        field's word frequencies (``body``, when the caller has read them already)."""
+        from indexer.text.suggest import vocabulary_of
+
+        with self._vocabulary_lock:
+            if self._vocabulary is None:
+                words = body if body is not None else self._frequencies("body")
+                self._vocabulary = vocabulary_of(words.items())
+            return self._vocabulary
 
     def _frequencies(self, field: str) -> dict[str, int]:
         """Every word of ``field`` with the number of passages holding it."""
