@@ -98,15 +98,15 @@ def test_onnx_agrees_with_torch_on_the_corpus(corpus, torch_embedder, onnx_embed
                  for name, e in [("onnx", onnx_embedder), ("torch", torch_embedder)]}
     assert np.min(np.sum(questions["onnx"] * questions["torch"], axis=1)) >= 0.98
     # Retrieval is what counts. e5 scores sit close together (0.85-0.91 here), so int8's
-    # score noise (median 0.003) can swap passages that fp32 itself all but ties; any other
-    # best passage must stay the same. Measured: 15 of 16 identical; the bare words 學校建設
-    # swap to a passage 0.0046 below fp32's best.
+    # score noise can swap passages that fp32 itself all but ties; any other best passage
+    # must stay the same. Measured with 7-bit weights (the same on every CPU): 13 of 16
+    # identical, the other three 0.0009, 0.0014 and 0.0040 below fp32's best.
     scores = {"onnx": questions["onnx"] @ ours.T, "torch": questions["torch"] @ theirs.T}
     best = {name: np.argmax(s, axis=1) for name, s in scores.items()}
     rows = np.arange(len(CORPUS_QUESTIONS))
     fp32_gap = scores["torch"][rows, best["torch"]] - scores["torch"][rows, best["onnx"]]
     assert np.all(fp32_gap <= 0.005), [passages[i].passage_id for i in best["onnx"]]
-    assert np.sum(best["onnx"] == best["torch"]) >= len(CORPUS_QUESTIONS) - 2
+    assert np.sum(best["onnx"] == best["torch"]) >= len(CORPUS_QUESTIONS) - 3
 
 
 @pytest.mark.model
@@ -140,6 +140,22 @@ def test_the_export_keeps_feed_forward_outputs_in_fp32(onnx_embedder):
     # Everything else that carries weights is quantised.
     assert sum(n.op_type in {"MatMulInteger", "DynamicQuantizeMatMul"}
                for n in graph.node) == 5 * layers
+
+
+@pytest.mark.model
+def test_the_export_quantises_matmul_weights_to_7_bits(onnx_embedder):
+    """On an AVX2 CPU without VNNI, ONNX Runtime adds pairs of uint8 × int8 products in 16
+    bits: full-range int8 weights overflow there (other vectors than on other CPUs), while
+    |w| ≤ 64 never does (2 × 255 × 64 = 32,640 ≤ 32,767)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(Path(onnx_embedder.name) / "model.onnx")).graph
+    weights = {t.name: t for t in graph.initializer}
+    quantised = [numpy_helper.to_array(weights[n.input[1]]) for n in graph.node
+                 if n.op_type in {"MatMulInteger", "DynamicQuantizeMatMul"}]
+    assert quantised and all(w.dtype == np.int8 for w in quantised)
+    assert max(int(np.abs(w.astype(np.int16)).max()) for w in quantised) <= 64
 
 
 @pytest.mark.model
