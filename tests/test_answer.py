@@ -15,11 +15,12 @@ from indexer.answer.extract import (
     score_sentences,
     sentences,
 )
-from indexer.answer.question import has_measure
+from indexer.answer.question import has_measure, missing_specifics
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
 from indexer.retrieve.hits import Hit
 from indexer.serialize import answer_dict
+from indexer.text.analysis import fold
 from indexer.store.catalog import Catalog
 
 
@@ -174,6 +175,23 @@ def test_questions_that_count_nothing_in_particular_have_no_measure():
                      "吉林市什么时候完成非专用校车更新？"]:
         assert analyse(question).measure is None
         assert has_measure(analyse(question), "投入1.7亿元") is None
+
+
+def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
+    catalog = Catalog(corpus.documents, corpus.all_passages())
+    places = next(p for p in catalog.passage_list if "公辦小學學位4320個" in p.text)
+    paragraph = fold(places.text)
+    report = fold("\n".join(p.text for p in catalog.passages_of(places.doc_id)))
+    assert "吴中" not in paragraph  # the report names its district, this paragraph does not
+    asked = analyse("吳中今年多出多少個公立小學的位子?")
+    assert missing_specifics(asked, paragraph) == 1.0
+    assert missing_specifics(asked, paragraph, lambda: report) == 0.0
+    # Another district stays missing; so does a year that only other paragraphs name.
+    assert missing_specifics(analyse("相城區今年新增了多少個公辦幼兒園學位?"), paragraph,
+                             lambda: report) == 1.0
+    assert "2017" in report and "2017" not in paragraph
+    assert missing_specifics(analyse("吳中2017年新增了多少個公辦小學學位?"), paragraph,
+                             lambda: report) == 0.5
 
 
 def test_sentences_have_document_offsets_and_skip_headings(small):

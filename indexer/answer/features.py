@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -96,6 +97,14 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
                       default=0.0)
     top_hit = max((float(s.hit.score) for s in found), default=0.0)
     contexts: dict[str, tuple[str, str, float]] = {}
+    reports: dict[str, str] = {}
+
+    def report(doc_id: str) -> str:
+        """A report's folded text, folded at most once per question."""
+        if doc_id not in reports:
+            reports[doc_id] = fold("\n".join(p.text for p in catalog.passages_of(doc_id)))
+        return reports[doc_id]
+
     previous: dict[str, str] = {}
     position: dict[str, int] = {}
     for sentence in found:
@@ -106,9 +115,10 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
                                                   document.region if document else None,
                                                   passage.section])))
             body = fold(passage.text)
-            # What the passage and its headings never name, of the places and years asked.
-            contexts[passage.passage_id] = (heading, body,
-                                            missing_specifics(question, f"{heading} {body}"))
+            # What the passage, its headings and (for places) its report never name, of
+            # the places and years asked.
+            contexts[passage.passage_id] = (heading, body, missing_specifics(
+                question, f"{heading} {body}", partial(report, passage.doc_id)))
         heading, body, specific_miss = contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -146,12 +147,23 @@ def _place_words() -> frozenset[str]:
     return frozenset(places)
 
 
-def missing_specifics(question: Question, context: str) -> float:
-    """The share of the question's places and years that ``context`` (folded) never names."""
+def missing_specifics(question: Question, context: str,
+                      report: Callable[[], str] | None = None) -> float:
+    """The share of the question's places and years that ``context`` (folded) never names.
+
+    A place that the whole ``report`` names (its folded text, asked for only when needed)
+    counts as named: a report on 吴中 names the district a few times, not in every
+    paragraph. A year counts only in ``context``: a report names many years.
+    """
     if not question.specifics:
         return 0.0
-    return sum(1 for name in question.specifics if name not in context) / len(
-        question.specifics)
+    missing = [name for name in question.specifics if name not in context]
+    places = [name for name in missing if not name.isdigit()]
+    if places and report is not None:
+        text = report()
+        places = [name for name in places if name not in text]
+    years = sum(1 for name in missing if name.isdigit())
+    return (years + len(places)) / len(question.specifics)
 
 
 def _weight(token: str) -> float:
