@@ -20,8 +20,8 @@ from indexer.ingest.segment import split_passages
 from indexer.records import Document
 from indexer.retrieve.hits import Hit
 from indexer.serialize import answer_dict
-from indexer.text.analysis import fold
 from indexer.store.catalog import Catalog
+from indexer.text.analysis import fold
 
 
 def ask(engine, question: str) -> Answer:
@@ -175,6 +175,18 @@ def test_questions_that_count_nothing_in_particular_have_no_measure():
                      "吉林市什么时候完成非专用校车更新？"]:
         assert analyse(question).measure is None
         assert has_measure(analyse(question), "投入1.7亿元") is None
+
+
+def test_the_places_a_question_names_are_divisions_not_common_words():
+    assert analyse("相城區2017年新增了多少個公辦幼兒園學位?").specifics == {"相城", "2017"}
+    assert analyse("长春小学生每人每年的公用经费是多少?").specifics == {"长春"}
+    assert analyse("白寨鎮的村民多久能看一回不要錢的電影?").specifics == {"白寨"}  # a town
+    assert analyse("新疆维吾尔自治区派了几个老师?").specifics == {"新疆"}
+    # Words jieba's dictionary tags as places, and a division's name cut out of a phrase.
+    for question in ["县中过二本线的娃有多少?", "老师们每个礼拜哪天要集中充电?",
+                     "想借哪座大城市的名校力量?", "市里怎么逼着下面各乡镇把教育抓好?",
+                     "动手造东西有没有成立什么组织?"]:
+        assert analyse(question).specifics == frozenset(), question
 
 
 def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
