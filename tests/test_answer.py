@@ -193,7 +193,7 @@ def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
     catalog = Catalog(corpus.documents, corpus.all_passages())
     places = next(p for p in catalog.passage_list if "公辦小學學位4320個" in p.text)
     paragraph = fold(places.text)
-    report = fold("\n".join(p.text for p in catalog.passages_of(places.doc_id)))
+    report = fold(catalog.documents[places.doc_id].text)
     assert "吴中" not in paragraph  # the report names its district, this paragraph does not
     asked = analyse("吳中今年多出多少個公立小學的位子?")
     assert missing_specifics(asked, paragraph) == 1.0

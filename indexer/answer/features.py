@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,13 +97,12 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
                       default=0.0)
     top_hit = max((float(s.hit.score) for s in found), default=0.0)
     contexts: dict[str, tuple[str, str, float]] = {}
-    reports: dict[str, str] = {}
 
+    @cache
     def report(doc_id: str) -> str:
         """A report's folded text, folded at most once per question."""
-        if doc_id not in reports:
-            reports[doc_id] = fold("\n".join(p.text for p in catalog.passages_of(doc_id)))
-        return reports[doc_id]
+        document = catalog.documents.get(doc_id)
+        return fold(document.text) if document else ""
 
     previous: dict[str, str] = {}
     position: dict[str, int] = {}

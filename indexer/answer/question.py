@@ -176,12 +176,10 @@ def missing_specifics(question: Question, context: str,
     if not question.specifics:
         return 0.0
     missing = [name for name in question.specifics if name not in context]
-    places = [name for name in missing if not name.isdigit()]
-    if places and report is not None:
+    if report is not None and any(not name.isdigit() for name in missing):
         text = report()
-        places = [name for name in places if name not in text]
-    years = sum(1 for name in missing if name.isdigit())
-    return (years + len(places)) / len(question.specifics)
+        missing = [name for name in missing if name.isdigit() or name not in text]
+    return len(missing) / len(question.specifics)
 
 
 def _weight(token: str) -> float:
