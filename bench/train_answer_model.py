@@ -161,6 +161,7 @@ def folds_of(groups: list[Group]) -> np.ndarray:
 
 def train_variant(groups: list[Group], dense: bool) -> tuple[dict, list[Scored], np.ndarray]:
     """Both stages of one variant, and their out-of-fold scores and answerabilities."""
+    from indexer.answer.extract import lacks_what_is_asked
     from indexer.answer.features import DENSE_FEATURES, FEATURES
     from indexer.answer.model import QUESTION_FEATURES
 
@@ -182,6 +183,8 @@ def train_variant(groups: list[Group], dense: bool) -> tuple[dict, list[Scored],
         mask = fold != k
         stage2 = fit(q_rows[mask], q_labels[mask], q_weights[mask], qnames)
         oof_answerable[~mask] = stage2.prob(q_rows[~mask])
+    # What `ask` refuses whatever its answerability, before the threshold is chosen.
+    oof_answerable[np.array([lacks_what_is_asked(s.features[0]) for s in oof_scored])] = 0.0
     sentence = fit_sentence(groups, names)
     answerable = fit(q_rows, q_labels, q_weights, qnames)
     return {"sentence": sentence, "answerable": answerable}, oof_scored, oof_answerable

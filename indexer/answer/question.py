@@ -34,26 +34,30 @@ KINDS = tuple(name for name, _ in QUESTION_KINDS)
 # A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
 NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
                     r"[个名所人次年项条倍元分万亿]")
-DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
+DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
                   r"|[一二三四五六七八九十]+月|暑期|寒假|暑假|学期|今年|明年|去年|年内")
 PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|局长|总干事|院士|教授|市长|部长"
                     r"|[\u4e00-\u9fff]{1,3}等\d*[名位人]")
 PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|镇|乡|村|街道|州|岛|国|大学|学院|学校"
                    r"|中学|小学|幼儿园|园区|基地|中心)|北京|上海|天津|重庆|香港|台湾|澳门")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
-# What a number question counts, by its words, and how a sentence writes such a number
-# (checked in this order: 比例 before 人数). 多少钱 wants 元, not 所; 哪几所 names, not counts.
+# What a number question counts, or the calendar date a date question asks for, by its
+# words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
+# wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
 AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
 COUNT = r"(?<!哪)(?:多少|几)"
 MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("calendar", re.compile(r"哪一?年|哪一?天|哪一?月|几月|几号|几日|何年|日期|年份"), DATE),
     ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
-     re.compile(AMOUNT + r"%|百分之|\d+成|[一二三四五六七八九]成")),
+     re.compile(AMOUNT + r"%|百分之|\d+成|[一二三四五六七八九]成|\d+\s*[:：]\s*\d+")),
     ("money", re.compile(COUNT + r"(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
                          r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
-     re.compile(AMOUNT + r"(?:万|亿)?元")),
+     re.compile(AMOUNT + r"(?:万|亿)?(?:美|港|欧|日|英)?(?:元|镑)")),
     ("score", re.compile(COUNT + r"分|分数|均分|考了多少"), re.compile(AMOUNT + r"分")),
-    ("area", re.compile(r"面积|多大|平方|" + COUNT + "亩"),
-     re.compile(AMOUNT + r"万?(?:平方米|平米|平方公里|亩|公顷)")),
+    # 多大: a building, a fish, a child (not 多伦多大学).
+    ("size", re.compile(r"面积|多大(?!学)|平方|" + COUNT + "亩"),
+     re.compile(AMOUNT + r"\s*万?(?:平方米|平米|平方公里|平方千米|km²|m²|亩|公顷|公里|千米|公尺|米"
+                         r"|岁)")),
     ("people", re.compile(COUNT + r"[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位)"
                           r"|人数|人次"),
      re.compile(AMOUNT + r"万?(?:人|名|位)")),
@@ -92,7 +96,8 @@ class Question:
     bigrams: frozenset[str] = frozenset()
     # What pins the question to one report or time: the places and years it names.
     specifics: frozenset[str] = frozenset()
-    # What a number question counts (a name of :data:`MEASURES`), or None.
+    # What a number question counts or a date question dates (a name of
+    # :data:`MEASURES`), or None.
     measure: str | None = None
 
 
@@ -117,8 +122,9 @@ def analyse(question: str) -> Question:
     chars = frozenset(c for c in content if c.isalnum())
     bigrams = frozenset(content[i:i + 2] for i in range(len(content) - 1)
                         if content[i:i + 2].isalnum())
-    measure = next((name for name, asks, _ in MEASURES if asks.search(folded)), None) \
-        if kind == "number" else None
+    measure = next((name for name, asks, _ in MEASURES  # a date question: only a date
+                    if (name == "calendar") == (kind == "date") and asks.search(folded)),
+                   None) if kind in ("number", "date") else None
     return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
                     chars, bigrams, specifics(folded), measure)
 
@@ -221,7 +227,8 @@ def has_cue(question: Question, folded: str) -> bool | None:
 
 def has_measure(question: Question, folded: str) -> bool | None:
     """Whether a sentence holds a number of what the question counts (money in 元, people
-    in 人/名, a share in %; None: the question counts nothing in particular)."""
+    in 人/名, a share in %) or the date it asks for (None: the question asks for nothing
+    in particular)."""
     if question.measure is None:
         return None
     written = next(pattern for name, _, pattern in MEASURES if name == question.measure)
