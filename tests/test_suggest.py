@@ -173,3 +173,18 @@ def test_a_mistyped_question_is_answered_as_read(any_engine):
     assert answer_dict(answer, catalog)["read_as"] == answer.read_as
     well_typed, _ = any_engine.ask("句容有没有建立送教上门制度?")
     assert well_typed.read_as is None and "typo_corrected" not in well_typed.flags
+
+
+def test_the_typo_bench_counts_typos_read_right_and_questions_changed(keyword_engine):
+    from bench.typo_reading import measure
+
+    typos = [{"question": "句容有没有建立送教上们制度?", "typo_of": "送教上门", "split": "train"},
+             {"question": "縣管校騁示范區是哪個部門確定的?", "typo_of": "縣管校聘",
+              "split": "train"},
+             {"question": "句容娃升高中那场考试,平均成级比镇江城里低几分?", "typo_of": "成绩",
+              "split": "heldout"}]  # 成级 → 成绩 reads only 6.8 likelier: left as typed
+    well_typed = [{"question": "句容有没有建立送教上门制度?"}]
+    report = measure(keyword_engine, typos, well_typed)
+    assert report["typos"] == {"heldout": {"questions": 1, "read_right": 0},
+                               "train": {"questions": 2, "read_right": 2}}
+    assert report["well_typed"]["changed"] == 0
