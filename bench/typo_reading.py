@@ -20,6 +20,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from bench.answer_data import corpus_index, read_jsonl
 from bench.data import ROOT
 
 TYPOS = ROOT / "bench" / "ownwords" / "typos.jsonl"
@@ -30,8 +31,7 @@ WELL_TYPED = [ROOT / "bench" / "ownwords" / "questions.jsonl",
 
 def rows(path: Path) -> list[dict]:
     """The questions of a .jsonl file (empty ones skipped)."""
-    found = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [row for row in found if row.get("question", "").strip()]
+    return [row for row in read_jsonl(path) if row.get("question", "").strip()]
 
 
 def measure(engine, typos: list[dict], well_typed: list[dict]) -> dict:
@@ -66,15 +66,11 @@ def main() -> None:
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
 
     from indexer.retrieve.engine import Engine
-    from indexer.store.build import build
 
     typos = [] if args.queries else rows(TYPOS)
     well_typed = [row for path in (args.queries or WELL_TYPED) for row in rows(path)]
     with tempfile.TemporaryDirectory() as tmp:
-        index = args.index
-        if index is None:
-            index = Path(tmp) / "index"
-            build(ROOT / "corpus", index)
+        index = args.index or corpus_index(Path(tmp))
         report = measure(Engine(index), typos, well_typed)
     print(json.dumps(report, ensure_ascii=False, indent=1))
 

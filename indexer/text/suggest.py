@@ -244,7 +244,7 @@ def read_question(question: str, vocabulary: Vocabulary | None,
     segmenter = _segmenter()
     words = list(segmenter.segment(folded))
     typed = _likelihood(folded)
-    best: tuple[tuple[float, int], str] | None = None
+    best: tuple[tuple[float, int], int, int, str] | None = None  # key, where, word
     for i, (char, position, _) in enumerate(words):
         if len(char) != 1 or not _HAN_RUN.fullmatch(char):
             continue
@@ -263,9 +263,11 @@ def read_question(question: str, vocabulary: Vocabulary | None,
                     key = (round(gain, 6), vocabulary.frequency[word])  # then the commoner
                     if gain >= needed and (best is None or key > best[0]) \
                             and not occurs(question[start:end]):
-                        best = (key, question[:start] + _in_script_of(question, word)
-                                + question[end:])
-    return best[1] if best else None
+                        best = (key, start, end, word)
+    if best is None:
+        return None
+    _, start, end, word = best
+    return question[:start] + _in_script_of(question, word) + question[end:]
 
 
 def _in_script_of(question: str, word: str) -> str:
