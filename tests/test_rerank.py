@@ -13,6 +13,13 @@ MOVED = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _without_synonyms(monkeypatch):
+    """Re-ranking on its own: everyday words read as the report's (tests/test_synonyms.py)
+    put one of these first by fusion alone."""
+    monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
+
+
 def first_rank(engine, question: str, passage_id: str, mode: str = "hybrid") -> int | None:
     hits = engine.search(question, mode=mode, k=8).hits
     return next((hit.rank for hit in hits if hit.passage_id == passage_id), None)

@@ -7,7 +7,7 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
 ASKING_WORDS = frozenset(
@@ -99,12 +99,15 @@ class Question:
     # What a number question counts or a date question dates (a name of
     # :data:`MEASURES`), or None.
     measure: str | None = None
+    # The report's words for an everyday word among its words (技校 → 职业学校 …).
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def analyse(question: str) -> Question:
     """The kind of a question, its content words weighted by how specific they are, and
     its focus: the content words next to the asking word (all of them if there is none)."""
     from indexer.text.analysis import fold, tokens
+    from indexer.text.synonyms import everyday_words
 
     folded = fold(question)
     kind = next((name for name, pattern in QUESTION_KINDS if pattern.search(folded)), None)
@@ -125,8 +128,13 @@ def analyse(question: str) -> Question:
     measure = next((name for name, asks, _ in MEASURES  # a date question: only a date
                     if (name == "calendar") == (kind == "date") and asks.search(folded)),
                    None) if kind in ("number", "date") else None
+    everyday = everyday_words(question)
+    synonyms = {term: tuple(w for word, report in everyday.items()
+                            if word in term or term in word for w in report)
+                for term in terms}
     return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
-                    chars, bigrams, specifics(folded), measure)
+                    chars, bigrams, specifics(folded), measure,
+                    {term: report for term, report in synonyms.items() if report})
 
 
 def specifics(folded: str) -> frozenset[str]:
@@ -239,17 +247,23 @@ def coverage(question: Question, folded: str, heading: str, previous: str,
              body: str) -> tuple[float, float]:
     """Weighted share of the question's words found in or around a sentence (in it: 1; in
     its title, section or the sentence before: 0.6; elsewhere in its passage: 0.3), and
-    the share of its focus words found in the sentence itself."""
+    the share of its focus words found in the sentence itself. A report's word for an
+    everyday word of the question (:attr:`Question.synonyms`) counts as the word."""
     total = focus_total = found = focus = 0.0
     for term, weight in question.terms.items():
         total += weight
         in_focus = term in question.focus
         focus_total += weight if in_focus else 0.0
-        if term in folded:
+        words = (term, *question.synonyms.get(term, ()))
+        if _holds(folded, words):
             found += weight
             focus += weight if in_focus else 0.0
-        elif term in heading or term in previous:
+        elif _holds(heading, words) or _holds(previous, words):
             found += weight * 0.6
-        elif term in body:
+        elif _holds(body, words):
             found += weight * 0.3
     return (found / total if total else 0.0), (focus / focus_total if focus_total else 0.0)
+
+
+def _holds(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)

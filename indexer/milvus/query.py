@@ -2,9 +2,10 @@
 
 The expression (``ARRAY_CONTAINS`` on the passage's ``terms`` and ``pairs``) keeps the
 rules of :class:`indexer.retrieve.keyword.KeywordRetriever`: every group must match
-unless the query is loose; a dictionary term matches through all its parts; words typed
-together need all their parts; a phrase, or a number with its unit, needs its words next
-to each other (their pairs); excluded items must not match. Filters become
+unless the query is loose (then a report word for an everyday word typed will do too);
+a dictionary term matches through all its parts; words typed together need all their
+parts; a phrase, or a number with its unit, needs its words next to each other (their
+pairs); excluded items must not match. Filters become
 ``doc_id in [...]`` and ``ARRAY_CONTAINS_ANY(years, …)``.
 """
 
@@ -111,6 +112,9 @@ def matching(parsed: ParsedQuery) -> str:
             groups.append(_any(items))
     if groups:
         positive = _any(groups) if parsed.loose else _all(groups)
+        if parsed.loose and parsed.report_words:
+            positive = _any([positive, *(_contains("terms", token(word))
+                                         for word in parsed.report_words)])
     elif parsed.filters and not parsed.positive_items:
         positive = ""
     else:
@@ -124,12 +128,16 @@ def matching(parsed: ParsedQuery) -> str:
 
 
 def ranking_text(parsed: ParsedQuery) -> str:
-    """The BM25 query: every word of the positive items and the parts of each."""
+    """The BM25 query: every word of the positive items and the parts of each, and for
+    a loose query the report's words for its everyday words (at full weight: Milvus's
+    BM25 weighs every word of its text alike)."""
     found: list[str] = []
     for item in parsed.positive_items:
         for word in tokens(item.text):
             found.append(token(word))
             found.extend(token(p) for p in parts(word))
+    if parsed.loose:
+        found.extend(token(word) for word in parsed.report_words)
     return " ".join(dict.fromkeys(found))
 
 

@@ -49,12 +49,15 @@ class DenseRetriever(Retriever):
                                 "indexer update` (it embeds the passages again)")
 
     def embed(self, query: ParsedQuery) -> np.ndarray:
-        """The query's vector (the embedder keeps recent ones, so asking twice is free)."""
+        """The query's vector, read with the report's words for its everyday words (the
+        embedder keeps recent ones, so asking twice is free)."""
         text = query.text.strip()
         if not any(ch.isalnum() for ch in text):
             raise NothingToSearch("nothing to search: the query has no words to look for "
                                   "(only punctuation or operators)")
         self.check()
+        if query.report_words:  # the report's words for its everyday ones, after them
+            text = " ".join((text, *query.report_words))
         return self.embedder.embed_query(text)
 
     def mix(self, passage: np.ndarray, sentence: np.ndarray) -> np.ndarray:

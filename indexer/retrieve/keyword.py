@@ -202,8 +202,8 @@ class KeywordRetriever(Retriever):
         # Other words typed together need all their parts; found together ranks higher.
         return q.And(terms) if counting else q.Or([q.And(terms), phrase])
 
-    def _term(self, word: str):
-        return q.Or([q.Term(f, word, boost=self.boosts[f]) for f in SEARCH_FIELDS])
+    def _term(self, word: str, boost: float = 1.0):
+        return q.Or([q.Term(f, word, boost=self.boosts[f] * boost) for f in SEARCH_FIELDS])
 
     def _word_query(self, word: str, counting: bool = False):
         """One word; a dictionary term also matches through its parts, all of them
@@ -216,8 +216,9 @@ class KeywordRetriever(Retriever):
         return every_part if counting else q.Or([self._term(word), every_part])
 
     def build_query(self, parsed: ParsedQuery, counting: bool = False):
-        """The Whoosh query: AND of the groups, or for a loose query any part of any;
-        ``counting`` for the same matches without what only ranks."""
+        """The Whoosh query: AND of the groups, or for a loose query any part of any, or
+        a report word for an everyday word typed; ``counting`` for the same matches
+        without what only ranks."""
         loose = parsed.loose
         groups = []
         for group in parsed.groups:
@@ -236,6 +237,10 @@ class KeywordRetriever(Retriever):
             positive = groups[0]
         else:
             positive = q.Or(groups) if loose else q.And(groups)
+        if groups and loose and parsed.report_words:
+            boost = settings.get("keyword_synonym_boost")
+            positive = q.Or([positive, *(self._term(word, boost)
+                                         for word in parsed.report_words)])
         excluded = [x for x in (self._item_query(item) for item in parsed.excluded) if x]
         if excluded:
             # Whoosh's AndNot lets some excluded documents through; And + Not does not.

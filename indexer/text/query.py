@@ -67,6 +67,14 @@ class ParsedQuery:
         """The words and phrases to look for, as plain text (for semantic search)."""
         return " ".join(item.text for item in self.positive_items)
 
+    @property
+    def report_words(self) -> tuple[str, ...]:
+        """The report's words for the everyday words typed (:mod:`indexer.text.synonyms`):
+        found when any word will do, never required."""
+        from indexer.text.synonyms import report_words
+
+        return report_words(self.text)
+
 
 def _strip_quotes(value: str) -> str:
     return value.strip(QUOTES)

@@ -1,0 +1,103 @@
+"""Everyday words read as the report's words (data/synonyms.txt): a question in a user's
+own words finds, and is answered from, the sentence written in the report's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.answer.question import analyse, coverage
+from indexer.text.analysis import fold
+from indexer.text.query import parse
+from indexer.text.synonyms import SYNONYMS_PATH, everyday_words, report_words, table
+
+# Own-words questions (bench/ownwords, train split) whose answer the report writes in its
+# own words: 周末 → 双休日, 功课 → 作业; 公立/私立 → 公办/民办 (traditional report).
+WEEKEND = "句容会不会管一管周末给孩子布置的功课?"
+WEEKEND_ANSWER = "加强晚自习、双休日作业的管理"
+PUBLIC = "公立幼兒園是怎麼手把手帶私立園的?"
+PUBLIC_ANSWER = "由公辦園派駐中層以上管理人員"
+
+
+def test_the_table_is_well_formed():
+    everyday = []
+    for line in SYNONYMS_PATH.read_text(encoding="utf-8").splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        everyday.append(words[0])
+        assert len(words) >= 2, line  # an everyday word and a report word at least
+        assert words[0] not in words[1:], line
+        assert all(fold(word) == word for word in words), line  # looked up folded
+    assert len(everyday) == len(set(everyday)) == len(table()) > 100
+
+
+def test_an_everyday_word_brings_the_report_words_for_it():
+    assert {"双休日", "作业", "学生"} <= set(report_words(WEEKEND))
+    # A traditional question is folded first; words it holds itself are not repeated.
+    assert {"公办", "民办"} <= set(report_words(PUBLIC))
+    assert "幼儿园" not in report_words("托儿所和幼儿园")
+    assert report_words("校车 安全") == ()  # the report's words already: nothing to add
+    assert report_words(WEEKEND) == parse(WEEKEND).report_words
+
+
+def test_a_one_character_word_counts_only_as_a_word_of_its_own():
+    assert "盖" in everyday_words("明年政府掏钱盖几所学校?")
+    assert "盖" not in everyday_words("宽带网络覆盖全部学校")
+
+
+def test_synonyms_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
+    assert report_words(WEEKEND) == ()
+    assert analyse(WEEKEND).synonyms == {}
+
+
+def test_a_report_word_covers_the_everyday_word_it_stands_for(monkeypatch):
+    sentence = fold("在落实减轻学生过重课业负担的基础上,加强晚自习、双休日作业的管理")
+    question = analyse(WEEKEND)
+    assert question.synonyms["周末"] == ("双休日",)
+    with_synonyms = coverage(question, sentence, "", "", "")
+    monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
+    without = coverage(analyse(WEEKEND), sentence, "", "", "")
+    assert with_synonyms[0] > without[0] + 0.2 and with_synonyms[1] > without[1]
+
+
+def test_keyword_search_for_everyday_words_finds_the_report_words(keyword_engine,
+                                                                   monkeypatch):
+    # No passage says 周末 or 功课: any of the words finds the one about 双休日作业.
+    result = keyword_engine.search("周末 功课", mode="keyword")
+    assert result.fallback == "or"
+    passages = keyword_engine.generation().catalog.passages
+    assert WEEKEND_ANSWER in passages[result.hits[0].passage_id].text
+    monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
+    assert keyword_engine.search("周末 功课", mode="keyword").hits == []
+
+
+def test_a_question_finds_the_report_words_on_the_keyword_side(keyword_engine,
+                                                               monkeypatch):
+    # 残疾孩子 → 特殊教育: the section plain BM25 misses (tests/test_vectors.py).
+    passages = keyword_engine.generation().catalog.passages
+
+    def first_page() -> list[str]:
+        hits = keyword_engine.search("残疾孩子怎么上学", mode="keyword", k=10).hits
+        return [passages[hit.passage_id].text for hit in hits]
+
+    assert any(text.startswith("15.大力扶持特殊教育") for text in first_page())
+    monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
+    assert not any(text.startswith("15.大力扶持特殊教育") for text in first_page())
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, answer", [(WEEKEND, WEEKEND_ANSWER),
+                                              (PUBLIC, PUBLIC_ANSWER)])
+def test_a_question_in_everyday_words_is_answered_from_the_report_words(any_engine,
+                                                                        question, answer):
+    result = any_engine.ask(question)[0]
+    assert result.answerable and answer in result.citations[0].quote
+
+
+@pytest.mark.model
+def test_without_synonyms_the_everyday_question_misses_its_sentence(model_engine,
+                                                                    monkeypatch):
+    monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
+    result = model_engine.ask(WEEKEND)[0]
+    assert not any(WEEKEND_ANSWER in citation.quote for citation in result.citations)
