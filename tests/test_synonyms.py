@@ -68,6 +68,7 @@ def test_keyword_search_for_everyday_words_finds_the_report_words(keyword_engine
     assert result.fallback == "or"
     passages = keyword_engine.generation().catalog.passages
     assert WEEKEND_ANSWER in passages[result.hits[0].passage_id].text
+    assert "<mark>双休日作业</mark>" in result.hits[0].highlight  # what it was found by
     monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
     assert keyword_engine.search("周末 功课", mode="keyword").hits == []
 

@@ -116,7 +116,7 @@ class Engine:
         if matches is None:  # a retriever that ranks every passage: facets of the ranking
             matches = Matches.of_hits(generation.catalog, hits)
         page_hits = hits[(page - 1) * k:]
-        self._highlight(generation, page_hits, parsed)
+        self._highlight(generation, page_hits, used)  # loose: what the fallback looked for
         loosened = used.loose
         return SearchResult(query=parsed.raw, mode=mode, hits=page_hits, total=matches.total,
                             total_exact=matches.exact, page=page, k=k,

@@ -33,9 +33,14 @@ def _occurrences(folded: str, needle: str) -> list[tuple[int, int]]:
 
 
 def match_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
-    """Character spans of ``text`` that the query's words and phrases match, merged."""
+    """Character spans of ``text`` that the query's words and phrases match, merged; for
+    a loose query (any word will do) also the report's words for its everyday words,
+    which it looked for (:mod:`indexer.text.synonyms`)."""
     folded = fold(text)
     spans: list[tuple[int, int]] = []
+    if parsed.loose:
+        for word in parsed.report_words:
+            spans.extend(_occurrences(folded, word))
     for item in parsed.positive_items:
         whole = fold(item.text).replace(" ", "")
         found = _occurrences(folded, whole) if whole else []
