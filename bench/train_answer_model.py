@@ -25,6 +25,9 @@ answerable questions, and refusing 90 % of them refused about 70 % of the real q
 (the first model's calibration, kept in the model file's history in git). A second or
 third sentence joins an answer when its own sentence score reaches the follow threshold,
 set where at least ``FOLLOW_PRECISION`` of such sentences are right answers (out of fold).
+The questions are read without the synonym table (``query_synonyms`` off, unless the
+environment says otherwise): the table was written from the train questions' misses, and a
+model trained with it learns how well it covers them (held out: R@1 0.806 → 0.763).
 Feature rows are cached in ``WORKDIR/answer_features.pkl`` (``--reuse`` fits again
 without asking again). Writes the model file and prints the calibration report.
 """
@@ -258,6 +261,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
+    os.environ.setdefault("POLICYQA_QUERY_SYNONYMS", "false")  # see the module's docstring
     import sklearn
 
     cache = args.workdir / "answer_features.pkl"

@@ -64,6 +64,11 @@ def assert_exact(result: Answer, engine) -> None:
     ("市民打熱線、給區長寫信反映問題,一年處理了多少件?", "004",
      "年內,共處理寒山聞鐘、便民熱線、公眾監督、區長信箱等各類工單1403件,及時化解矛盾糾紛,穩妥處置網絡"
      "輿情,積極回應人民群眾的訴求。"),
+    # A number question, not answered from the passage's sentence without a number
+    # (三星級高中本二達線率均實現翻番: number_cue_miss).
+    ("吳中今年有多少考生過了二本線?", "004",
+     "今年高考取得突破性成果,文理科本二以上達線人數1058人,達線率首次突破50%,較去年增長14.81個百分點,"
+     "增幅列大市第一。"),
 ])
 def test_a_question_is_answered_with_the_sentence_that_answers_it(any_engine, question,
                                                                   doc, expected):
@@ -201,6 +206,23 @@ def test_questions_that_count_nothing_in_particular_have_no_measure():
                      "多倫多大學的主要校區是哪個校區?"]:  # 多大 inside a name
         assert analyse(question).measure is None
         assert has_measure(analyse(question), "投入1.7亿元") is None
+
+
+@pytest.mark.model
+def test_a_number_question_tells_a_sentence_without_a_number_apart(model_engine):
+    generation = model_engine.generation()
+
+    def number_cue_miss(question: str) -> dict[str, float]:
+        hits = model_engine.search(question, mode="hybrid", k=5, generation=generation).hits
+        scored = score_sentences(question, hits, generation.catalog,
+                                 generation.retrievers["semantic"])
+        return {s.text: s.features["number_cue_miss"] for s in scored}
+
+    counted = number_cue_miss("吳中今年有多少考生過了二本線?")
+    assert counted["三星級高中本二達線率均實現翻番。"] == 1.0
+    assert not any(miss for text, miss in counted.items() if "1058人" in text)
+    # A yes-or-no question asks for no number.
+    assert set(number_cue_miss("吳中的高考是不是取得了突破?").values()) == {0.0}
 
 
 def test_the_places_a_question_names_are_divisions_not_common_words():

@@ -41,7 +41,8 @@ DENSE_FEATURES = ("cos_s", "cos_s_gap", "cos_s_rank", "cos_p", "cos_p_gap", "vec
 FEATURES = (
     *DENSE_FEATURES,
     "hit_rank", "hit_norm", "kw_in", "kw_rank", "kw_norm", "coverage", "focus", "char_overlap",
-    "bigram_overlap", "num_match", "cue_ok", "cue_miss", "measure_ok", "measure_miss",
+    "bigram_overlap", "num_match", "cue_ok", "cue_miss", "number_cue_miss", "measure_ok",
+    "measure_miss",
     *(f"kind_{k}" for k in KINDS),
     "position", "first_in_passage", "length", "best_coverage", "specific_miss",
 )
@@ -163,6 +164,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
                       if numbers else 0.0),
         "cue_ok": 1.0 if cue is True else 0.0,
         "cue_miss": 1.0 if cue is False else 0.0,
+        # A number question's answer is a number: a sentence without one rarely answers.
+        "number_cue_miss": 1.0 if cue is False and question.kind == "number" else 0.0,
         "measure_ok": 1.0 if measure is True else 0.0,
         "measure_miss": 1.0 if measure is False else 0.0,
         "position": math.log1p(index),
