@@ -8,7 +8,13 @@ import pytest
 from indexer.answer.question import analyse, coverage
 from indexer.text.analysis import fold
 from indexer.text.query import parse
-from indexer.text.synonyms import SYNONYMS_PATH, everyday_words, report_words, table
+from indexer.text.synonyms import (
+    SYNONYMS_PATH,
+    everyday_words,
+    readings,
+    report_words,
+    table,
+)
 
 # Own-words questions (bench/ownwords, train split) whose answer the report writes in its
 # own words: 周末 → 双休日, 功课 → 作业; 公立/私立 → 公办/民办 (traditional report).
@@ -38,6 +44,8 @@ def test_an_everyday_word_brings_the_report_words_for_it():
     assert "幼儿园" not in report_words("托儿所和幼儿园")
     assert report_words("校车 安全") == ()  # the report's words already: nothing to add
     assert report_words(WEEKEND) == parse(WEEKEND).report_words
+    assert readings("托儿所和幼儿园") == []  # nothing added, nothing to say
+    assert readings("技校 周末") == ["技校→职业学校/中职/职教", "周末→双休日"]
 
 
 def test_a_one_character_word_counts_only_as_a_word_of_its_own():
@@ -69,6 +77,7 @@ def test_keyword_search_for_everyday_words_finds_the_report_words(keyword_engine
     passages = keyword_engine.generation().catalog.passages
     assert WEEKEND_ANSWER in passages[result.hits[0].passage_id].text
     assert "<mark>双休日作业</mark>" in result.hits[0].highlight  # what it was found by
+    assert result.message.endswith("或报告中的说法（周末→双休日，功课→作业）。")
     monkeypatch.setenv("POLICYQA_QUERY_SYNONYMS", "false")
     assert keyword_engine.search("周末 功课", mode="keyword").hits == []
 

@@ -19,6 +19,7 @@ from indexer.retrieve.protocol import Matches, facet_counts, ranked_with_fallbac
 from indexer.text.highlight import highlight
 from indexer.text.query import ParsedQuery, parse
 from indexer.text.suggest import did_you_mean, looks_mistyped, read_question, spell_pinyin
+from indexer.text.synonyms import readings
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ class Engine:
                             facets=facet_counts(generation.catalog, matches,
                                                 settings.get("facet_values")),
                             fallback="or" if loosened else None,
-                            message=LOOSENED_MESSAGE if loosened and matches.total else None)
+                            message=_loosened_message(used) if loosened and matches.total
+                            else None)
 
     @staticmethod
     def _highlight(generation: Generation, hits: list[Hit], parsed: ParsedQuery) -> None:
@@ -180,6 +182,14 @@ class Engine:
             return matches is None or matches.total > 0  # unknown: leave the question be
 
         return read_question(question, keyword.vocabulary(), occurs)
+
+
+def _loosened_message(used: ParsedQuery) -> str:
+    """What a search that fell back to any of its words tells the reader, with the report's
+    words it also looked for (周末→双休日)."""
+    read = readings(used.text)
+    return LOOSENED_MESSAGE if not read else \
+        f"{LOOSENED_MESSAGE[:-1]}，或报告中的说法（{'，'.join(read)}）。"
 
 
 def _rerank_depth(generation: Generation, mode: str) -> int:

@@ -58,6 +58,17 @@ def everyday_words(text: str) -> dict[str, tuple[str, ...]]:
             if (word in folded if len(word) > 1 else word in words)}
 
 
+def readings(text: str) -> list[str]:
+    """How ``text``'s everyday words were read, for a person: ``["周末→双休日",
+    "功课→作业"]`` (only the report's words the text does not hold itself)."""
+    added = set(report_words(text))
+    folded = fold(text)
+    return [f"{word}→{'/'.join(w for w in report if w in added)}"
+            for word, report in sorted(everyday_words(text).items(),
+                                       key=lambda entry: folded.find(entry[0]))
+            if any(w in added for w in report)]
+
+
 def report_words(text: str) -> tuple[str, ...]:
     """The report's words for the everyday words of ``text``, but those it holds itself."""
     return _report_words(text) if settings.get("query_synonyms") else ()
