@@ -188,9 +188,6 @@ register(
             "Weight of the keyword side in fusion (the vector side gets the rest).", float),
     Setting("hybrid_candidates", 50, "Candidates each side contributes before fusion.", int),
     Setting("hybrid_rrf_k", 60, "The k of reciprocal-rank fusion (rrf only).", int),
-    Setting("query_synonyms", True,
-            "Read a query's everyday words as the report's words too (技校 → 职业学校, "
-            "data/synonyms.txt): its vector and a question's keywords look for them.", _bool),
     Setting("rerank_passages", 8,
             "Top semantic and hybrid hits re-ordered by their best sentence's answer score "
             "(the answer model over the build-time sentence vectors); 0: off.", _count),
@@ -285,9 +282,6 @@ register(
     # Keyword search (indexer/retrieve/keyword.py)
     Setting("keyword_title_boost", 2.0, "BM25F weight of a passage's document title.", float),
     Setting("keyword_section_boost", 1.5, "BM25F weight of a passage's section path.", float),
-    Setting("keyword_synonym_boost", 0.6,
-            "Weight of a report word standing for an everyday word of a query "
-            "(query_synonyms) against the query's own words.", float),
     Setting("keyword_bm25_k1", 1.2, "BM25 term-frequency saturation (k1).", float),
     Setting("keyword_bm25_b", 0.75, "BM25 length normalisation (b).", float),
     Setting("keyword_writer_mb", 256, "Memory (MB) the Whoosh writer may buffer.", int),
@@ -308,6 +302,13 @@ register(
     Setting("highlight_fragment_chars", 300,
             "Longest highlighted fragment; longer passages are cut around the first match.",
             int),
+    # Everyday words (indexer/text/synonyms.py): every search mode and the answer step
+    Setting("query_synonyms", True,
+            "Read a query's everyday words as the report's words too (技校 → 职业学校, "
+            "data/synonyms.txt): its vector and a question's keywords look for them.", _bool),
+    Setting("keyword_synonym_boost", 0.6,
+            "Weight of a report word standing for an everyday word of a query "
+            "(query_synonyms) against the query's own words.", float),
     # Logging
     Setting("log_level", "INFO", "Log level for the CLI and the web app."),
     Setting("progress", True, "Show progress bars for long work (false in CI logs).", _bool),

@@ -49,13 +49,14 @@ def everyday_words(text: str) -> dict[str, tuple[str, ...]]:
     A word of two or more characters counts anywhere in the folded text; a single
     character only as a word of its own (盖 in 盖学校, not in 覆盖).
     """
-    if not settings.get("query_synonyms"):
-        return {}
+    return dict(_found(text)) if settings.get("query_synonyms") else {}
+
+
+def report_words(text: str) -> tuple[str, ...]:
+    """The report's words for the everyday words of ``text``, but those it holds itself."""
     folded = fold(text)
-    words = set(tokens(text)) if any(len(word) == 1 and word in folded for word in table()) \
-        else set()
-    return {word: report for word, report in table().items()
-            if (word in folded if len(word) > 1 else word in words)}
+    found = (word for report in everyday_words(text).values() for word in report)
+    return tuple(dict.fromkeys(word for word in found if word not in folded))
 
 
 def readings(text: str) -> list[str]:
@@ -69,13 +70,10 @@ def readings(text: str) -> list[str]:
             if any(w in added for w in report)]
 
 
-def report_words(text: str) -> tuple[str, ...]:
-    """The report's words for the everyday words of ``text``, but those it holds itself."""
-    return _report_words(text) if settings.get("query_synonyms") else ()
-
-
-@functools.lru_cache(maxsize=1024)  # a question asks for them three times
-def _report_words(text: str) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=1024)  # one question: its analysis, both sides, the answer step
+def _found(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     folded = fold(text)
-    found = (word for report in everyday_words(text).values() for word in report)
-    return tuple(dict.fromkeys(word for word in found if word not in folded))
+    words = set(tokens(text)) if any(len(word) == 1 and word in folded for word in table()) \
+        else set()
+    return tuple((word, report) for word, report in table().items()
+                 if (word in folded if len(word) > 1 else word in words))
