@@ -44,9 +44,9 @@ def prepare(engine, examples: list) -> list[dict]:
             hits, _ = ranked_with_fallback(keyword, parsed, DEPTH)
         except NothingToSearch:
             hits = []
-        vector = dense.embed(parsed)
-        passage = np.asarray(dense.vectors @ vector, dtype=np.float32)
-        sentence = dense.sentences.best_all(vector, len(dense.ids))
+        vectors = dense.query_vectors(parsed)
+        passage = vectors.cosines(dense.vectors)
+        sentence = dense.sentences.best_all(vectors, len(dense.ids))
         gold_rows = [i for i, pid in enumerate(dense.ids)
                      if pid in example.gold or dense.catalog.passages[pid].doc_id in example.gold]
         rows.append({"keyword": [(dense.row_of(h.passage_id), h.score) for h in hits],

@@ -181,6 +181,12 @@ register(
     Setting("vector_sentence_weight", 0.8,
             "Weight of a passage's best sentence in its dense score (its own vector gets the "
             "rest; 0: passage vectors only).", float),
+    Setting("vector_other_script", True,
+            "Also embed a query in the other script (simplified ↔ traditional, OpenCC); a "
+            "passage or sentence scores by the better of the two cosines.", _bool),
+    Setting("vector_other_script_handicap", 0.02,
+            "What the other script's cosines are lowered by (questions are mostly asked in "
+            "their report's script; 0: the two forms count alike).", float),
     # Hybrid retrieval (indexer/retrieve/hybrid.py)
     Setting("hybrid_fusion", "blend",
             "How keyword and vector results are fused: blend (normalised scores) or rrf."),

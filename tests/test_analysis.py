@@ -15,7 +15,7 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
 from indexer.text import analysis
-from indexer.text.analysis import fold, is_searchable, policy_analyzer, tokens
+from indexer.text.analysis import fold, in_other_script, is_searchable, policy_analyzer, tokens
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -56,6 +56,16 @@ def test_fold_preserves_length_over_the_corpus():
 ])
 def test_fold_maps_traditional_to_simplified(traditional, simplified):
     assert fold(traditional) == simplified
+
+
+@pytest.mark.parametrize("text, other", [
+    ("吴中今年招了多少个新老师?", "吳中今年招了多少個新老師?"),  # simplified → traditional
+    ("吳中今年招了多少個新老師?", "吴中今年招了多少个新老师?"),  # and back
+    ("Mac电脑", "Mac電腦"),  # Latin letters keep their case
+    ("2016 ABC", None),  # nothing to convert
+])
+def test_in_other_script(text, other):
+    assert in_other_script(text) == other
 
 
 def test_fold_widths_case_and_punctuation():

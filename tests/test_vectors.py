@@ -3,15 +3,20 @@ the sentence files, cache counters, model mismatch."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 
+from indexer import settings
 from indexer.errors import IndexMismatch
 from indexer.retrieve.engine import Engine
 from indexer.retrieve.hits import Filters
 from indexer.store.build import build
+from indexer.text.analysis import in_other_script
+from tests.conftest import DATA
 from tests.fakes import FakeEmbedder
 
 
@@ -23,11 +28,27 @@ def fake_index(tmp_path, corpus_copy):
     return index, embedder, report, corpus_copy
 
 
-def _dense_score(retriever, vector, passage_id: str) -> float:
+def _forms(embedder, query: str) -> list[tuple[np.ndarray, float]]:
+    """The query's vectors the slow way: as typed, and in the other script less its
+    handicap (when converting changes it)."""
+    forms = [(embedder.embed_query(query), 0.0)]
+    other = in_other_script(query)
+    if other is not None:
+        forms.append((embedder.embed_query(other),
+                      settings.get("vector_other_script_handicap")))
+    return forms
+
+
+def _cosine(forms, vector) -> float:
+    return max(float(np.dot(form, vector)) - handicap for form, handicap in forms)
+
+
+def _dense_score(retriever, forms, passage_id: str) -> float:
     """A passage's dense score computed the slow way: its own cosine mixed with its best
-    sentence's, by the sentence weight (the passage cosine alone without sentences)."""
-    own = float(np.dot(vector, retriever.vectors[retriever.ids.index(passage_id)]))
-    cosines = [float(np.dot(vector, retriever.sentences.vectors[row]))
+    sentence's, by the sentence weight (the passage cosine alone without sentences); each
+    cosine is the best over the query's forms."""
+    own = _cosine(forms, retriever.vectors[retriever.ids.index(passage_id)])
+    cosines = [_cosine(forms, retriever.sentences.vectors[row])
                for row, (pid, _start, _end) in enumerate(retriever.sentences.ids)
                if pid == passage_id]
     if not cosines:
@@ -36,10 +57,10 @@ def _dense_score(retriever, vector, passage_id: str) -> float:
     return (1 - weight) * own + weight * max(cosines)
 
 
-def _brute_force(engine, vector, k, allowed_docs=None):
+def _brute_force(engine, forms, k, allowed_docs=None):
     generation = engine.generation()
     retriever = generation.retriever("semantic")
-    rows = [(p.passage_id, _dense_score(retriever, vector, p.passage_id))
+    rows = [(p.passage_id, _dense_score(retriever, forms, p.passage_id))
             for p in generation.catalog.passage_list
             if allowed_docs is None or p.doc_id in allowed_docs]
     rows.sort(key=lambda row: -row[1])
@@ -52,7 +73,7 @@ def test_exact_search_equals_brute_force_cosine(fake_index, monkeypatch):
     engine = Engine(index, embedder=embedder)
     for query in ["校车安全管理", "學校建設", "教师队伍建设 师德", "中考 成绩"]:
         hits = engine.search(query, mode="semantic", k=10).hits
-        assert [h.passage_id for h in hits] == _brute_force(engine, embedder.embed_query(query), 10)
+        assert [h.passage_id for h in hits] == _brute_force(engine, _forms(embedder, query), 10)
         assert [h.rank for h in hits] == list(range(1, 11))
 
 
@@ -64,7 +85,7 @@ def test_filters_apply_before_ranking(fake_index, monkeypatch):
     jurong = {d for d, doc in catalog.documents.items() if doc.region == "句容市"}
     hits = engine.search("教育质量", mode="semantic", k=5, filters=Filters(region=["句容"])).hits
     assert [h.passage_id for h in hits] == _brute_force(
-        engine, embedder.embed_query("教育质量"), 5, jurong)
+        engine, _forms(embedder, "教育质量"), 5, jurong)
 
 
 def test_sentence_vectors_are_built_beside_the_passage_vectors(fake_index):
@@ -184,11 +205,46 @@ def test_real_model_search_equals_brute_force(model_engine, monkeypatch):
     monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")  # the dense retriever's own order
     vector = model_engine.generation().retriever("semantic")
     for question in ["校车安全管理", "學前教育", "怎样提高教师待遇"]:
-        query = vector.embedder.embed_query(question)
+        query = _forms(vector.embedder, question)
         hits = model_engine.search(question, mode="semantic", k=10).hits
         assert [h.passage_id for h in hits] == _brute_force(model_engine, query, 10)
         assert hits[0].scores["vector_score"] == pytest.approx(
             _dense_score(vector, query, hits[0].passage_id), abs=1e-4)
+
+
+@pytest.mark.model
+def test_simplified_questions_find_traditional_passages_higher(tmp_path, real_embedder,
+                                                               monkeypatch):
+    """DRCD's traditional questions asked in simplified, among CMRC's simplified
+    paragraphs: embedded in both scripts, each question's passage ranks as high or
+    higher, and some higher (the model scores a simplified question lower against
+    traditional text than against the same text in simplified)."""
+    monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")  # the dense retriever's own order
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DATA / "drcd" / "passages.jsonl", corpus / "drcd.jsonl")
+    shutil.copy(DATA / "cmrc2018" / "passages.jsonl", corpus / "cmrc.jsonl")
+    build(corpus, tmp_path / "index", embedder=real_embedder)
+    questions = [json.loads(line) for line in
+                 (DATA / "drcd" / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    def ranks(other_script: str) -> list[int]:
+        monkeypatch.setenv("POLICYQA_VECTOR_OTHER_SCRIPT", other_script)
+        engine = Engine(tmp_path / "index", embedder=real_embedder)
+        catalog = engine.generation().catalog
+        found = []
+        for question in questions:
+            simplified = in_other_script(question["question"])
+            docs = [catalog.passages[h.passage_id].doc_id for h in
+                    engine.search(simplified, mode="semantic", k=10).hits]
+            found.append(next((rank for rank, doc in enumerate(docs, start=1)
+                               if doc in question["gold_pids"]), 11))
+        return found
+
+    typed, both = ranks("false"), ranks("true")
+    assert all(b <= t for t, b in zip(typed, both, strict=True))
+    assert sum(both) < sum(typed)
+    assert sum(r == 1 for r in both) > sum(r == 1 for r in typed)
 
 
 @pytest.mark.model

@@ -84,7 +84,9 @@ def _dense_inputs(question: str, found: list[Sentence], vectors, question_vector
         from indexer.text.query import parse
 
         try:
-            question_vector = vectors.embed(parse(question))  # as retrieval embedded it
+            # As typed only: with the other script's cosines too, the answer model
+            # (retrained on them) answered fewer own-words questions right.
+            question_vector = vectors.query_vectors(parse(question), other_script=False)
         except NothingToSearch:
             return None, None
     pids = list(dict.fromkeys(s.passage.passage_id for s in found))
@@ -107,7 +109,7 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     Args:
         vectors: the dense retriever (:class:`indexer.retrieve.dense.DenseRetriever`)
             whose sentence vectors score the candidates; None: lexical features only.
-        question_vector: the question's embedding, when the caller already has it.
+        question_vector: the question's vectors (QueryVectors), when the caller has them.
     """
     asked = question if isinstance(question, Question) else analyse(question)
     if only_numbers(asked):
@@ -143,7 +145,7 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
     Args:
         vectors: the dense retriever with sentence vectors; without it scoring is lexical.
         overrides: explicit setting values (``answer_min_score``, ...), as in settings.get.
-        question_vector: the question's embedding, when the caller already has it.
+        question_vector: the question's vectors (QueryVectors), when the caller has them.
         rerank: how many of the top hits to order by their best sentence's score, as
             search re-ranks them (:mod:`indexer.answer.rerank`); 0: retrieval order.
     Returns:

@@ -20,7 +20,7 @@ from indexer import settings
 from indexer.milvus import blobs, query
 from indexer.milvus.build import VOCABULARY
 from indexer.milvus.client import Names, count, unreachable_as_error
-from indexer.retrieve.dense import DenseRetriever
+from indexer.retrieve.dense import DenseRetriever, QueryVectors
 from indexer.retrieve.hits import Filters, Hit
 from indexer.retrieve.protocol import Matches, Retriever
 from indexer.store.catalog import Catalog
@@ -111,15 +111,16 @@ class MilvusVectorRetriever(DenseRetriever):
         self._lock = threading.Lock()
         self._vectors: dict[str, tuple[np.ndarray, list[tuple[int, np.ndarray]]]] = {}
 
-    def _search(self, collection: str, vector: np.ndarray, k: int, expression: str
+    def _search(self, collection: str, query: QueryVectors, k: int, expression: str
                 ) -> list[str]:
+        """The nearest passage ids to each of the query's vectors, form after form."""
         result = self.client.search(
-            collection, data=[vector.tolist()], anns_field="vector", limit=k,
+            collection, data=query.vectors.tolist(), anns_field="vector", limit=k,
             filter=expression, output_fields=["passage_id"],
             search_params={"metric_type": "COSINE", "params": {"ef": max(64, k)}})
-        return [hit["entity"]["passage_id"] for hit in result[0]]
+        return [hit["entity"]["passage_id"] for hits in result for hit in hits]
 
-    def search_vector(self, vector: np.ndarray, k: int, filters: Filters | None = None
+    def search_vector(self, vector: QueryVectors, k: int, filters: Filters | None = None
                       ) -> list[tuple[str, float]]:
         expression = query.restriction(self.catalog, filters)
         with unreachable_as_error():
@@ -164,21 +165,28 @@ class MilvusVectorRetriever(DenseRetriever):
             found.update(fetched)
         return found
 
-    def cosines(self, vector: np.ndarray, passage_ids: list[str]) -> np.ndarray:
+    def cosines(self, vector: QueryVectors, passage_ids: list[str]) -> np.ndarray:
         found = self._fetch(passage_ids)
-        passage = np.array([float(found[pid][0] @ vector) for pid in passage_ids],
-                           dtype=np.float32)
-        best = np.array([max((float(v @ vector) for _, v in found[pid][1]), default=np.nan)
-                         for pid in passage_ids], dtype=np.float32)
+        passage = self.passage_cosines(vector, passage_ids)
+        best = np.array([_best(vector, [v for _, v in found[pid][1]]) for pid in passage_ids],
+                        dtype=np.float32)
         return self.mix(passage, best)
 
-    def passage_cosines(self, vector: np.ndarray, passage_ids: list[str]) -> np.ndarray:
+    def passage_cosines(self, vector: QueryVectors, passage_ids: list[str]) -> np.ndarray:
         found = self._fetch(passage_ids)
-        return np.array([float(found[pid][0] @ vector) for pid in passage_ids],
-                        dtype=np.float32)
+        rows = [found[pid][0] for pid in passage_ids]
+        return vector.cosines(np.stack(rows)) if rows else np.zeros(0, dtype=np.float32)
 
-    def sentence_cosines(self, vector: np.ndarray, passage_ids: list[str]
+    def sentence_cosines(self, vector: QueryVectors, passage_ids: list[str]
                          ) -> dict[tuple[str, int], float]:
         found = self._fetch(passage_ids)
-        return {(pid, start): float(v @ vector)
-                for pid in passage_ids for start, v in found[pid][1]}
+        keys = [(pid, start) for pid in passage_ids for start, _ in found[pid][1]]
+        rows = [v for pid in passage_ids for _, v in found[pid][1]]
+        if not rows:
+            return {}
+        return dict(zip(keys, vector.cosines(np.stack(rows)).tolist(), strict=True))
+
+
+def _best(query: QueryVectors, vectors: list[np.ndarray]) -> float:
+    """The best cosine of a passage's sentence vectors (NaN: it has none)."""
+    return float(query.cosines(np.stack(vectors)).max()) if vectors else float("nan")

@@ -13,11 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.errors import IndexDamaged, reason
 from indexer.store.catalog import Catalog
+
+if TYPE_CHECKING:
+    from indexer.retrieve.dense import QueryVectors
 
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 SENTENCE_IDS_FILE = "sentence_ids.json"
@@ -100,11 +104,11 @@ class SentenceVectors:
                                 f"order or not the {expected} recorded"], folder.parent)
         return cls(ids, vectors, rows, len(row_of))
 
-    def best_all(self, query: np.ndarray, passages: int) -> np.ndarray:
+    def best_all(self, query: QueryVectors, passages: int) -> np.ndarray:
         """Each passage's best sentence cosine (NaN for a passage without sentences)."""
         best = np.full(passages, np.nan, dtype=np.float32)
         if len(self._groups):
-            cosines = np.asarray(self.vectors @ query, dtype=np.float32)
+            cosines = query.cosines(self.vectors)
             best[self._groups] = np.maximum.reduceat(cosines, self.first[self._groups])
         return best
 
@@ -113,7 +117,7 @@ class SentenceVectors:
         spans = [np.arange(self.first[r], self.last[r]) for r in rows]
         return np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
 
-    def best_rows(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def best_rows(self, query: QueryVectors, rows: np.ndarray) -> np.ndarray:
         """The best sentence cosine of each passage in ``rows`` (NaN: no sentences)."""
         best = np.full(len(rows), np.nan, dtype=np.float32)
         counts = self.last[rows] - self.first[rows]
@@ -124,17 +128,17 @@ class SentenceVectors:
             best[present] = np.maximum.reduceat(cosines, starts)
         return best
 
-    def cosines(self, query: np.ndarray, sentence_rows: np.ndarray) -> np.ndarray:
-        """The cosine of the listed sentence rows to a query vector."""
+    def cosines(self, query: QueryVectors, sentence_rows: np.ndarray) -> np.ndarray:
+        """The cosine of the listed sentence rows to the query's vectors."""
         if not len(sentence_rows):
             return np.zeros(0, dtype=np.float32)
         order = np.argsort(sentence_rows, kind="stable")
-        values = np.asarray(self.vectors[sentence_rows[order]] @ query, dtype=np.float32)
+        values = query.cosines(self.vectors[sentence_rows[order]])
         result = np.empty_like(values)
         result[order] = values
         return result
 
-    def of_passages(self, query: np.ndarray, passage_rows: list[int]
+    def of_passages(self, query: QueryVectors, passage_rows: list[int]
                     ) -> dict[tuple[str, int], float]:
         """The cosine of every sentence of the listed passages, by (passage id, start)."""
         rows = self.rows_of(np.asarray(passage_rows, dtype=np.int64))

@@ -23,7 +23,7 @@ import numpy as np
 from indexer import settings
 from indexer.errors import IndexDamaged, reason
 from indexer.retrieve import sentence_vectors
-from indexer.retrieve.dense import DenseRetriever
+from indexer.retrieve.dense import DenseRetriever, QueryVectors
 from indexer.retrieve.hits import Filters
 from indexer.retrieve.protocol import allowed_docs, passage_years, wanted_years
 from indexer.store.catalog import Catalog
@@ -200,9 +200,9 @@ class VectorRetriever(DenseRetriever):
             mask &= np.array([bool(row & years) for row in self._row_years], dtype=bool)
         return mask
 
-    def search_vector(self, query: np.ndarray, k: int, filters: Filters | None = None
+    def search_vector(self, query: QueryVectors, k: int, filters: Filters | None = None
                       ) -> list[tuple[str, float]]:
-        """The ``k`` best (passage id, dense score) pairs for a query vector."""
+        """The ``k`` best (passage id, dense score) pairs for the query's vectors."""
         mask = self.allowed_rows(filters)
         count = len(self.ids) if mask is None else int(mask.sum())
         k = min(k, count)
@@ -210,8 +210,8 @@ class VectorRetriever(DenseRetriever):
             return []
         if self.graph is not None and mask is None:
             wanted = min(count, k * ANN_OVERFETCH if self.sentences is not None else k)
-            labels, _ = self.graph.knn_query(query, k=wanted)
-            rows = np.asarray(labels[0], dtype=np.int64)
+            labels, _ = self.graph.knn_query(query.vectors, k=wanted)  # a row per form
+            rows = np.unique(np.asarray(labels, dtype=np.int64))
             scores = self.row_scores(query, rows)
             top = np.argsort(-scores, kind="stable")[:k]
             return [(self.ids[int(rows[i])], float(scores[i])) for i in top]
@@ -222,23 +222,23 @@ class VectorRetriever(DenseRetriever):
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[int(r)], float(scores[r])) for r in top]
 
-    def all_scores(self, query: np.ndarray) -> np.ndarray:
+    def all_scores(self, query: QueryVectors) -> np.ndarray:
         """The dense score of every passage, in row order."""
-        passage = np.asarray(self.vectors @ query, dtype=np.float32)
+        passage = query.cosines(self.vectors)
         if self.sentences is None or not self.sentence_weight:
             return passage
         return self.mix(passage, self.sentences.best_all(query, len(self.ids)))
 
-    def row_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def row_scores(self, query: QueryVectors, rows: np.ndarray) -> np.ndarray:
         """The dense score of the passages in ``rows``."""
-        passage = np.asarray(self.vectors[np.sort(rows)] @ query, dtype=np.float32)
+        passage = query.cosines(self.vectors[np.sort(rows)])
         passage = passage[np.argsort(np.argsort(rows))]  # mmap reads in order, then back
         if self.sentences is None or not self.sentence_weight:
             return passage
         return self.mix(passage, self.sentences.best_rows(query, rows))
 
-    def cosines(self, query: np.ndarray, passage_ids: list[str]) -> np.ndarray:
-        """The exact dense score of each listed passage for a query vector."""
+    def cosines(self, query: QueryVectors, passage_ids: list[str]) -> np.ndarray:
+        """The exact dense score of each listed passage for the query's vectors."""
         return self.row_scores(query, np.array([self._row[pid] for pid in passage_ids],
                                                dtype=np.int64))
 
@@ -246,12 +246,12 @@ class VectorRetriever(DenseRetriever):
         """The row of a passage's vector."""
         return self._row[passage_id]
 
-    def passage_cosines(self, query: np.ndarray, passage_ids: list[str]) -> np.ndarray:
+    def passage_cosines(self, query: QueryVectors, passage_ids: list[str]) -> np.ndarray:
         """The cosine of each listed passage's own vector (without its sentences)."""
         rows = [self._row[pid] for pid in passage_ids]
-        return np.asarray(self.vectors[rows] @ query, dtype=np.float32).reshape(len(rows))
+        return query.cosines(self.vectors[rows].reshape(len(rows), -1))
 
-    def sentence_cosines(self, query: np.ndarray, passage_ids: list[str]
+    def sentence_cosines(self, query: QueryVectors, passage_ids: list[str]
                          ) -> dict[tuple[str, int], float]:
         """The cosine of every sentence of the listed passages, by (passage id, start)."""
         if self.sentences is None:
