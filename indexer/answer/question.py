@@ -66,6 +66,13 @@ MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
      re.compile(AMOUNT + r"(?:所|家|个)")),
 ]
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
+# A span of years (2015-2017年, 2015至2017年) names every year in it.
+YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})年?\s*[-—–~至到]\s*((?:19|20)\d{2})(?=年)")
+# What dates a sentence: a year it opens with, after any list number (（三）2016年，…;
+# 在2016年…), not one named later on (…继1987年以后, …并于2014年移交).
+OPENING_YEAR = re.compile(r"^\W*(?:[一二三四五六七八九十\d]{1,3}[)）.、]\s*)?(?:在|于|截至)?"
+                          r"((?:19|20)\d{2})(?=年)")
+HALVES = (("上半年", "下半年"), ("下半年", "上半年"))
 # What an administrative division's name ends in, left out when people name it
 # (吴中区 → 吴中, 长春市 → 长春); an autonomous one goes by what precedes its peoples
 # (内蒙古自治区 → 内蒙古), or by its first two characters (新疆维吾尔自治区 → 新疆,
@@ -194,6 +201,23 @@ def missing_specifics(question: Question, context: str,
         text = report()
         missing = [name for name in missing if name.isdigit() or name not in text]
     return len(missing) / len(question.specifics)
+
+
+def dated_otherwise(question: Question, folded: str) -> bool:
+    """Whether a sentence (folded) is dated to another year or half-year than the one its
+    question asks about: it opens with a year and names none of the asked ones, or it
+    names the other half of the year and not the asked one (上半年 asked, 下半年 given).
+    A report that gives 2016's figure does not answer a question about 2015's."""
+    asked = {name for name in question.specifics if name.isdigit()}
+    opening = OPENING_YEAR.match(folded)
+    if asked and opening:
+        every = set(YEAR.findall(folded))
+        for first, last in YEAR_SPAN.findall(folded):
+            every |= {str(year) for year in range(int(first), int(last) + 1)}
+        if not asked & every:
+            return True
+    return any(half in question.folded and other in folded and half not in folded
+               for half, other in HALVES)
 
 
 def _weight(token: str) -> float:
