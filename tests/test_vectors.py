@@ -77,6 +77,28 @@ def test_exact_search_equals_brute_force_cosine(fake_index, monkeypatch):
         assert [h.rank for h in hits] == list(range(1, 11))
 
 
+def test_the_hnsw_graph_finds_most_of_what_exact_search_finds(tmp_path, corpus_copy,
+                                                              monkeypatch):
+    """Above vector_ann_threshold the graph of passage vectors gives candidates for each of
+    the query's forms (as typed, other script), and they are re-scored exactly. It is
+    approximate: a passage it misses may hold a sentence that exact search scores high."""
+    monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")
+    monkeypatch.setenv("POLICYQA_VECTOR_ANN_THRESHOLD", "1")
+    embedder = FakeEmbedder(tmp_path / "cache")
+    build(corpus_copy, tmp_path / "index", embedder=embedder)
+    engine = Engine(tmp_path / "index", embedder=embedder)
+    retriever = engine.generation().retriever("semantic")
+    assert retriever.graph is not None
+    for query in ["校车安全管理", "學校建設", "教师队伍建设 师德"]:
+        forms = _forms(embedder, query)
+        hits = engine.search(query, mode="semantic", k=10).hits
+        exact = _brute_force(engine, forms, 10)
+        assert len({h.passage_id for h in hits} & set(exact)) >= 7, query
+        for hit in hits:
+            assert hit.score == pytest.approx(_dense_score(retriever, forms, hit.passage_id),
+                                              abs=1e-4)
+
+
 def test_filters_apply_before_ranking(fake_index, monkeypatch):
     monkeypatch.setenv("POLICYQA_RERANK_PASSAGES", "0")  # the dense retriever's own order
     index, embedder, _, _ = fake_index
