@@ -276,6 +276,13 @@ def test_a_sentence_dated_otherwise(question, sentence, otherwise):
     assert dated_otherwise(analyse(question), fold(sentence)) is otherwise
 
 
+def test_a_sentence_is_dated_by_its_section_heading_too():
+    # Report 002 is in two parts: the first half's work, then the second half's plans.
+    asked, sentence = analyse("下半年要办哪些实事?"), fold("新建改扩建幼儿园10所")
+    assert dated_otherwise(asked, sentence, fold("一、上半年工作情況")) is True
+    assert dated_otherwise(asked, sentence, fold("二、存在問題和下半年工作打算")) is False
+
+
 def test_sentences_have_document_offsets_and_skip_headings(small):
     spans = [s for p in small.passage_list for s in sentences(p)]
     quotes = [DOC.text[start:end] for start, end in spans]

@@ -203,20 +203,25 @@ def missing_specifics(question: Question, context: str,
     return len(missing) / len(question.specifics)
 
 
-def dated_otherwise(question: Question, folded: str) -> bool:
+def dated_otherwise(question: Question, folded: str, heading: str = "") -> bool:
     """Whether a sentence (folded) is dated to another year or half-year than the one its
-    question asks about: it opens with a year and names none of the asked ones, or it
-    names the other half of the year and not the asked one (上半年 asked, 下半年 given).
-    A report that gives 2016's figure does not answer a question about 2015's."""
+    question asks about. A report that gives 2016's figure does not answer a question
+    about 2015's, nor its plans for the second half of a year one about the first.
+
+    Years: the sentence opens with a year and names none of the asked ones (a year named
+    later on dates another event: 继1987年以后). Half-years: the sentence or its
+    ``heading`` (folded) names the other half and not the asked one (上半年 asked,
+    二、下半年工作打算 given).
+    """
     asked = {name for name in question.specifics if name.isdigit()}
-    opening = OPENING_YEAR.match(folded)
-    if asked and opening:
-        every = set(YEAR.findall(folded))
+    if asked and OPENING_YEAR.match(folded):
+        named = set(YEAR.findall(folded))
         for first, last in YEAR_SPAN.findall(folded):
-            every |= {str(year) for year in range(int(first), int(last) + 1)}
-        if not asked & every:
+            named |= {str(year) for year in range(int(first), int(last) + 1)}
+        if not asked & named:
             return True
-    return any(half in question.folded and other in folded and half not in folded
+    context = f"{heading} {folded}"
+    return any(half in question.folded and other in context and half not in context
                for half, other in HALVES)
 
 
