@@ -15,7 +15,8 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
 from indexer.text import analysis
-from indexer.text.analysis import fold, in_other_script, is_searchable, policy_analyzer, tokens
+from indexer.text.analysis import fold, is_searchable, policy_analyzer, tokens
+from indexer.text.scripts import in_other_script
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -15,7 +15,7 @@ from indexer.errors import IndexMismatch
 from indexer.retrieve.engine import Engine
 from indexer.retrieve.hits import Filters
 from indexer.store.build import build
-from indexer.text.analysis import in_other_script
+from indexer.text.scripts import in_other_script
 from tests.conftest import DATA
 from tests.fakes import FakeEmbedder
 

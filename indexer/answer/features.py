@@ -129,8 +129,6 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         position[passage.passage_id] = index + 1
         sentence.features = _lexical(question, sentence, folded, heading, before, body,
                                      index, top_keyword)
-        # Not a model feature: a rule (extract.lacks_what_is_asked) refuses on it.
-        sentence.features["time_miss"] = float(dated_otherwise(question, folded, heading))
         sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
             else 0.0
         sentence.features["specific_miss"] = specific_miss
@@ -171,6 +169,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "number_cue_miss": 1.0 if cue is False and question.kind == "number" else 0.0,
         "measure_ok": 1.0 if measure is True else 0.0,
         "measure_miss": 1.0 if measure is False else 0.0,
+        # Not a model feature: a rule (extract.lacks_what_is_asked) refuses on it.
+        "time_miss": 1.0 if dated_otherwise(question, folded, heading) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,
         "length": math.log(max(1, len(folded))),

@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.ingest.markers import restore_markers
-from indexer.ingest.mojibake import LOST, char_kind, repair_line, shows_shift, t2s
+from indexer.ingest.mojibake import LOST, char_kind, repair_line, shows_shift
+from indexer.text.scripts import converter
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def _drop_furniture(lines: list[str], result: CleanResult) -> list[str]:
             kept.append(line)
             continue
         # Patterns are written once, in simplified script, and matched against a t2s fold.
-        folded = t2s().convert(body) if len(body) <= 200 else body
+        folded = converter("t2s").convert(body) if len(body) <= 200 else body
         kind = _furniture_kind(folded, in_list)
         in_list = kind == "related"
         if kind is None:

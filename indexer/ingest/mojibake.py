@@ -16,6 +16,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from indexer.text.scripts import converter
+
 # Stands for characters that could not be recovered; its runs are the garbled spans.
 LOST = "\ufffd"
 # The trail byte of "）", which a heading marker's numeral may have been joined to.
@@ -56,14 +58,6 @@ def _in(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(lo <= code <= hi for lo, hi in ranges)
 
 
-@lru_cache(maxsize=1)
-def t2s():
-    """The OpenCC traditional-to-simplified converter, built on first use."""
-    import opencc  # imported on first use: nothing heavy at import time
-
-    return opencc.OpenCC("t2s")
-
-
 @lru_cache(maxsize=65536)
 def char_kind(ch: str) -> str:
     """How a character reads in Chinese prose: l1/l2 (GB2312 levels), rare, cjk, strong
@@ -73,7 +67,7 @@ def char_kind(ch: str) -> str:
         return ("digit" if ch.isdigit() else "letter" if ch.isalpha() else "space"
                 if ch.isspace() else "punct" if ch.isprintable() else "other")
     if _in(code, _CJK_RANGES):
-        folded = t2s().convert(ch)
+        folded = converter("t2s").convert(ch)
         try:
             gb = (folded if len(folded) == 1 else ch).encode("gb2312")
         except UnicodeEncodeError:
@@ -336,7 +330,7 @@ def _lexicon() -> dict[str, int]:
 
 @lru_cache(maxsize=65536)
 def _fold(ch: str) -> str:
-    folded = t2s().convert(ch)
+    folded = converter("t2s").convert(ch)
     return folded if len(folded) == 1 else ch
 
 

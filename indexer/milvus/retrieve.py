@@ -167,15 +167,12 @@ class MilvusVectorRetriever(DenseRetriever):
 
     def cosines(self, vector: QueryVectors, passage_ids: list[str]) -> np.ndarray:
         found = self._fetch(passage_ids)
-        passage = self.passage_cosines(vector, passage_ids)
         best = np.array([_best(vector, [v for _, v in found[pid][1]]) for pid in passage_ids],
                         dtype=np.float32)
-        return self.mix(passage, best)
+        return self.mix(_own(vector, found, passage_ids), best)
 
     def passage_cosines(self, vector: QueryVectors, passage_ids: list[str]) -> np.ndarray:
-        found = self._fetch(passage_ids)
-        rows = [found[pid][0] for pid in passage_ids]
-        return vector.cosines(np.stack(rows)) if rows else np.zeros(0, dtype=np.float32)
+        return _own(vector, self._fetch(passage_ids), passage_ids)
 
     def sentence_cosines(self, vector: QueryVectors, passage_ids: list[str]
                          ) -> dict[tuple[str, int], float]:
@@ -185,6 +182,12 @@ class MilvusVectorRetriever(DenseRetriever):
         if not rows:
             return {}
         return dict(zip(keys, vector.cosines(np.stack(rows)).tolist(), strict=True))
+
+
+def _own(query: QueryVectors, found: dict, passage_ids: list[str]) -> np.ndarray:
+    """The cosine of each listed passage's own vector, from :meth:`_fetch`'s result."""
+    rows = [found[pid][0] for pid in passage_ids]
+    return query.cosines(np.stack(rows)) if rows else np.zeros(0, dtype=np.float32)
 
 
 def _best(query: QueryVectors, vectors: list[np.ndarray]) -> float:

@@ -101,11 +101,11 @@ class DenseRetriever(Retriever):
         """What retrieval scores with: the query as typed and, unless ``other_script``
         (default: the setting) is off or converting changes nothing, in the other script
         with its handicap."""
-        from indexer.text.analysis import in_other_script
+        from indexer.text.scripts import in_other_script
 
         typed = self.embed(query)
-        other = in_other_script(query.text.strip()) if (
-            self.other_script if other_script is None else other_script) else None
+        wanted = self.other_script if other_script is None else other_script
+        other = in_other_script(query.text.strip()) if wanted else None
         if other is None:
             return QueryVectors.single(typed)
         converted = self.embedder.embed_query(_with_report_words(other, query))

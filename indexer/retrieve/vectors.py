@@ -249,7 +249,7 @@ class VectorRetriever(DenseRetriever):
     def passage_cosines(self, query: QueryVectors, passage_ids: list[str]) -> np.ndarray:
         """The cosine of each listed passage's own vector (without its sentences)."""
         rows = [self._row[pid] for pid in passage_ids]
-        return query.cosines(self.vectors[rows].reshape(len(rows), -1))
+        return query.cosines(self.vectors[rows])
 
     def sentence_cosines(self, query: QueryVectors, passage_ids: list[str]
                          ) -> dict[tuple[str, int], float]:

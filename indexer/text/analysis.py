@@ -122,21 +122,6 @@ def fold(text: str) -> str:
     return text.translate(_fold_table())
 
 
-
-@functools.lru_cache(maxsize=2)
-def _converter(config: str):
-    import opencc
-
-    return opencc.OpenCC(config)
-
-
-def in_other_script(text: str) -> str | None:
-    """``text`` in the other Chinese script: traditional when it is written in simplified
-    (OpenCC s2t, phrase-aware), else simplified (t2s); None when that changes nothing."""
-    simplified = _converter("t2s").convert(text)
-    other = _converter("s2t").convert(text) if simplified == text else simplified
-    return other if other != text else None
-
 # -- jieba, dictionary and stopwords ---------------------------------------------------
 
 class _Segmenter:

@@ -278,9 +278,9 @@ def _in_script_of(question: str, word: str) -> str:
 
     if fold(question) == question:
         return word
-    import opencc
+    from indexer.text.scripts import converter
 
-    converted = opencc.OpenCC("s2t").convert(word)
+    converted = converter("s2t").convert(word)
     return converted if fold(converted) == word and len(converted) == len(word) else word
 
 
