@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from indexer.answer.extract import (
@@ -15,7 +17,12 @@ from indexer.answer.extract import (
     score_sentences,
     sentences,
 )
-from indexer.answer.question import dated_otherwise, has_measure, missing_specifics
+from indexer.answer.question import (
+    dated_otherwise,
+    has_measure,
+    missing_specifics,
+    years_of,
+)
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
 from indexer.retrieve.hits import Hit
@@ -64,6 +71,12 @@ def assert_exact(result: Answer, engine) -> None:
     ("市民打熱線、給區長寫信反映問題,一年處理了多少件?", "004",
      "年內,共處理寒山聞鐘、便民熱線、公眾監督、區長信箱等各類工單1403件,及時化解矛盾糾紛,穩妥處置網絡"
      "輿情,積極回應人民群眾的訴求。"),
+    # The answer step reads the question in both scripts, as retrieval does.
+    ("各區的教育大事辦得咋樣,會不會公開出來讓大家看?", "002",
+     "實行區市教育重點工作公示和現場觀摩制度,鼓勵改革創新問責庸政懶政,在全市形成比學趕超的良好氛圍。"),
+    # An item of a running list (…八是….九是…): a sentence, not a heading.
+    ("吉林吃低保人家的孩子中午那顿饭有补助吗?", "001",
+     "九是为全市低保家庭中小学生提供免费午餐补贴。"),
     # A number question, not answered from the passage's sentence without a number
     # (三星級高中本二達線率均實現翻番: number_cue_miss).
     ("吳中今年有多少考生過了二本線?", "004",
@@ -114,6 +127,9 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("句容下半年有多少人参加了社区里的培训?", None),
     ("句容2016年考上一本的比例是多少?", "13.5%"),
     ("句容上半年有多少人参加了社区里的培训?", "11.9万人"),
+    # A sentence that names no year, in a report of another year (吉林's is 2016's plan).
+    ("吉林2015年新建改扩建了几所公办幼儿园?", None),
+    ("吉林2016年新建改扩建了几所公办幼儿园?", "57所"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):
@@ -181,6 +197,10 @@ def test_question_analysis_finds_kind_words_and_focus():
     assert asked.focus == ["在校生", "人数"]
     assert analyse("什么时候开始实施?").kind == "date"
     assert analyse("哪位老師獲評全國模範教師?").kind == "person"  # folded first
+    # A number named, yes or no asked; a number asked, whatever else is.
+    assert analyse("三星高中二本上線的比例是不是翻了一倍?").kind == "yesno"
+    assert analyse("本二上线的比例是多少?").kind == "number"
+    assert analyse("局里隔多久下去查一回学校有没有危险?").kind == "number"
     assert keyword_query("校车安全怎么保障?") == "校车安全 OR 保障"  # a userdict term
 
 
@@ -283,11 +303,49 @@ def test_a_sentence_is_dated_by_its_section_heading_too():
     assert dated_otherwise(asked, sentence, fold("二、存在問題和下半年工作打算")) is False
 
 
+def test_a_sentence_without_a_year_is_dated_by_its_report():
+    asked, sentence = analyse("2015年新建了几所幼儿园?"), fold("全市新建改扩建公办幼儿园57所")
+    assert dated_otherwise(asked, sentence, "", years_of("2016")) is True
+    assert dated_otherwise(asked, sentence, "", years_of("2015-2016")) is False
+    assert dated_otherwise(asked, sentence) is False  # a report of no known year
+    # A sentence that names the year asked answers for it, whatever the report's year.
+    assert dated_otherwise(asked, fold("比2015年新增幼儿园3所"), "", years_of("2016")) is False
+    assert years_of("2016-2018") == {"2016", "2017", "2018"} and years_of(None) == set()
+
+
 def test_sentences_have_document_offsets_and_skip_headings(small):
     spans = [s for p in small.passage_list for s in sentences(p)]
     quotes = [DOC.text[start:end] for start, end in spans]
     assert quotes == ["全年开通接送学生线路257条,投入车辆148辆。", "集中接送学生6745人;",
                       "配备专职保安241名。", "加快建设文昌路小学,缓解城区就学压力。"]
+
+
+def sentence_quotes(corpus, prefix: str) -> list[str]:
+    """The answerable sentences of a bundled report, as quoted."""
+    doc_id = next(d.doc_id for d in corpus.documents if d.doc_id.startswith(prefix))
+    return [passage.text[start - passage.start:end - passage.start]
+            for passage in corpus.passages[doc_id] for start, end in sentences(passage)]
+
+
+def test_items_of_a_running_list_are_sentences_and_numbered_lines_are_headings(corpus):
+    """Report 001 lists its aid as 一是…九是… in one line: each item is a sentence a
+    question may be answered with. Its numbered lines (1.深入推进中小学德育工作。) head
+    sections and answer nothing."""
+    quotes = sentence_quotes(corpus, "001")
+    items = [q for q in quotes if re.match("[一二三四五六七八九]是", q)
+             and ("资助" in q or "免费" in q or "补助" in q or "免除" in q)]
+    assert [q[0] for q in items] == list("一二三四五六七八九")
+    assert "九是为全市低保家庭中小学生提供免费午餐补贴。" in items
+    assert not [q for q in quotes if re.match(r"\d+\.", q) and len(q) <= 26]
+    assert "5.大力发展学前教育。" not in quotes
+
+
+def test_a_numbered_line_ending_in_a_semicolon_is_a_list_item(corpus):
+    """In report 004 a scraped heading ran into its first item: the line ends in a
+    semicolon, like the items of a list, not in 。 like the headings around it."""
+    quotes = sentence_quotes(corpus, "004")
+    assert "（九）創新教育人力資源管理跨學段交流教師59名;" in quotes
+    assert "（五）強化教育環境治理。" not in quotes
 
 
 def test_lexical_answer_and_citation_numbers(small):

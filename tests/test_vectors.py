@@ -199,6 +199,24 @@ def test_an_update_after_the_answer_model_changed_records_it(fake_index, tmp_pat
     assert manifest.read(live.folder)["answer_model"]["version"] == "answer-lr-1-retrained"
 
 
+def test_an_update_after_sentences_are_split_otherwise_makes_their_vectors(fake_index,
+                                                                         monkeypatch):
+    # A new sentence definition (SENTENCES_VERSION) with an unchanged corpus: the answer
+    # step's candidates are the new sentences, so each needs its vector.
+    from indexer.answer import spans
+    from indexer.store import build as builder
+    from indexer.store import manifest
+
+    index, embedder, _, corpus_copy = fake_index
+    monkeypatch.setattr(spans, "SENTENCES_VERSION", "sentences-next")
+    monkeypatch.setattr(builder, "SENTENCES_VERSION", "sentences-next")
+    updated = build(corpus_copy, index, incremental=True, embedder=embedder)
+    assert updated.models_changed == ["sentences"] and updated.embedded_passages == 0
+    live = Engine(index, embedder=embedder).generation()
+    assert manifest.read(live.folder)["vectors"]["sentences"]["version"] == "sentences-next"
+    assert build(corpus_copy, index, incremental=True, embedder=embedder).up_to_date
+
+
 # -- with the real model -------------------------------------------------------------
 
 @pytest.mark.model

@@ -26,6 +26,7 @@ from indexer.answer.question import (
     has_cue,
     has_measure,
     missing_specifics,
+    years_of,
 )
 from indexer.answer.spans import readable_sentences
 from indexer.records import Passage
@@ -98,7 +99,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
     top_keyword = max((float(s.hit.scores.get("keyword_score") or 0.0) for s in found),
                       default=0.0)
     top_hit = max((float(s.hit.score) for s in found), default=0.0)
-    contexts: dict[str, tuple[str, str, float]] = {}
+    contexts: dict[str, tuple[str, str, float, frozenset[str]]] = {}
 
     @cache
     def report(doc_id: str) -> str:
@@ -119,8 +120,9 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             # What the passage, its headings and (for places) its report never name, of
             # the places and years asked.
             contexts[passage.passage_id] = (heading, body, missing_specifics(
-                question, f"{heading} {body}", partial(report, passage.doc_id)))
-        heading, body, specific_miss = contexts[passage.passage_id]
+                question, f"{heading} {body}", partial(report, passage.doc_id)),
+                years_of(document.year if document else None))
+        heading, body, specific_miss, report_years = contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]
         before = previous.get(passage.passage_id, "")
@@ -128,7 +130,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         index = position.get(passage.passage_id, 0)
         position[passage.passage_id] = index + 1
         sentence.features = _lexical(question, sentence, folded, heading, before, body,
-                                     index, top_keyword)
+                                     index, top_keyword, report_years)
         sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
             else 0.0
         sentence.features["specific_miss"] = specific_miss
@@ -140,7 +142,8 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
 
 
 def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
-             before: str, body: str, index: int, top_keyword: float) -> dict[str, float]:
+             before: str, body: str, index: int, top_keyword: float,
+             report_years: frozenset[str] = frozenset()) -> dict[str, float]:
     """The features that need no vectors."""
     scores = sentence.hit.scores
     keyword_rank = scores.get("keyword_rank")
@@ -170,7 +173,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "measure_ok": 1.0 if measure is True else 0.0,
         "measure_miss": 1.0 if measure is False else 0.0,
         # Not a model feature: a rule (extract.lacks_what_is_asked) refuses on it.
-        "time_miss": 1.0 if dated_otherwise(question, folded, heading) else 0.0,
+        "time_miss": 1.0 if dated_otherwise(question, folded, heading, report_years) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,
         "length": math.log(max(1, len(folded))),

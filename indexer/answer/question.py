@@ -31,6 +31,9 @@ QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
                          r"|吗[?？]?$")),
 ]
 KINDS = tuple(name for name, _ in QUESTION_KINDS)
+# What asks for a number itself; a question that names one (比例, 人数) but asks with
+# 是不是 or 有没有 asks yes or no (三星高中二本上線的比例是不是翻了一倍?).
+ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|几成")
 # A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
 NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
                     r"[个名所人次年项条倍元分万亿]")
@@ -118,6 +121,9 @@ def analyse(question: str) -> Question:
 
     folded = fold(question)
     kind = next((name for name, pattern in QUESTION_KINDS if pattern.search(folded)), None)
+    if kind == "number" and not ASKS_NUMBER.search(folded) \
+            and dict(QUESTION_KINDS)["yesno"].search(folded):
+        kind = "yesno"
     words = tokens(question)
     terms = {w: _weight(w) for w in words if w not in QUESTION_WORDS}
     terms = {t: w for t, w in terms.items() if w > 0}
@@ -203,26 +209,38 @@ def missing_specifics(question: Question, context: str,
     return len(missing) / len(question.specifics)
 
 
-def dated_otherwise(question: Question, folded: str, heading: str = "") -> bool:
+def dated_otherwise(question: Question, folded: str, heading: str = "",
+                    report_years: frozenset[str] = frozenset()) -> bool:
     """Whether a sentence (folded) is dated to another year or half-year than the one its
     question asks about. A report that gives 2016's figure does not answer a question
     about 2015's, nor its plans for the second half of a year one about the first.
 
-    Years: the sentence opens with a year and names none of the asked ones (a year named
-    later on dates another event: 继1987年以后). Half-years: the sentence or its
-    ``heading`` (folded) names the other half and not the asked one (上半年 asked,
-    二、下半年工作打算 given).
+    Years: the sentence names none of the asked ones, and either opens with another (a
+    year named later on dates another event: 继1987年以后) or belongs to a report whose
+    ``report_years`` (its metadata, :func:`years_of`) hold none of them (吉林's 2016 plan
+    does not answer for 2015). Half-years: the sentence or its ``heading`` (folded) names
+    the other half and not the asked one (上半年 asked, 二、下半年工作打算 given).
     """
     asked = {name for name in question.specifics if name.isdigit()}
-    if asked and OPENING_YEAR.match(folded):
+    if asked:
         named = set(YEAR.findall(folded))
         for first, last in YEAR_SPAN.findall(folded):
             named |= {str(year) for year in range(int(first), int(last) + 1)}
-        if not asked & named:
+        if not asked & named and (OPENING_YEAR.match(folded)
+                                  or (report_years and not asked & report_years)):
             return True
     context = f"{heading} {folded}"
     return any(half in question.folded and other in context and half not in context
                for half, other in HALVES)
+
+
+def years_of(year: str | None) -> frozenset[str]:
+    """The years a report's ``year`` metadata covers ("2016", "2016-2017")."""
+    if not year:
+        return frozenset()
+    found = [int(y) for y in re.findall(r"(?:19|20)\d{2}", year)]
+    return frozenset(str(y) for y in range(min(found), max(found) + 1)) if found \
+        else frozenset()
 
 
 def _weight(token: str) -> float:

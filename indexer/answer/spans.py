@@ -15,19 +15,24 @@ if TYPE_CHECKING:
     from indexer.records import Document
 
 # A sentence shorter than this (characters, without punctuation) says too little to cite;
-# a short unpunctuated line is a title, a short numbered one a heading: neither answers.
+# a short unpunctuated line is a title, a short numbered one opening its line a heading:
+# neither answers. A numbered one inside a line is an item of a running list (…七是….
+# 八是为全市中小学校师生免费提供安全桶装饮用水。九是…), and so is one that ends in a
+# semicolon (（九）…跨學段交流教師59名;): both answer.
+LIST_ITEM_END = "；;"
 MIN_SENTENCE_CHARS = 6
 TITLE_LINE_CHARS = 30
 HEADING_SENTENCE_CHARS = 25
 SENTENCE_MARKS = "。！？；!?;”’」』）)"
 # Bumped whenever the sentences or their embedded text change (recorded in the manifest).
-SENTENCES_VERSION = "sentences-1"
+SENTENCES_VERSION = "sentences-2"
 
 
 def sentences(passage: Passage) -> list[tuple[int, int]]:
     """Document spans of a passage's answerable sentences: split at sentence and line
-    ends, trimmed, without titles and headings."""
-    from indexer.ingest.segment import heading_level, sentence_spans
+    ends, trimmed, without titles and headings (a short numbered sentence that opens its
+    line and does not end in a semicolon)."""
+    from indexer.ingest.segment import sentence_spans
 
     spans = []
     text = passage.text
@@ -40,11 +45,23 @@ def sentences(passage: Passage) -> list[tuple[int, int]]:
                 continue
             if size <= TITLE_LINE_CHARS and body[-1] not in SENTENCE_MARKS:
                 continue
-            if size <= HEADING_SENTENCE_CHARS and heading_level(body) is not None:
+            offset = start + match.start() + len(piece) - len(piece.lstrip())
+            if size <= HEADING_SENTENCE_CHARS and _heads_a_section(text, offset, body):
                 continue
-            begin = passage.start + start + match.start() + len(piece) - len(piece.lstrip())
+            begin = passage.start + offset
             spans.append((begin, begin + len(body)))
     return spans
+
+
+def _heads_a_section(text: str, offset: int, body: str) -> bool:
+    """Whether the short sentence ``body`` at ``offset`` of ``text`` is a heading: it is
+    numbered (:func:`indexer.ingest.segment.heading_level`), opens its line and does not
+    end in a semicolon."""
+    from indexer.ingest.segment import heading_level
+
+    return (body[-1] not in LIST_ITEM_END
+            and not text[text.rfind("\n", 0, offset) + 1:offset].strip()
+            and heading_level(body) is not None)
 
 
 def readable_sentences(passage: Passage, document: Document | None) -> list[tuple[int, int]]:

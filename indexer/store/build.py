@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.answer.spans import SENTENCES_VERSION
 from indexer.errors import IndexNotReady
 from indexer.ingest.corpus import Corpus, load_corpus
 from indexer.records import Skipped
@@ -176,8 +177,9 @@ def plan(corpus_dir: Path, old: dict | None, incremental: bool, stage,
 
 def _models_changed(old: dict | None, embedder) -> list[str]:
     """The models the live manifest ``old`` records that differ from the configured ones:
-    its vectors are then another model's (searching them would be refused), or it names
-    an answer model that is no longer served."""
+    its vectors are then another model's (searching them would be refused), its sentence
+    vectors are of sentences split another way, or it names an answer model that is no
+    longer served."""
     if old is None:
         return []
     changed = []
@@ -187,6 +189,13 @@ def _models_changed(old: dict | None, embedder) -> list[str]:
         changed.append("embedding model")
         log.info("the embedding model is not the one the live generation was made with: "
                  "every passage is embedded again")
+    sentences = vectors.get("sentences")
+    if sentences and sentences.get("version") != SENTENCES_VERSION:
+        # The answer step's candidates are the sentences as defined now: each needs its
+        # vector (the cache answers for the unchanged ones).
+        changed.append("sentences")
+        log.info("sentences are split otherwise than when the live generation was made: "
+                 "its sentence vectors are made again")
     if old.get("answer_model") != answer_model_record():
         changed.append("answer model")
     return changed
