@@ -44,6 +44,10 @@ CORPUS_QUESTIONS = [
 ]
 
 
+# Cosines this close (in torch, fp32) are a tie that int8 arithmetic may break either way.
+NEAR_TIE = 0.01
+
+
 def _rows(name: str) -> list[dict]:
     with (DATA / name).open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
@@ -163,18 +167,26 @@ def test_the_export_quantises_matmul_weights_to_7_bits(onnx_embedder):
 @pytest.mark.parametrize("sample", ["cmrc2018", "drcd"])
 def test_onnx_finds_what_torch_finds_on_the_dev_samples(sample, torch_embedder,
                                                         onnx_embedder):
+    """The int8 model picks torch's first passage, or one torch scores within a near tie
+    of it: ONNX Runtime's int8 kernels depend on the CPU, and they may flip a tie. On an
+    AVX-512 VNNI CPU 3 of the 50 CMRC questions flip, each within 0.005 in torch, with
+    as many right at rank 1 either way; 95 % agreement, asked here before, failed there."""
     passages = _rows(f"{sample}/passages.jsonl")
     queries = [q for q in _rows(f"{sample}/queries.jsonl") if q["question"]]
     pids = [p["pid"] for p in passages]
-    ranked = {}
+    scores = {}
     for e in (torch_embedder, onnx_embedder):
         matrix = e.embed_passages([p["text"] for p in passages])
-        scores = e.embed_queries([q["question"] for q in queries]) @ matrix.T
-        ranked[e.runtime] = [pids[i] for i in np.argmax(scores, axis=1)]
-    hits = {runtime: sum(top in q["gold_pids"] for top, q in zip(tops, queries, strict=True))
+        scores[e.runtime] = e.embed_queries([q["question"] for q in queries]) @ matrix.T
+    ranked = {runtime: np.argmax(table, axis=1) for runtime, table in scores.items()}
+    hits = {runtime: sum(pids[top] in q["gold_pids"] for top, q in zip(tops, queries,
+                                                                       strict=True))
             for runtime, tops in ranked.items()}
-    same = sum(a == b for a, b in zip(ranked["onnx"], ranked["torch"], strict=True))
-    assert same >= 0.95 * len(queries)
+    same = int(np.sum(ranked["onnx"] == ranked["torch"]))
+    rows = np.arange(len(queries))
+    torch_gap = scores["torch"][rows, ranked["torch"]] - scores["torch"][rows, ranked["onnx"]]
+    assert same >= 0.9 * len(queries)
+    assert float(torch_gap.max()) <= NEAR_TIE  # every other pick a near tie in torch
     assert hits["onnx"] >= hits["torch"] - 1  # at most one question lost at rank 1
 
 
