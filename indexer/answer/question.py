@@ -34,6 +34,7 @@ KINDS = tuple(name for name, _ in QUESTION_KINDS)
 # What asks for a number itself; a question that names one (比例, 人数) but asks with
 # 是不是 or 有没有 asks yes or no (三星高中二本上線的比例是不是翻了一倍?).
 ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|几成")
+ASKS_YES_OR_NO = dict(QUESTION_KINDS)["yesno"]
 # A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
 NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
                     r"[个名所人次年项条倍元分万亿]")
@@ -121,8 +122,7 @@ def analyse(question: str) -> Question:
 
     folded = fold(question)
     kind = next((name for name, pattern in QUESTION_KINDS if pattern.search(folded)), None)
-    if kind == "number" and not ASKS_NUMBER.search(folded) \
-            and dict(QUESTION_KINDS)["yesno"].search(folded):
+    if kind == "number" and ASKS_YES_OR_NO.search(folded) and not ASKS_NUMBER.search(folded):
         kind = "yesno"
     words = tokens(question)
     terms = {w: _weight(w) for w in words if w not in QUESTION_WORDS}
