@@ -21,11 +21,11 @@ from indexer.answer.question import (
     dated_otherwise,
     has_measure,
     missing_specifics,
-    years_of,
 )
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
 from indexer.retrieve.hits import Hit
+from indexer.retrieve.protocol import expand_years
 from indexer.serialize import answer_dict
 from indexer.store.catalog import Catalog
 from indexer.text.analysis import fold
@@ -305,12 +305,13 @@ def test_a_sentence_is_dated_by_its_section_heading_too():
 
 def test_a_sentence_without_a_year_is_dated_by_its_report():
     asked, sentence = analyse("2015年新建了几所幼儿园?"), fold("全市新建改扩建公办幼儿园57所")
-    assert dated_otherwise(asked, sentence, "", years_of("2016")) is True
-    assert dated_otherwise(asked, sentence, "", years_of("2015-2016")) is False
+    assert dated_otherwise(asked, sentence, "", frozenset(expand_years("2016"))) is True
+    assert dated_otherwise(asked, sentence, "", frozenset(expand_years("2015-2016"))) is False
     assert dated_otherwise(asked, sentence) is False  # a report of no known year
     # A sentence that names the year asked answers for it, whatever the report's year.
-    assert dated_otherwise(asked, fold("比2015年新增幼儿园3所"), "", years_of("2016")) is False
-    assert years_of("2016-2018") == {"2016", "2017", "2018"} and years_of(None) == set()
+    assert dated_otherwise(asked, fold("比2015年新增幼儿园3所"), "",
+                           frozenset(expand_years("2016"))) is False
+    assert expand_years("2016-2018") == ["2016", "2017", "2018"] and expand_years(None) == []
 
 
 def test_sentences_have_document_offsets_and_skip_headings(small):

@@ -26,11 +26,11 @@ from indexer.answer.question import (
     has_cue,
     has_measure,
     missing_specifics,
-    years_of,
 )
 from indexer.answer.spans import readable_sentences
 from indexer.records import Passage
 from indexer.retrieve.hits import Hit
+from indexer.retrieve.protocol import expand_years
 
 if TYPE_CHECKING:
     from indexer.store.catalog import Catalog
@@ -121,7 +121,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             # the places and years asked.
             contexts[passage.passage_id] = (heading, body, missing_specifics(
                 question, f"{heading} {body}", partial(report, passage.doc_id)),
-                years_of(document.year if document else None))
+                frozenset(expand_years(document.year if document else None)))
         heading, body, specific_miss, report_years = contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]

@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from indexer.retrieve.protocol import expand_years
+
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
 ASKING_WORDS = frozenset(
     "多少 几 几个 几年 几次 几名 几所 几项 什么 啥 哪 哪些 哪个 哪一 哪一个 哪一年 哪年 哪里 "
@@ -217,7 +219,8 @@ def dated_otherwise(question: Question, folded: str, heading: str = "",
 
     Years: the sentence names none of the asked ones, and either opens with another (a
     year named later on dates another event: 继1987年以后) or belongs to a report whose
-    ``report_years`` (its metadata, :func:`years_of`) hold none of them (吉林's 2016 plan
+    ``report_years`` (its metadata, :func:`indexer.retrieve.protocol.expand_years`) hold
+    none of them (吉林's 2016 plan
     does not answer for 2015). Half-years: the sentence or its ``heading`` (folded) names
     the other half and not the asked one (上半年 asked, 二、下半年工作打算 given).
     """
@@ -225,22 +228,13 @@ def dated_otherwise(question: Question, folded: str, heading: str = "",
     if asked:
         named = set(YEAR.findall(folded))
         for first, last in YEAR_SPAN.findall(folded):
-            named |= {str(year) for year in range(int(first), int(last) + 1)}
+            named.update(expand_years(f"{first}-{last}"))
         if not asked & named and (OPENING_YEAR.match(folded)
                                   or (report_years and not asked & report_years)):
             return True
     context = f"{heading} {folded}"
     return any(half in question.folded and other in context and half not in context
                for half, other in HALVES)
-
-
-def years_of(year: str | None) -> frozenset[str]:
-    """The years a report's ``year`` metadata covers ("2016", "2016-2017")."""
-    if not year:
-        return frozenset()
-    found = [int(y) for y in re.findall(r"(?:19|20)\d{2}", year)]
-    return frozenset(str(y) for y in range(min(found), max(found) + 1)) if found \
-        else frozenset()
 
 
 def _weight(token: str) -> float:

@@ -96,16 +96,14 @@ class DenseRetriever(Retriever):
         self.check()
         return self.embedder.embed_query(_with_report_words(text, query))
 
-    def query_vectors(self, query: ParsedQuery, other_script: bool | None = None
-                      ) -> QueryVectors:
-        """What retrieval scores with: the query as typed and, unless ``other_script``
-        (default: the setting) is off or converting changes nothing, in the other script
+    def query_vectors(self, query: ParsedQuery) -> QueryVectors:
+        """What retrieval and the answer step score with: the query as typed and, unless
+        ``vector_other_script`` is off or converting changes nothing, in the other script
         with its handicap."""
         from indexer.text.scripts import in_other_script
 
         typed = self.embed(query)
-        wanted = self.other_script if other_script is None else other_script
-        other = in_other_script(query.text.strip()) if wanted else None
+        other = in_other_script(query.text.strip()) if self.other_script else None
         if other is None:
             return QueryVectors.single(typed)
         converted = self.embedder.embed_query(_with_report_words(other, query))
