@@ -20,6 +20,7 @@ from indexer.answer.extract import (
 from indexer.answer.question import (
     dated_otherwise,
     has_measure,
+    lacks_figure,
     missing_specifics,
 )
 from indexer.ingest.segment import split_passages
@@ -130,6 +131,12 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     # A sentence that names no year, in a report of another year (吉林's is 2016's plan).
     ("吉林2015年新建改扩建了几所公办幼儿园?", None),
     ("吉林2016年新建改扩建了几所公办幼儿园?", "57所"),
+    # 多少 asked of a sentence that gives no figure at all (四是 numbers a list item).
+    ("吉林全市一共有多少辆校车?", None),
+    ("吉林普通高中国家助学金每人每年发多少?", None),
+    ("句容各个学校一共装了多少个摄像头?", "2000余个"),
+    # A masked figure (x.x萬人) gives none.
+    ("在學校踢足球的青少年有多少萬人?", None),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):
@@ -218,6 +225,11 @@ def test_question_analysis_finds_kind_words_and_focus():
     # A date question that asks for a calendar date (什么时候 may be 受惊吓时: no measure).
     ("國際教育信息化大會是哪一年開的?", "calendar", "2015年5月在青岛召开", "来自xx多个国家"),
     ("投资发展银行是哪一年创立的?", "calendar", "创立于1957年4月26日", "投资1.7亿元"),  # not money
+    # In tens of thousands, in another word for a month; a masked figure gives none.
+    ("在學校踢足球的青少年有多少萬人?", "people", "青少年达到3.2万人", "青少年达到x.x万人"),
+    ("吉林学校今年一共投了多少万元?", "money", "投入资金70万元", "投入车辆148辆"),
+    ("班主任津贴是从哪个月开始涨的?", "calendar", "从9月起", "人均每月400元"),
+    ("那179个新老师是哪几个月招进来的?", "calendar", "3月至5月", "招聘179名新教师"),
 ])
 def test_a_number_question_knows_what_it_counts(question, measure, answering, other):
     asked = analyse(question)
@@ -229,7 +241,8 @@ def test_questions_that_count_nothing_in_particular_have_no_measure():
     for question in ["县里哪几所乡下初中冒头最快?", "一年开了几回校长会?", "校车安全怎么保障?",
                      "吉林市什么时候完成非专用校车更新？",
                      "动车组是何时投入服务的?",  # a date question: 投入 is no sum asked for
-                     "多倫多大學的主要校區是哪個校區?"]:  # 多大 inside a name
+                     "多倫多大學的主要校區是哪個校區?",  # 多大 inside a name
+                     "哪个年级的学生最多?"]:  # 哪个年级 is no date
         assert analyse(question).measure is None
         assert has_measure(analyse(question), "投入1.7亿元") is None
 
@@ -249,6 +262,17 @@ def test_a_number_question_tells_a_sentence_without_a_number_apart(model_engine)
     assert not any(miss for text, miss in counted.items() if "1058人" in text)
     # A yes-or-no question asks for no number.
     assert set(number_cue_miss("吳中的高考是不是取得了突破?").values()) == {0.0}
+
+
+def test_a_question_asking_how_many_wants_a_figure():
+    asked = analyse("吉林全市一共有多少辆校车?")
+    assert lacks_figure(asked, fold("加强校车运营管理,年底前完成非专用校车更新任务。"))
+    assert lacks_figure(asked, fold("四是加强校车运营管理。"))  # a list item's number
+    assert lacks_figure(asked, fold("（三）加强校车运营管理。"))
+    for figure in ["投入车辆148辆", "一半以上的校车", "二十二辆校车", "校车3.5万辆"]:
+        assert not lacks_figure(asked, fold(figure))
+    # 几 asks how often or how many kinds too (几回 → 每季度一次): no figure is required.
+    assert not lacks_figure(analyse("局里隔多久查一回学校?"), fold("每季度组织督查检查"))
 
 
 def test_the_places_a_question_names_are_divisions_not_common_words():

@@ -25,6 +25,7 @@ from indexer.answer.question import (
     dated_otherwise,
     has_cue,
     has_measure,
+    lacks_figure,
     missing_specifics,
 )
 from indexer.answer.spans import readable_sentences
@@ -172,7 +173,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "number_cue_miss": 1.0 if cue is False and question.kind == "number" else 0.0,
         "measure_ok": 1.0 if measure is True else 0.0,
         "measure_miss": 1.0 if measure is False else 0.0,
-        # Not a model feature: a rule (extract.lacks_what_is_asked) refuses on it.
+        # Not model features: a rule (extract.lacks_what_is_asked) refuses on them.
+        "figure_miss": 1.0 if lacks_figure(question, folded) else 0.0,
         "time_miss": 1.0 if dated_otherwise(question, folded, heading, report_years) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,

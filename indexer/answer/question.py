@@ -22,8 +22,8 @@ QUESTION_WORDS = ASKING_WORDS | frozenset(
     "大约 大概 主要 分别 市里 县里 区里 镇里 省里 本市 我市 我县 我区".split())
 # What a question asks for, by the words that ask it (checked in this order).
 QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("date", re.compile(r"何时|什么时候|哪一?年|哪一?天|哪一?月|几月|几号|几日|何年|日期|年份"
-                        r"|哪段时间|什么时间")),
+    ("date", re.compile(r"何时|什么时候|哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号"
+                        r"|几日|何年|日期|年份|哪段时间|什么时间")),
     ("person", re.compile(r"谁|哪位|哪一?个人|什么人|哪些人|姓名|名字|哪[几两]?位|叫什么")),
     ("place", re.compile(r"哪里|哪儿|何地|何处|什么地方|在哪|去哪|哪[个些]?(?:省|市|县|区|镇|乡|村"
                          r"|地方|国家|城市|学校|大学|单位|部门|公司|机构)|哪所|哪家")),
@@ -37,6 +37,15 @@ KINDS = tuple(name for name, _ in QUESTION_KINDS)
 # 是不是 or 有没有 asks yes or no (三星高中二本上線的比例是不是翻了一倍?).
 ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|几成")
 ASKS_YES_OR_NO = dict(QUESTION_KINDS)["yesno"]
+# What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one. Not 几,
+# which also asks how often or how many kinds (几回 → 每季度一次, 几层 → 三级).
+ASKS_FIGURE = re.compile(r"多少")
+# Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
+# refuses on its absence must not miss one.
+FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
+# A list item's number, which is no figure (四是…, （三）…, 3、…).
+ITEM_NUMBER = re.compile(r"^\W*(?:[一二三四五六七八九十]+(?:是|[、.．])|\d+[、.．](?!\d))"
+                         r"|[（(][一二三四五六七八九十\d]+[)）]")
 # A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
 NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
                     r"[个名所人次年项条倍元分万亿]")
@@ -53,10 +62,11 @@ DIGITS = re.compile(r"\d+(?:\.\d+)?")
 AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
 COUNT = r"(?<!哪)(?:多少|几)"
 MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
-    ("calendar", re.compile(r"哪一?年|哪一?天|哪一?月|几月|几号|几日|何年|日期|年份"), DATE),
+    ("calendar", re.compile(r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年"
+                            r"|日期|年份"), DATE),
     ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
      re.compile(AMOUNT + r"%|百分之|\d+成|[一二三四五六七八九]成|\d+\s*[:：]\s*\d+")),
-    ("money", re.compile(COUNT + r"(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
+    ("money", re.compile(COUNT + r"[万亿]?(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
                          r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
      re.compile(AMOUNT + r"(?:万|亿)?(?:美|港|欧|日|英)?(?:元|镑)")),
     ("score", re.compile(COUNT + r"分|分数|均分|考了多少"), re.compile(AMOUNT + r"分")),
@@ -64,7 +74,7 @@ MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("size", re.compile(r"面积|多大(?!学)|平方|" + COUNT + "亩"),
      re.compile(AMOUNT + r"\s*万?(?:平方米|平米|平方公里|平方千米|km²|m²|亩|公顷|公里|千米|公尺|米"
                          r"|岁)")),
-    ("people", re.compile(COUNT + r"[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位)"
+    ("people", re.compile(COUNT + r"万?[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位)"
                           r"|人数|人次"),
      re.compile(AMOUNT + r"万?(?:人|名|位)")),
     ("institutions", re.compile(COUNT + r"(?:[所家]|个?(?:学校|幼儿园|园|校|机构|单位|中心"
@@ -282,6 +292,13 @@ def has_measure(question: Question, folded: str) -> bool | None:
         return None
     written = next(pattern for name, _, pattern in MEASURES if name == question.measure)
     return bool(written.search(folded))
+
+
+def lacks_figure(question: Question, folded: str) -> bool:
+    """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
+    one digit or number word besides a list item's number."""
+    return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
+        ITEM_NUMBER.sub("", folded))
 
 
 def coverage(question: Question, folded: str, heading: str, previous: str,
