@@ -137,6 +137,8 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("句容各个学校一共装了多少个摄像头?", "2000余个"),
     # A masked figure (x.x萬人) gives none.
     ("在學校踢足球的青少年有多少萬人?", None),
+    # The village count (23個行政村) is no count of projectionists.
+    ("鎮上的數字電影放映隊有幾個放映員?", None),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):
@@ -230,6 +232,10 @@ def test_question_analysis_finds_kind_words_and_focus():
     ("吉林学校今年一共投了多少万元?", "money", "投入资金70万元", "投入车辆148辆"),
     ("班主任津贴是从哪个月开始涨的?", "calendar", "从9月起", "人均每月400元"),
     ("那179个新老师是哪几个月招进来的?", "calendar", "3月至5月", "招聘179名新教师"),
+    # People named after the count; a count in 个 only before a school's name.
+    ("鎮上的數字電影放映隊有幾個放映員?", "people", "培训放映员12名", "全镇23个行政村"),
+    ("句容全市一共有多少所中小学?", "institutions", "建成19个乡镇中心校",
+     "配备专职保安241名,安装视频监控探头2000余个"),
 ])
 def test_a_number_question_knows_what_it_counts(question, measure, answering, other):
     asked = analyse(question)
@@ -242,7 +248,9 @@ def test_questions_that_count_nothing_in_particular_have_no_measure():
                      "吉林市什么时候完成非专用校车更新？",
                      "动车组是何时投入服务的?",  # a date question: 投入 is no sum asked for
                      "多倫多大學的主要校區是哪個校區?",  # 多大 inside a name
-                     "哪个年级的学生最多?"]:  # 哪个年级 is no date
+                     "哪个年级的学生最多?",  # 哪个年级 is no date
+                     "农村小学组建了几个学科的老师队伍?",  # counts 学科, not people
+                     "2012年时靖西市境内的人口数为多少?"]:  # 62万 is written without 人
         assert analyse(question).measure is None
         assert has_measure(analyse(question), "投入1.7亿元") is None
 

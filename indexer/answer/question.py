@@ -59,6 +59,8 @@ DIGITS = re.compile(r"\d+(?:\.\d+)?")
 # What a number question counts, or the calendar date a date question asks for, by its
 # words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
 # wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
+# 几个放映员 counts people, 几个学科的老师 counts 学科; a count in 个 is of institutions only
+# before their name (19个乡镇中心校, not 2000余个 cameras).
 AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
 COUNT = r"(?<!哪)(?:多少|几)"
 MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
@@ -75,11 +77,13 @@ MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
      re.compile(AMOUNT + r"\s*万?(?:平方米|平米|平方公里|平方千米|km²|m²|亩|公顷|公里|千米|公尺|米"
                          r"|岁)")),
     ("people", re.compile(COUNT + r"万?[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位)"
+                          r"|" + COUNT + r"[个名位](?:(?!的)[\u4e00-\u9fff]){1,3}?"
+                          r"(?:员|老师|教师|学生|校长)"
                           r"|人数|人次"),
      re.compile(AMOUNT + r"万?(?:人|名|位)")),
     ("institutions", re.compile(COUNT + r"(?:[所家]|个?(?:学校|幼儿园|园|校|机构|单位|中心"
                                 r"|基地))"),
-     re.compile(AMOUNT + r"(?:所|家|个)")),
+     re.compile(AMOUNT + r"(?:所|家|个[^，,。；;、]{0,6}?(?:学校|校|园|中心|基地|机构|单位))")),
 ]
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
 # A span of years (2015-2017年, 2015至2017年) names every year in it.
