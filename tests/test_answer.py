@@ -210,6 +210,12 @@ def test_question_analysis_finds_kind_words_and_focus():
     assert analyse("三星高中二本上線的比例是不是翻了一倍?").kind == "yesno"
     assert analyse("本二上线的比例是多少?").kind == "number"
     assert analyse("局里隔多久下去查一回学校有没有危险?").kind == "number"
+    # The everyday ways to ask: 啥时候, 哪个学生, 多快, and a verb, 不, the verb again.
+    assert analyse("那些接孩子的车啥时候要换掉?").kind == "date"
+    assert analyse("句容哪个学生拿到了清华北大的降分录取机会?").kind == "person"
+    assert analyse("吳中學校接的網速有多快?").kind == "number"
+    assert analyse("白寨鎮的網吧讓不讓未成年人進?").kind == "yesno"
+    assert analyse("学校收不收赞助费?").kind == "yesno"
     assert keyword_query("校车安全怎么保障?") == "校车安全 OR 保障"  # a userdict term
 
 
@@ -232,6 +238,7 @@ def test_question_analysis_finds_kind_words_and_focus():
     ("吉林学校今年一共投了多少万元?", "money", "投入资金70万元", "投入车辆148辆"),
     ("班主任津贴是从哪个月开始涨的?", "calendar", "从9月起", "人均每月400元"),
     ("那179个新老师是哪几个月招进来的?", "calendar", "3月至5月", "招聘179名新教师"),
+    ("多大比例的中小学加入了?", "percent", "已有一半以上的中小学参与试点", "参与试点的学校57所"),
     # People named after the count; a count in 个 only before a school's name.
     ("鎮上的數字電影放映隊有幾個放映員?", "people", "培训放映员12名", "全镇23个行政村"),
     ("句容全市一共有多少所中小学?", "institutions", "建成19个乡镇中心校",

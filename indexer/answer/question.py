@@ -22,20 +22,21 @@ QUESTION_WORDS = ASKING_WORDS | frozenset(
     "大约 大概 主要 分别 市里 县里 区里 镇里 省里 本市 我市 我县 我区".split())
 # What a question asks for, by the words that ask it (checked in this order).
 QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("date", re.compile(r"何时|什么时候|哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号"
-                        r"|几日|何年|日期|年份|哪段时间|什么时间")),
-    ("person", re.compile(r"谁|哪位|哪一?个人|什么人|哪些人|姓名|名字|哪[几两]?位|叫什么")),
+    ("date", re.compile(r"何时|什么时候|啥时候?|几时|哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月"
+                        r"|几月|几号|几日|何年|日期|年份|哪段时间|什么时间")),
+    ("person", re.compile(r"谁|哪位|哪一?个人|什么人|哪些人|姓名|名字|哪[几两]?位|叫什么"
+                          r"|哪[个名]?(?:学生|同学|老师|教师|校长)")),
     ("place", re.compile(r"哪里|哪儿|何地|何处|什么地方|在哪|去哪|哪[个些]?(?:省|市|县|区|镇|乡|村"
                          r"|地方|国家|城市|学校|大学|单位|部门|公司|机构)|哪所|哪家")),
-    ("number", re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|比例|比率|百分|占比|人数"
+    ("number", re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|多快|比例|比率|百分|占比|人数"
                           r"|数量|总数|金额|面积|均分|达线率|率是")),
-    ("yesno", re.compile(r"是否|是不是|有没有|会不会|能不能|要不要|可不可以|管不管|算不算|有无"
-                         r"|吗[?？]?$")),
+    # 让不让, 收不收: a verb, 不, the verb again.
+    ("yesno", re.compile(r"是否|有没有|可不可以|有无|([\u4e00-\u9fff])不\1|吗[?？]?$")),
 ]
 KINDS = tuple(name for name, _ in QUESTION_KINDS)
 # What asks for a number itself; a question that names one (比例, 人数) but asks with
 # 是不是 or 有没有 asks yes or no (三星高中二本上線的比例是不是翻了一倍?).
-ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|几成")
+ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|多快|几成")
 ASKS_YES_OR_NO = dict(QUESTION_KINDS)["yesno"]
 # What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one. Not 几,
 # which also asks how often or how many kinds (几回 → 每季度一次, 几层 → 三级).
@@ -67,7 +68,8 @@ MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("calendar", re.compile(r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年"
                             r"|日期|年份"), DATE),
     ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
-     re.compile(AMOUNT + r"%|百分之|\d+成|[一二三四五六七八九]成|\d+\s*[:：]\s*\d+")),
+     re.compile(AMOUNT + r"%|百分之|一半|半数|过半|\d+成|[一二三四五六七八九]成"
+                         r"|\d+\s*[:：]\s*\d+")),
     ("money", re.compile(COUNT + r"[万亿]?(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
                          r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
      re.compile(AMOUNT + r"(?:万|亿)?(?:美|港|欧|日|英)?(?:元|镑)")),
