@@ -216,6 +216,12 @@ def test_question_analysis_finds_kind_words_and_focus():
     assert analyse("吳中學校接的網速有多快?").kind == "number"
     assert analyse("白寨鎮的網吧讓不讓未成年人進?").kind == "yesno"
     assert analyse("学校收不收赞助费?").kind == "yesno"
+    # 哪一人, 哪一位; 哪国, 哪一个省 (not 哪个人口).
+    assert analyse("华氏温标是哪一人所制定的?").kind == "person"
+    assert analyse("哪一位老师获奖?").kind == "person"
+    assert analyse("第一款机车是由哪国的公司制造的?").kind == "place"
+    assert analyse("台前县位处山东省以及哪一个省的交界处?").kind == "place"
+    assert analyse("哪个人口最多?").kind != "person"
     assert keyword_query("校车安全怎么保障?") == "校车安全 OR 保障"  # a userdict term
 
 
