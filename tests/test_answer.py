@@ -222,6 +222,10 @@ def test_question_analysis_finds_kind_words_and_focus():
     assert analyse("第一款机车是由哪国的公司制造的?").kind == "place"
     assert analyse("台前县位处山东省以及哪一个省的交界处?").kind == "place"
     assert analyse("哪个人口最多?").kind != "person"
+    # 叫什么 asks for a person only after a word for one; 时间是 asks for a date.
+    assert analyse("句容教育局局长叫什么名字?").kind == "person"
+    assert analyse("凉茶铺又叫什么?").kind is None
+    assert analyse("潘仕成逝世的时间是?").kind == "date"
     assert keyword_query("校车安全怎么保障?") == "校车安全 OR 保障"  # a userdict term
 
 
