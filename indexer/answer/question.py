@@ -47,9 +47,6 @@ ASKS_FIGURE = re.compile(r"多少")
 # Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
 # refuses on its absence must not miss one.
 FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
-# A list item's number, which is no figure (四是…, （三）…, 3、…).
-ITEM_NUMBER = re.compile(r"^\W*(?:[一二三四五六七八九十]+(?:是|[、.．])|\d+[、.．](?!\d))"
-                         r"|[（(][一二三四五六七八九十\d]+[)）]")
 # A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
 NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
                     r"[个名所人次年项条倍元分万亿]")
@@ -239,9 +236,9 @@ def dated_otherwise(question: Question, folded: str, heading: str = "",
     Years: the sentence names none of the asked ones, and either opens with another (a
     year named later on dates another event: 继1987年以后) or belongs to a report whose
     ``report_years`` (its metadata, :func:`indexer.retrieve.protocol.expand_years`) hold
-    none of them (吉林's 2016 plan
-    does not answer for 2015). Half-years: the sentence or its ``heading`` (folded) names
-    the other half and not the asked one (上半年 asked, 二、下半年工作打算 given).
+    none of them (吉林's 2016 plan does not answer for 2015). Half-years: the sentence or
+    its ``heading`` (folded) names the other half and not the asked one (上半年 asked,
+    二、下半年工作打算 given).
     """
     asked = {name for name in question.specifics if name.isdigit()}
     if asked:
@@ -305,9 +302,12 @@ def has_measure(question: Question, folded: str) -> bool | None:
 
 def lacks_figure(question: Question, folded: str) -> bool:
     """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
-    one digit or number word besides a list item's number."""
+    one digit or number word after the list item's number it may open with (四是…,
+    （三）…: :func:`indexer.ingest.segment.heading_marker_end`)."""
+    from indexer.ingest.segment import heading_marker_end
+
     return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
-        ITEM_NUMBER.sub("", folded))
+        folded[heading_marker_end(folded):])
 
 
 def coverage(question: Question, folded: str, heading: str, previous: str,

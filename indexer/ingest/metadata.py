@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from indexer.ingest.segment import HEADING_PATTERNS, heading_level
+from indexer.ingest.segment import heading_level, heading_marker_end
 from indexer.records import ReportMetadata
 
 # Kinds of report, most specific first; matched in simplified and traditional script.
@@ -142,8 +142,8 @@ def display_title(title: str | None, text: str, source: str) -> str:
     if title:
         return title
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    marker = max((m.end() for _, p in HEADING_PATTERNS if (m := p.match(first))), default=0)
-    opening = re.split(r"[。！？；!?;]", first[marker:].lstrip(" :：、.．"), maxsplit=1)[0]
+    opening = re.split(r"[。！？；!?;]", first[heading_marker_end(first):].lstrip(" :：、.．"),
+                       maxsplit=1)[0]
     opening = opening.strip().rstrip(CLAUSE_MARKS)
     if len(opening) > NAME_MAX_CHARS:
         cut = max(opening.rfind(mark, 0, NAME_MAX_CHARS) for mark in CLAUSE_MARKS)

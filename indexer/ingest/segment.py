@@ -58,6 +58,11 @@ def heading_level(line: str) -> int | None:
     return None
 
 
+def heading_marker_end(line: str) -> int:
+    """Where the heading marker a line opens with (一、 （三） 3. 四是 …) ends; 0 without one."""
+    return max((m.end() for _, p in HEADING_PATTERNS if (m := p.match(line))), default=0)
+
+
 def heading_title(line: str) -> str:
     """The heading text of a line: the whole line, or its first sentence when it runs on.
 
@@ -70,8 +75,7 @@ def heading_title(line: str) -> str:
     match = HEADING_SENTENCE_END.search(stripped)
     if match and match.start() <= HEADING_MAX_CHARS:
         return stripped[: match.start()]
-    marker = max((m.end() for _, p in HEADING_PATTERNS if (m := p.match(stripped))), default=0)
-    clause = CLAUSE_END.search(stripped, marker)
+    clause = CLAUSE_END.search(stripped, heading_marker_end(stripped))
     if clause and clause.start() <= HEADING_MAX_CHARS:
         return stripped[: clause.start()]
     return stripped[:HEADING_MAX_CHARS] + "…"
