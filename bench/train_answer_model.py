@@ -1,7 +1,7 @@
 """Train the answer model and calibrate its refusal: ``indexer/data/answer_model.json``.
 
 Run: .venv/bin/python -m bench.train_answer_model [--workdir DIR] [--cmrc 1500]
-     [--paragraphs 600] [--false-refusal-rate 0.15] [--reuse]
+     [--paragraphs 600] [--false-refusal-rate 0.15] [--sentence-stage pointwise] [--reuse]
 
 Learns from CMRC 2018 train questions (a seeded sample, asked of a seeded sample of their
 paragraphs: embedding every train sentence takes hours on a 2-core machine; some also of
@@ -11,7 +11,10 @@ CMRC/DRCD dev sets are never read. Every answerable question is also asked with 
 passages removed, which makes it unanswerable. Two logistic regressions (scikit-learn,
 fixed seed), each in a ``dense`` and a ``lexical`` variant:
 
-1. ``sentence``: does this candidate sentence answer the question?
+1. ``sentence``: does this candidate sentence answer the question? Learnt per candidate
+   (``pointwise``, the shipped model), or with ``--sentence-stage pairwise`` as a ranker
+   of each question's candidates, then scaled to a probability (:func:`fit_ranked`; its
+   trade-off is measured in the README, "Evaluation").
 2. ``answerable``: is the best-scored sentence a right answer? Trained on out-of-fold
    sentence scores, so it learns how far the first stage can be trusted.
 
@@ -54,6 +57,7 @@ FOLDS = 3
 C = 1.0
 OWNWORDS_WEIGHT = 10.0  # one own-words question counts as this many CMRC ones
 FOLLOW_PRECISION = 0.8
+PAIR_NEGATIVES = 30  # wrong candidates each right one is set against (--sentence-stage pairwise)
 MODEL_FILE = ROOT / "indexer" / "data" / "answer_model.json"
 FORMAT = "answer-lr-1"
 
@@ -117,12 +121,63 @@ def own(group: Group) -> bool:
     return group.example.source in answer_data.OWNWORDS_FILES
 
 
-def fit_sentence(groups: list[Group], names: list[str]):
+def fit_sentence(groups: list[Group], names: list[str], stage: str = "pointwise"):
+    """The sentence stage: each candidate's probability of being a right answer."""
     cols = columns(names)
     rows = np.concatenate([g.rows[:, cols] for g in groups])
     labels = np.concatenate([g.labels for g in groups])
     weights = np.concatenate([np.full(len(g.labels), group_weight(g)) for g in groups])
+    if stage == "pairwise":
+        return fit_ranked(groups, cols, rows, labels, weights, names)
     return fit(rows, labels, weights, names)
+
+
+def fit_ranked(groups: list[Group], cols: list[int], rows: np.ndarray, labels: np.ndarray,
+               weights: np.ndarray, names: list[str]):
+    """The sentence stage learned as a ranker, then scaled to a probability.
+
+    A logistic regression without intercept on the differences between each right
+    candidate of an answerable question and up to ``PAIR_NEGATIVES`` wrong ones of the
+    same question (both signs): it learns what sets the answer apart from the sentences
+    around it, not what makes a question easy. Every question weighs the same however
+    many candidates it has (an own-words one ``OWNWORDS_WEIGHT`` times more). Its score
+    is then made a probability by a one-feature logistic regression over the candidates
+    of answerable questions (Platt scaling), which keeps the order; whether a question
+    has an answer at all is the second stage's to say."""
+    from sklearn.linear_model import LogisticRegression
+
+    from indexer.answer.model import Logistic
+
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    rng = np.random.default_rng(SEED)
+    diffs, sides, pair_weights = [], [], []
+    for group in groups:
+        right, wrong = np.flatnonzero(group.labels), np.flatnonzero(group.labels == 0)
+        if not group.answerable or not len(right) or not len(wrong):
+            continue
+        if len(wrong) > PAIR_NEGATIVES:
+            wrong = rng.choice(wrong, PAIR_NEGATIVES, replace=False)
+        scaled = (group.rows[:, cols] - mean) / scale
+        for i in right:
+            diff = scaled[i] - scaled[wrong]
+            diffs += [diff, -diff]
+            sides += [np.ones(len(diff)), np.zeros(len(diff))]
+            pair_weights.append(np.full(2 * len(diff),
+                                        group_weight(group) / (len(right) * len(wrong))))
+    ranker = LogisticRegression(C=C, max_iter=2000, random_state=SEED, fit_intercept=False)
+    ranker.fit(np.concatenate(diffs), np.concatenate(sides),
+               sample_weight=np.concatenate(pair_weights))
+    direction = ranker.coef_[0]
+    answerable = np.concatenate([np.full(len(g.labels), g.answerable) for g in groups])
+    platt = LogisticRegression(C=C, max_iter=2000, random_state=SEED)
+    platt.fit((((rows[answerable] - mean) / scale) @ direction)[:, None], labels[answerable],
+              sample_weight=weights[answerable])
+    slope = float(platt.coef_[0][0])
+    if slope <= 0:
+        raise ValueError("the pairwise sentence stage does not tell right answers from wrong")
+    return Logistic(names, mean, scale, direction * slope, float(platt.intercept_[0]))
 
 
 class Scored:
@@ -162,7 +217,8 @@ def folds_of(groups: list[Group]) -> np.ndarray:
     return np.array([fold[g.example.qid] for g in groups])
 
 
-def train_variant(groups: list[Group], dense: bool) -> tuple[dict, list[Scored], np.ndarray]:
+def train_variant(groups: list[Group], dense: bool, stage: str = "pointwise"
+                  ) -> tuple[dict, list[Scored], np.ndarray]:
     """Both stages of one variant, and their out-of-fold scores and answerabilities."""
     from indexer.answer.extract import lacks_what_is_asked
     from indexer.answer.features import DENSE_FEATURES, FEATURES
@@ -175,7 +231,7 @@ def train_variant(groups: list[Group], dense: bool) -> tuple[dict, list[Scored],
     oof_scored: list[Scored | None] = [None] * len(groups)
     for k in range(FOLDS):
         train = [g for g, f in zip(groups, fold, strict=True) if f != k]
-        model = fit_sentence(train, names)
+        model = fit_sentence(train, names, stage)
         for i in np.flatnonzero(fold == k):
             oof_scored[i] = score_groups(model, [groups[i]])[0]
     q_rows = np.stack([s.question_row(qnames) for s in oof_scored])
@@ -188,7 +244,7 @@ def train_variant(groups: list[Group], dense: bool) -> tuple[dict, list[Scored],
         oof_answerable[~mask] = stage2.prob(q_rows[~mask])
     # What `ask` refuses whatever its answerability, before the threshold is chosen.
     oof_answerable[np.array([lacks_what_is_asked(s.features[0]) for s in oof_scored])] = 0.0
-    sentence = fit_sentence(groups, names)
+    sentence = fit_sentence(groups, names, stage)
     answerable = fit(q_rows, q_labels, q_weights, qnames)
     return {"sentence": sentence, "answerable": answerable}, oof_scored, oof_answerable
 
@@ -256,6 +312,10 @@ def main() -> None:
                         help="CMRC questions also asked of the bundled reports, which cannot "
                              "answer them")
     parser.add_argument("--false-refusal-rate", type=float, default=0.15)
+    parser.add_argument("--sentence-stage", choices=("pointwise", "pairwise"),
+                        default="pointwise",
+                        help="learn the sentence stage per candidate, or as a ranker of each "
+                             "question's candidates (README, Evaluation)")
     parser.add_argument("--reuse", action="store_true", help="reuse the cached feature rows")
     parser.add_argument("--output", type=Path, default=MODEL_FILE)
     args = parser.parse_args()
@@ -274,7 +334,7 @@ def main() -> None:
         cache.write_bytes(pickle.dumps(groups))
     variants, report = {}, {}
     for name, dense in (("dense", True), ("lexical", False)):
-        stages, scored, oof = train_variant(groups, dense)
+        stages, scored, oof = train_variant(groups, dense, args.sentence_stage)
         threshold = answer_threshold(groups, oof, args.false_refusal_rate)
         follow = max(follow_threshold(scored), threshold)
         variants[name] = {"sentence": stages["sentence"].to_dict(),
@@ -293,6 +353,7 @@ def main() -> None:
                           "cmrc_paragraphs": args.paragraphs,
                           "cmrc_distractors": args.distractors,
                           "cmrc_traditional": args.traditional,
+                          "sentence_stage": args.sentence_stage,
                           "ownwords_weight": OWNWORDS_WEIGHT, "sklearn": sklearn.__version__,
                           "false_refusal_rate": args.false_refusal_rate,
                           "follow_precision": FOLLOW_PRECISION, **counts},

@@ -54,3 +54,44 @@ def test_a_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("POLICYQA_ANSWER_MODEL", str(broken))
     with pytest.raises(ModelNotAvailable, match="bench.train_answer_model"):
         load_model()
+
+
+def _groups(seed: int):
+    """Questions whose right candidate is the one with more overlap than its neighbours,
+    while a question's overlap as a whole says nothing: the unanswerable variants (gold
+    removed) have the most overlap of all."""
+    from bench.answer_data import Example
+    from bench.answer_features import Group
+
+    rng = np.random.default_rng(seed)
+    column = FEATURES.index("coverage")
+    groups = []
+    for number in range(60):
+        base = float(rng.choice([0.0, 0.5]))
+        rows = np.zeros((6, len(FEATURES)))
+        rows[:, column] = base + rng.uniform(0.0, 0.1, 6)
+        labels = np.zeros(6, dtype=np.int8)
+        labels[0] = 1
+        rows[0, column] = base + 0.2
+        example = Example(f"q{number}", "?", "cmrc_train", gold={"p"}, answers=["x"])
+        groups.append(Group(example, False, rows, labels, ["p"] * 6))
+        removed = np.zeros((6, len(FEATURES)))
+        removed[:, column] = 0.7 + rng.uniform(0.0, 0.1, 6)
+        groups.append(Group(example, True, removed, np.zeros(6, dtype=np.int8), ["o"] * 6))
+    return groups
+
+
+def test_the_pairwise_sentence_stage_ranks_each_questions_answer_first():
+    pytest.importorskip("sklearn")
+    from bench.train_answer_model import fit_sentence
+
+    names = ["coverage"]
+    model = fit_sentence(_groups(1), names, stage="pairwise")
+    for group in _groups(2):
+        scores = model.prob(group.rows[:, [FEATURES.index("coverage")]])
+        assert np.all((0 < scores) & (scores < 1))
+        if group.answerable:
+            assert int(np.argmax(scores)) == 0
+    # Learnt per candidate, the same rows teach that overlap means a wrong answer.
+    pointwise = fit_sentence(_groups(1), names)
+    assert pointwise.coef[0] < 0 < model.coef[0]
