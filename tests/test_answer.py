@@ -22,6 +22,7 @@ from indexer.answer.question import (
     has_measure,
     lacks_figure,
     missing_specifics,
+    names_the_counterpart,
 )
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
@@ -139,6 +140,11 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("在學校踢足球的青少年有多少萬人?", None),
     # The village count (23個行政村) is no count of projectionists.
     ("鎮上的數字電影放映隊有幾個放映員?", None),
+    # The counterpart of what is asked: 本二's rate for 本一, a 中考 average for 高考.
+    ("木瀆高中考上一本的比例是多少?", None),
+    ("木瀆高中考上二本的比例是多少?", "90%"),
+    ("句容高考成绩在镇江各县市里排第几?", None),
+    ("句容中考均分和镇江市区差多少分?", "34.5分"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):
@@ -343,28 +349,36 @@ def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
     # A year named after the opening dates another event, or is compared with.
     ("2015年本二达线率是多少?", "本二达线率56.9%,比2015年提高4.4个百分点", False),
     ("2008年总决赛为何被誉为梦幻对决?", "本届总决赛是继1987年以后再一次由湖人对决", False),
-    ("下半年有多少人参加培训?", "上半年,共11.9万人参与了社区培训", True),
-    ("上半年有多少人参加培训?", "上半年,共11.9万人参与了社区培训,下半年继续开展", False),
     ("有多少人参加培训?", "2016年共11.9万人参与了社区培训", False),  # no time asked
 ])
 def test_a_sentence_dated_otherwise(question, sentence, otherwise):
     assert dated_otherwise(analyse(question), fold(sentence)) is otherwise
 
 
-def test_a_sentence_is_dated_by_its_section_heading_too():
+@pytest.mark.parametrize("question, context, counterpart", [
+    ("下半年有多少人参加培训?", "上半年,共11.9万人参与了社区培训", True),
+    ("上半年有多少人参加培训?", "上半年,共11.9万人参与了社区培训,下半年继续开展", False),
     # Report 002 is in two parts: the first half's work, then the second half's plans.
-    asked, sentence = analyse("下半年要办哪些实事?"), fold("新建改扩建幼儿园10所")
-    assert dated_otherwise(asked, sentence, fold("一、上半年工作情況")) is True
-    assert dated_otherwise(asked, sentence, fold("二、存在問題和下半年工作打算")) is False
+    ("下半年要办哪些实事?", "一、上半年工作情況 新建改扩建幼儿园10所", True),
+    ("下半年要办哪些实事?", "二、存在問題和下半年工作打算 新建改扩建幼儿园10所", False),
+    ("句容高考成绩在镇江各县市里排第几?", "2016年中考,我市中考均分与镇江市区比相差34.5分", True),
+    ("木瀆高中考上一本的比例是多少?", "木瀆高級中學本二達線率超90%;", True),
+    ("民办幼儿园有几所?", "全市公办幼儿园57所", True),  # 民办幼儿园 is one word
+    ("县中考上一本的比例是多少?", "文理类本一达线率13.5%", False),  # 县/中/考上: no 中考
+    ("文科前2500名有多少人?", "进入全省理科前1万名、文科前2500名的人数总数达到62人", False),
+    ("有多少人参加培训?", "上半年,共11.9万人参与了社区培训", False),  # nothing asked
+])
+def test_a_sentence_about_the_counterpart_of_what_is_asked(question, context, counterpart):
+    assert names_the_counterpart(analyse(question), fold(context)) is counterpart
 
 
 def test_a_sentence_without_a_year_is_dated_by_its_report():
     asked, sentence = analyse("2015年新建了几所幼儿园?"), fold("全市新建改扩建公办幼儿园57所")
-    assert dated_otherwise(asked, sentence, "", frozenset(expand_years("2016"))) is True
-    assert dated_otherwise(asked, sentence, "", frozenset(expand_years("2015-2016"))) is False
+    assert dated_otherwise(asked, sentence, frozenset(expand_years("2016"))) is True
+    assert dated_otherwise(asked, sentence, frozenset(expand_years("2015-2016"))) is False
     assert dated_otherwise(asked, sentence) is False  # a report of no known year
     # A sentence that names the year asked answers for it, whatever the report's year.
-    assert dated_otherwise(asked, fold("比2015年新增幼儿园3所"), "",
+    assert dated_otherwise(asked, fold("比2015年新增幼儿园3所"),
                            frozenset(expand_years("2016"))) is False
     assert expand_years("2016-2018") == ["2016", "2017", "2018"] and expand_years(None) == []
 

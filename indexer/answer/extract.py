@@ -190,9 +190,11 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     """Whether a sentence lacks the figure or date its question asks for: no sum in 元 for
     多少钱, no count of people for 多少人, no date for 哪一年
     (:func:`indexer.answer.question.has_measure`), no figure at all for 多少
-    (:func:`indexer.answer.question.lacks_figure`); or it gives them for another year or
-    half-year than the one asked (:func:`indexer.answer.question.dated_otherwise`). A
-    report that never gives the figure asked for is not answered with another one.
+    (:func:`indexer.answer.question.lacks_figure`); or it gives them for another year than
+    the one asked (:func:`indexer.answer.question.dated_otherwise`), or for the
+    counterpart of what is asked: the other half-year, 中考 for 高考, 本二 for 本一
+    (:func:`indexer.answer.question.names_the_counterpart`). A report that never gives
+    the figure asked for is not answered with another one.
 
     The answer model weighs the measure too; as a rule on top of it, out of fold on the
     own-words train questions, it refused 5 of the 33 near misses the model would answer,
@@ -201,9 +203,10 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     ``answer-lr-1-17f35f9f03`` answered, and none of its right answers; dating a sentence
     without a year by its report's year refused one more (吉林2015年…, of a 2016 plan).
     The figure rule refused 4 more of the 55 train near misses (吉林全市一共有多少辆校车?),
-    and no right answer; nor did it change a dev-sample answer."""
+    and no right answer; nor did it change a dev-sample answer. The counterpart rule
+    refused 2 more (木瀆高中考上一本…, answered from 本二's rate) and nothing else."""
     return bool(features.get("measure_miss") or features.get("figure_miss")
-                or features.get("time_miss"))
+                or features.get("time_miss") or features.get("counterpart_miss"))
 
 
 def cite(chosen: list[Sentence], catalog: Catalog) -> tuple[list[Citation], str]:

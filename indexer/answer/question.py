@@ -94,7 +94,18 @@ YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})年?\s*[-—–~至到]\s*((?:19
 # 在2016年…), not one named later on (…继1987年以后, …并于2014年移交).
 OPENING_YEAR = re.compile(r"^\W*(?:[一二三四五六七八九十\d]{1,3}[)）.、]\s*)?(?:在|于|截至)?"
                           r"((?:19|20)\d{2})(?=年)")
-HALVES = (("上半年", "下半年"), ("下半年", "上半年"))
+# Pairs a report tells apart, neither standing for the other: a sentence that names only
+# the counterpart of the one asked about does not answer (下半年's plans for 上半年, a 中考
+# average for 高考, 本二's rate for 本一). A side lists its spellings.
+COUNTERPARTS = (
+    (("上半年",), ("下半年",)),
+    (("高考",), ("中考",)),
+    (("本一", "一本"), ("本二", "二本")),
+    (("文科",), ("理科",)),
+    (("春季",), ("秋季",)),
+    (("寒假",), ("暑假",)),
+    (("公办",), ("民办",)),
+)
 # What an administrative division's name ends in, left out when people name it
 # (吴中区 → 吴中, 长春市 → 长春); an autonomous one goes by what precedes its peoples
 # (内蒙古自治区 → 内蒙古), or by its first two characters (新疆维吾尔自治区 → 新疆,
@@ -227,30 +238,42 @@ def missing_specifics(question: Question, context: str,
     return len(missing) / len(question.specifics)
 
 
-def dated_otherwise(question: Question, folded: str, heading: str = "",
+def dated_otherwise(question: Question, folded: str,
                     report_years: frozenset[str] = frozenset()) -> bool:
-    """Whether a sentence (folded) is dated to another year or half-year than the one its
-    question asks about. A report that gives 2016's figure does not answer a question
-    about 2015's, nor its plans for the second half of a year one about the first.
+    """Whether a sentence (folded) is dated to another year than the ones its question
+    asks about: a report that gives 2016's figure does not answer a question about 2015's.
 
-    Years: the sentence names none of the asked ones, and either opens with another (a
-    year named later on dates another event: 继1987年以后) or belongs to a report whose
+    The sentence names none of the asked years, and either opens with another (a year
+    named later on dates another event: 继1987年以后) or belongs to a report whose
     ``report_years`` (its metadata, :func:`indexer.retrieve.protocol.expand_years`) hold
-    none of them (吉林's 2016 plan does not answer for 2015). Half-years: the sentence or
-    its ``heading`` (folded) names the other half and not the asked one (上半年 asked,
-    二、下半年工作打算 given).
+    none of them (吉林's 2016 plan does not answer for 2015).
     """
     asked = {name for name in question.specifics if name.isdigit()}
-    if asked:
-        named = set(YEAR.findall(folded))
-        for first, last in YEAR_SPAN.findall(folded):
-            named.update(expand_years(f"{first}-{last}"))
-        if not asked & named and (OPENING_YEAR.match(folded)
-                                  or (report_years and not asked & report_years)):
-            return True
-    context = f"{heading} {folded}"
-    return any(half in question.folded and other in context and half not in context
-               for half, other in HALVES)
+    if not asked:
+        return False
+    named = set(YEAR.findall(folded))
+    for first, last in YEAR_SPAN.findall(folded):
+        named.update(expand_years(f"{first}-{last}"))
+    return not asked & named and bool(OPENING_YEAR.match(folded)
+                                      or (report_years and not asked & report_years))
+
+
+def names_the_counterpart(question: Question, context: str) -> bool:
+    """Whether ``context`` (folded: a sentence after its section heading) names the
+    counterpart of something the question asks about (:data:`COUNTERPARTS`) and not the
+    thing itself: 上半年 asked, 二、下半年工作打算 given. The question names a side when one
+    of its words begins with it (民办幼儿园 names 民办; 县中考上一本, cut 县/中/考上, names no
+    中考)."""
+    words = tuple(question.terms)
+
+    def asks(side: tuple[str, ...]) -> bool:
+        return any(word.startswith(name) for word in words for name in side)
+
+    def names(side: tuple[str, ...]) -> bool:
+        return any(name in context for name in side)
+
+    return any(asks(one) and not asks(other) and names(other) and not names(one)
+               for pair in COUNTERPARTS for one, other in (pair, pair[::-1]))
 
 
 def _weight(token: str) -> float:
