@@ -54,7 +54,7 @@ def fuzz_config():
         "phases": {"stateful": {"enabled": False}},
         # A schema-valid query may still have nothing to search (only punctuation, emoji
         # or stop words): that is the documented 400, which no JSON Schema can rule out.
-        "operations": [{"include-path": ["/api/search", "/api/ask"], "checks": {
+        "operations": [{"include-path": ["/api/search", "/api/ask", "/api/compare"], "checks": {
             "positive_data_acceptance": {"expected-statuses": ["2XX", 400]}}}],
         "request-timeout": 60,
     })
