@@ -141,6 +141,8 @@ class Question:
     measure: str | None = None
     # The report's words for an everyday word among its words (技校 → 职业学校 …).
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The pairs of COUNTERPARTS it asks one side of, as (that side, its counterpart).
+    counterparts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
 def analyse(question: str) -> Question:
@@ -176,7 +178,8 @@ def analyse(question: str) -> Question:
                 for term in terms}
     return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
                     chars, bigrams, specifics(folded), measure,
-                    {term: report for term, report in synonyms.items() if report})
+                    {term: report for term, report in synonyms.items() if report},
+                    asked_sides(tuple(terms)))
 
 
 def specifics(folded: str) -> frozenset[str]:
@@ -258,22 +261,24 @@ def dated_otherwise(question: Question, folded: str,
                                       or (report_years and not asked & report_years))
 
 
-def names_the_counterpart(question: Question, context: str) -> bool:
-    """Whether ``context`` (folded: a sentence after its section heading) names the
-    counterpart of something the question asks about (:data:`COUNTERPARTS`) and not the
-    thing itself: 上半年 asked, 二、下半年工作打算 given. The question names a side when one
-    of its words begins with it (民办幼儿园 names 民办; 县中考上一本, cut 县/中/考上, names no
-    中考)."""
-    words = tuple(question.terms)
-
+def asked_sides(words: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The pairs of :data:`COUNTERPARTS` a question's words ask one side of, as (that side,
+    its counterpart). A word names a side when it begins with it (民办幼儿园 names 民办;
+    县中考上一本, cut 县/中/考上, names no 中考)."""
     def asks(side: tuple[str, ...]) -> bool:
         return any(word.startswith(name) for word in words for name in side)
 
-    def names(side: tuple[str, ...]) -> bool:
-        return any(name in context for name in side)
+    return tuple((one, other) for pair in COUNTERPARTS for one, other in (pair, pair[::-1])
+                 if asks(one) and not asks(other))
 
-    return any(asks(one) and not asks(other) and names(other) and not names(one)
-               for pair in COUNTERPARTS for one, other in (pair, pair[::-1]))
+
+def names_the_counterpart(question: Question, context: str) -> bool:
+    """Whether ``context`` (folded: a sentence after its section heading) names the
+    counterpart of something the question asks about (:data:`COUNTERPARTS`) and not the
+    thing itself: 上半年 asked, 二、下半年工作打算 given."""
+    return any(any(name in context for name in other) and not any(name in context
+                                                                  for name in one)
+               for one, other in question.counterparts)
 
 
 def _weight(token: str) -> float:
