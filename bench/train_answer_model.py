@@ -98,12 +98,17 @@ def fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: list[s
 
     from indexer.answer.model import Logistic
 
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = standardisation(rows)
     model = LogisticRegression(C=C, max_iter=2000, random_state=SEED)
     model.fit((rows - mean) / scale, labels, sample_weight=weights)
     return Logistic(names, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def standardisation(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and scale (a constant column keeps scale 1)."""
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return rows.mean(axis=0), scale
 
 
 def columns(names: list[str]) -> list[int]:
@@ -148,9 +153,7 @@ def fit_ranked(groups: list[Group], cols: list[int], rows: np.ndarray, labels: n
 
     from indexer.answer.model import Logistic
 
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = standardisation(rows)
     rng = np.random.default_rng(SEED)
     diffs, sides, pair_weights = [], [], []
     for group in groups:

@@ -177,8 +177,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         # Not model features: a rule (extract.lacks_what_is_asked) refuses on them.
         "figure_miss": 1.0 if lacks_figure(question, folded) else 0.0,
         "time_miss": 1.0 if dated_otherwise(question, folded, report_years) else 0.0,
-        "counterpart_miss": (1.0 if names_the_counterpart(question, f"{heading} {folded}")
-                             else 0.0),
+        "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,
         "length": math.log(max(1, len(folded))),

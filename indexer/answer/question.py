@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from indexer.ingest.segment import heading_marker_end
 from indexer.retrieve.protocol import expand_years
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -20,10 +21,15 @@ ASKING_WORDS = frozenset(
 QUESTION_WORDS = ASKING_WORDS | frozenset(
     "吗 呢 请问 多 一下 告诉 我 你 有 时候 情况 问题 方面 具体 哪些方面 已经 一共 总共 打算 "
     "大约 大概 主要 分别 市里 县里 区里 镇里 省里 本市 我市 我县 我区".split())
+# What asks for a calendar date (哪一年, 几月; not 哪个年级): a date question, and the
+# measure its answer must hold.
+ASKS_CALENDAR = r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年|日期|年份"
+# What asks for a number itself (比例 and 人数 only name one).
+ASKS_HOW_MANY = r"多少|几|多大|多高|多长|多远|多重|多久|多快"
 # What a question asks for, by the words that ask it (checked in this order).
 QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("date", re.compile(r"何时|什么时候|啥时候?|几时|哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月"
-                        r"|几月|几号|几日|何年|日期|年份|哪段时间|什么时间|时间[是为]?[?？]*$")),
+    ("date", re.compile(r"何时|什么时候|啥时候?|几时|" + ASKS_CALENDAR
+                        + r"|哪段时间|什么时间|时间[是为]?[?？]*$")),
     # 叫什么 and 名字 ask for a person's name only after a word for a person (局长叫什么名字;
     # not 凉茶铺又叫什么, 诗集叫什么).
     ("person", re.compile(r"谁|哪一?个?人(?!口)|什么人|哪些人|姓名|哪[一几两]?位"
@@ -31,15 +37,15 @@ QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
                           r"|哪[个名]?(?:学生|同学|老师|教师|校长)")),
     ("place", re.compile(r"哪里|哪儿|何地|何处|什么地方|在哪|去哪|哪所|哪家|哪一?[个些]?(?:省|市|县"
                          r"|区|镇|乡|村|地方|国家|国|城市|学校|大学|单位|部门|公司|机构)")),
-    ("number", re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|多快|比例|比率|百分|占比|人数"
-                          r"|数量|总数|金额|面积|均分|达线率|率是")),
+    ("number", re.compile(ASKS_HOW_MANY + r"|比例|比率|百分|占比|人数|数量|总数|金额|面积|均分"
+                          r"|达线率|率是")),
     # 让不让, 收不收: a verb, 不, the verb again.
     ("yesno", re.compile(r"是否|有没有|可不可以|有无|([\u4e00-\u9fff])不\1|吗[?？]?$")),
 ]
 KINDS = tuple(name for name, _ in QUESTION_KINDS)
 # What asks for a number itself; a question that names one (比例, 人数) but asks with
 # 是不是 or 有没有 asks yes or no (三星高中二本上線的比例是不是翻了一倍?).
-ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多远|多重|多久|多快|几成")
+ASKS_NUMBER = re.compile(ASKS_HOW_MANY)
 ASKS_YES_OR_NO = dict(QUESTION_KINDS)["yesno"]
 # What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one. Not 几,
 # which also asks how often or how many kinds (几回 → 每季度一次, 几层 → 三级).
@@ -65,8 +71,7 @@ DIGITS = re.compile(r"\d+(?:\.\d+)?")
 AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
 COUNT = r"(?<!哪)(?:多少|几)"
 MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
-    ("calendar", re.compile(r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年"
-                            r"|日期|年份"), DATE),
+    ("calendar", re.compile(ASKS_CALENDAR), DATE),
     ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
      re.compile(AMOUNT + r"%|百分之|一半|半数|过半|\d+成|[一二三四五六七八九]成"
                          r"|\d+\s*[:：]\s*\d+")),
@@ -272,13 +277,18 @@ def asked_sides(words: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[st
                  if asks(one) and not asks(other))
 
 
-def names_the_counterpart(question: Question, context: str) -> bool:
-    """Whether ``context`` (folded: a sentence after its section heading) names the
+def names_the_counterpart(question: Question, folded: str, heading: str = "") -> bool:
+    """Whether a sentence (folded), with its section ``heading`` (folded), names the
     counterpart of something the question asks about (:data:`COUNTERPARTS`) and not the
     thing itself: 上半年 asked, 二、下半年工作打算 given."""
-    return any(any(name in context for name in other) and not any(name in context
-                                                                  for name in one)
-               for one, other in question.counterparts)
+    if not question.counterparts:
+        return False
+    context = f"{heading} {folded}"
+
+    def names(side: tuple[str, ...]) -> bool:
+        return any(name in context for name in side)
+
+    return any(names(other) and not names(one) for one, other in question.counterparts)
 
 
 def _weight(token: str) -> float:
@@ -332,8 +342,6 @@ def lacks_figure(question: Question, folded: str) -> bool:
     """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
     one digit or number word after the list item's number it may open with (四是…,
     （三）…: :func:`indexer.ingest.segment.heading_marker_end`)."""
-    from indexer.ingest.segment import heading_marker_end
-
     return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
         folded[heading_marker_end(folded):])
 
