@@ -1,14 +1,15 @@
 """Train the answer model and calibrate its refusal: ``indexer/data/answer_model.json``.
 
 Run: .venv/bin/python -m bench.train_answer_model [--workdir DIR] [--cmrc 1500]
-     [--paragraphs 600] [--false-refusal-rate 0.15] [--sentence-stage pointwise] [--reuse]
+     [--paragraphs 600] [--distractors 3000] [--false-refusal-rate 0.15]
+     [--sentence-stage pointwise] [--reuse]
 
 Learns from CMRC 2018 train questions (a seeded sample, asked of a seeded sample of their
 paragraphs: embedding every train sentence takes hours on a 2-core machine; some also of
 those paragraphs in traditional script, the cross-script case) and the **train** split of
 the own-words set (asked of the bundled reports); held-out own-words questions and the
 CMRC/DRCD dev sets are never read. Every answerable question is also asked with its gold
-passages removed, which makes it unanswerable. Two logistic regressions (scikit-learn,
+passages removed, which makes it unanswerable. Three logistic regressions (scikit-learn,
 fixed seed), each in a ``dense`` and a ``lexical`` variant:
 
 1. ``sentence``: does this candidate sentence answer the question? Learnt per candidate
@@ -17,6 +18,9 @@ fixed seed), each in a ``dense`` and a ``lexical`` variant:
    trade-off is measured in the README, "Evaluation").
 2. ``answerable``: is the best-scored sentence a right answer? Trained on out-of-fold
    sentence scores, so it learns how far the first stage can be trusted.
+3. ``rerank``: the sentence stage without the features that tell a passage's sentences
+   apart (``LOCAL_FEATURES``), by which search orders passages: with them, a passage that
+   repeats the question's words in every sentence ranks below one that names them once.
 
 The refusal threshold is the highest answerability at which at most
 ``--false-refusal-rate`` of the answerable own-words train questions would be refused,
@@ -224,7 +228,7 @@ def train_variant(groups: list[Group], dense: bool, stage: str = "pointwise"
                   ) -> tuple[dict, list[Scored], np.ndarray]:
     """Both stages of one variant, and their out-of-fold scores and answerabilities."""
     from indexer.answer.extract import lacks_what_is_asked
-    from indexer.answer.features import DENSE_FEATURES, FEATURES
+    from indexer.answer.features import DENSE_FEATURES, FEATURES, LOCAL_FEATURES
     from indexer.answer.model import QUESTION_FEATURES
 
     names = [f for f in FEATURES if dense or f not in DENSE_FEATURES]
@@ -249,7 +253,9 @@ def train_variant(groups: list[Group], dense: bool, stage: str = "pointwise"
     oof_answerable[np.array([lacks_what_is_asked(s.features[0]) for s in oof_scored])] = 0.0
     sentence = fit_sentence(groups, names, stage)
     answerable = fit(q_rows, q_labels, q_weights, qnames)
-    return {"sentence": sentence, "answerable": answerable}, oof_scored, oof_answerable
+    rerank = fit_sentence(groups, [f for f in names if f not in LOCAL_FEATURES], stage)
+    return ({"sentence": sentence, "answerable": answerable, "rerank": rerank}, oof_scored,
+            oof_answerable)
 
 
 def answer_threshold(groups, oof_answerable, rate: float) -> float:
@@ -306,8 +312,9 @@ def calibration(groups, scored: list[Scored], oof_answerable, threshold: float) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     answer_data.add_training_arguments(parser, cmrc=1500)
-    parser.add_argument("--distractors", type=int, default=0,
-                        help="scale passages mixed into the CMRC train index")
+    parser.add_argument("--distractors", type=int, default=3000,
+                        help="scale passages mixed into the CMRC train index (as the dev "
+                             "samples are evaluated: re-ranking learns from such neighbours)")
     parser.add_argument("--traditional", type=int, default=500,
                         help="CMRC questions also asked of their paragraphs in traditional "
                              "script (simplified question, traditional text, as in DRCD)")
@@ -342,6 +349,7 @@ def main() -> None:
         follow = max(follow_threshold(scored), threshold)
         variants[name] = {"sentence": stages["sentence"].to_dict(),
                           "answerable": stages["answerable"].to_dict(),
+                          "rerank": stages["rerank"].to_dict(),
                           "thresholds": {"answer": round(threshold, 6),
                                          "follow": round(follow, 6)}}
         report[name] = calibration(groups, scored, oof, threshold)

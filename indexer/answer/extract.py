@@ -122,11 +122,23 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                                                       question_vector)
     feats.describe(asked, found, catalog, sentence_cosines, passage_cosines)
     variant = (model or load_model()).variant(dense=sentence_cosines is not None)
-    scores = variant.sentence.prob(feats.matrix(found, variant.sentence.features))
-    for sentence, score in zip(found, scores.tolist(), strict=True):
-        sentence.score = score
+    rows = feats.matrix(found, variant.sentence.features)
+    scores = variant.sentence.prob(rows)
+    ranks = variant.rerank.prob(_columns(rows, variant.sentence.features, variant.rerank.features,
+                                         found)).tolist() \
+        if variant.rerank is not None else [None] * len(found)
+    for sentence, score, rank in zip(found, scores.tolist(), ranks, strict=True):
+        sentence.score, sentence.rank_score = score, rank
     found.sort(key=lambda s: (-s.score, s.passage.passage_id, s.start))
     return found
+
+
+def _columns(rows, names: list[str], wanted: list[str], found: list[Sentence]):
+    """The ``wanted`` features of the candidates: columns of ``rows`` (``names``) when it
+    has them all, else read again."""
+    if set(wanted) <= set(names):
+        return rows[:, [names.index(name) for name in wanted]]
+    return feats.matrix(found, wanted)
 
 
 def answerability(scored: list[Sentence], model: AnswerModel | None = None) -> float:

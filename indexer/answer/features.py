@@ -49,7 +49,13 @@ FEATURES = (
     "measure_miss",
     *(f"kind_{k}" for k in KINDS),
     "position", "first_in_passage", "length", "best_coverage", "specific_miss",
+    "local_coverage", "local_best", "local_pairs",
 )
+
+
+# What tells a passage's sentences apart (:func:`_local`), not passages: the model's
+# re-ranking stage leaves them out.
+LOCAL_FEATURES = ("local_coverage", "local_best", "local_pairs")
 
 
 @dataclass
@@ -63,6 +69,8 @@ class Sentence:
     hit: Hit
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    # What re-ranking orders passages by (the model's re-ranking stage), else None.
+    rank_score: float | None = None
 
 
 def candidates(hits: Sequence[Hit], catalog: Catalog) -> list[Sentence]:
@@ -110,6 +118,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         return fold(document.text) if document else ""
 
     previous: dict[str, str] = {}
+    by_passage: dict[str, list[tuple[Sentence, str]]] = {}
     position: dict[str, int] = {}
     for sentence in found:
         passage = sentence.passage
@@ -129,6 +138,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         folded = body[offset:offset + sentence.end - sentence.start]
         before = previous.get(passage.passage_id, "")
         previous[passage.passage_id] = folded
+        by_passage.setdefault(passage.passage_id, []).append((sentence, folded))
         index = position.get(passage.passage_id, 0)
         position[passage.passage_id] = index + 1
         sentence.features = _lexical(question, sentence, folded, heading, before, body,
@@ -136,6 +146,7 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
             else 0.0
         sentence.features["specific_miss"] = specific_miss
+    _local(question, by_passage)
     best_coverage = max(s.features["coverage"] for s in found)
     for sentence in found:
         sentence.features["best_coverage"] = best_coverage
@@ -185,6 +196,53 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
     for kind in KINDS:
         features[f"kind_{kind}"] = 1.0 if question.kind == kind else 0.0
     return features
+
+
+def _local(question: Question, by_passage: dict[str, list[tuple[Sentence, str]]]) -> None:
+    """What a sentence holds of the question that the other sentences of its passage do
+    not (``by_passage``: each passage's candidates with their folded text): the question's
+    words, weighted by how specific they are, and its character pairs, each weighted also
+    by how few of the passage's sentences hold it. The name of what a passage is about is
+    in most of its sentences; the words of what is asked about it (…以什么为食,
+    …的目标是什么) are in one. The places and years the question names are left out:
+    they say where, not what is asked (``specific_miss`` reads them), and a town named
+    once in a passage would single out a sentence that only names it.
+
+    Measured (README, "The answer step"), these features pick the answer's sentence
+    better, but they also rank a passage that repeats the question's words in every
+    sentence below one that names them once: re-ranking leaves them out
+    (:data:`LOCAL_FEATURES`)."""
+    named = [term for term in question.terms
+             if any(name in term or term in name for name in question.specifics)]
+    terms = {term: weight for term, weight in question.terms.items() if term not in named}
+    pairs_asked = [pair for pair in question.bigrams
+                   if not any(pair in name for name in (*named, *question.specifics))]
+    for members in by_passage.values():
+        texts = [folded for _, folded in members]
+        words = locally_weighted(
+            {term: [any(w in text for w in question.spellings(term)) for text in texts]
+             for term in terms}, terms, len(texts))
+        pairs = locally_weighted({pair: [pair in text for text in texts]
+                                  for pair in pairs_asked}, None, len(texts))
+        for i, (sentence, _) in enumerate(members):
+            sentence.features.update({
+                "local_coverage": words[i],
+                "local_best": 1.0 if 0 < words[i] >= max(words) else 0.0,
+                "local_pairs": pairs[i],
+            })
+
+
+def locally_weighted(held: dict[str, list[bool]], weights: dict[str, float] | None,
+                     count: int) -> list[float]:
+    """For each of ``count`` texts, its share of the keys' weight: ``held[key][i]`` says
+    whether text ``i`` holds a key, whose weight (``weights[key]``, else 1) is multiplied
+    by log(1 + count / the number of texts that hold it)."""
+    local = {key: (weights[key] if weights else 1.0) * math.log(1 + count / max(1, sum(texts)))
+             for key, texts in held.items()}
+    total = sum(local.values())
+    if not total:
+        return [0.0] * count
+    return [sum(w for key, w in local.items() if held[key][i]) / total for i in range(count)]
 
 
 def _dense(found: list[Sentence], sentence_cosines: dict[tuple[str, int], float],

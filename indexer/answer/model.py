@@ -82,6 +82,9 @@ class Variant:
     answerable: Logistic
     answer_threshold: float
     follow_threshold: float
+    # What orders passages when hits are re-ranked: a sentence stage without the features
+    # that tell a passage's sentences apart; None: the sentence stage.
+    rerank: Logistic | None = None
 
 
 @dataclass
@@ -118,7 +121,9 @@ def _load(path: str) -> AnswerModel:
         variants = {name: Variant(Logistic.from_dict(part["sentence"]),
                                   Logistic.from_dict(part["answerable"]),
                                   float(part["thresholds"]["answer"]),
-                                  float(part["thresholds"]["follow"]))
+                                  float(part["thresholds"]["follow"]),
+                                  Logistic.from_dict(part["rerank"]) if "rerank" in part
+                                  else None)
                     for name, part in data["variants"].items()}
         return AnswerModel(str(data["version"]), Path(path), variants, data)
     except (OSError, ValueError, KeyError, TypeError) as exc:

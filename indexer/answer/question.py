@@ -149,6 +149,10 @@ class Question:
     # The pairs of COUNTERPARTS it asks one side of, as (that side, its counterpart).
     counterparts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
+    def spellings(self, term: str) -> tuple[str, ...]:
+        """A content word and the report's words for it (:attr:`synonyms`)."""
+        return (term, *self.synonyms.get(term, ()))
+
 
 def analyse(question: str) -> Question:
     """The kind of a question, its content words weighted by how specific they are, and
@@ -357,7 +361,7 @@ def coverage(question: Question, folded: str, heading: str, previous: str,
         total += weight
         in_focus = term in question.focus
         focus_total += weight if in_focus else 0.0
-        words = (term, *question.synonyms.get(term, ()))
+        words = question.spellings(term)
         if _holds(folded, words):
             found += weight
             focus += weight if in_focus else 0.0

@@ -7,7 +7,10 @@ asks for (a number with its unit, a date, a place), the words it shares, and whe
 side ranked the passage. Ordering the top ``rerank_passages`` hits of semantic and hybrid
 search by their best sentence's score puts the answering passage first far more often
 for questions in a user's own words (README, "Search modes"). Keyword search is left as
-BM25F ranks it: its users search for words, and get the passages that hold them.
+BM25F ranks it: its users search for words, and get the passages that hold them. The
+score that orders passages is the model's re-ranking stage (``Sentence.rank_score``),
+which leaves out the features that tell one passage's sentences apart; an older model
+file without that stage orders them by the sentence score.
 
 Each re-ranked hit keeps its retrieval rank (``retrieval_rank``) and score, and gains
 ``answer_score``: the answer model reads the retrieval rank, so an answer is chosen from
@@ -39,15 +42,16 @@ def rerank_hits(question: str, hits: list[Hit], catalog: Catalog, vectors, depth
 
 
 def by_answer_score(hits: list[Hit], scored: list[Sentence], depth: int) -> list[Hit]:
-    """``hits`` with the first ``depth`` ordered by the best score among their sentences in
-    ``scored`` (ties, and passages with no scored sentence, keep their retrieval order);
-    the rest follow unchanged."""
+    """``hits`` with the first ``depth`` ordered by the best re-ranking score among their
+    sentences in ``scored`` (ties, and passages with no scored sentence, keep their
+    retrieval order); the rest follow unchanged."""
     if not scored or len(hits[:depth]) < 2:  # nothing read (e.g. numbers only), or one hit
         return hits
     best: dict[str, float] = {}
     for sentence in scored:
         pid = sentence.passage.passage_id
-        best[pid] = max(best.get(pid, sentence.score), sentence.score)
+        score = sentence.score if sentence.rank_score is None else sentence.rank_score
+        best[pid] = max(best.get(pid, score), score)
     top = hits[:depth]
     order = sorted(top, key=lambda hit: (-best.get(hit.passage_id, -1.0), hit.rank))
     for rank, hit in enumerate(order, start=1):
