@@ -226,7 +226,8 @@ def folds_of(groups: list[Group]) -> np.ndarray:
 
 def train_variant(groups: list[Group], dense: bool, stage: str = "pointwise"
                   ) -> tuple[dict, list[Scored], np.ndarray]:
-    """Both stages of one variant, and their out-of-fold scores and answerabilities."""
+    """The stages of one variant, and its out-of-fold sentence scores and
+    answerabilities."""
     from indexer.answer.extract import lacks_what_is_asked
     from indexer.answer.features import DENSE_FEATURES, FEATURES, LOCAL_FEATURES
     from indexer.answer.model import QUESTION_FEATURES

@@ -19,8 +19,8 @@ def test_a_word_few_texts_hold_weighs_more():
     assert shares[2] == pytest.approx(1.0)
     assert shares[0] == shares[1] < 0.6
     # Nothing held, or nothing to hold: every share is 0.
-    assert locally_weighted({"为食": [False, False]}, None, 2) == [0.0, 0.0]
-    assert locally_weighted({}, None, 2) == [0.0, 0.0]
+    assert locally_weighted({"为食": [False, False]}, {"为食": 1.0}, 2) == [0.0, 0.0]
+    assert locally_weighted({}, {}, 2) == [0.0, 0.0]
 
 
 def _scored(engine, question: str):

@@ -124,10 +124,9 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     variant = (model or load_model()).variant(dense=sentence_cosines is not None)
     rows = feats.matrix(found, variant.sentence.features)
     scores = variant.sentence.prob(rows)
-    ranks = variant.rerank.prob(_columns(rows, variant.sentence.features, variant.rerank.features,
-                                         found)).tolist() \
-        if variant.rerank is not None else [None] * len(found)
-    for sentence, score, rank in zip(found, scores.tolist(), ranks, strict=True):
+    ranks = scores if variant.rerank is None else variant.rerank.prob(
+        _columns(rows, variant.sentence.features, variant.rerank.features, found))
+    for sentence, score, rank in zip(found, scores.tolist(), ranks.tolist(), strict=True):
         sentence.score, sentence.rank_score = score, rank
     found.sort(key=lambda s: (-s.score, s.passage.passage_id, s.start))
     return found

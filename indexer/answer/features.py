@@ -42,6 +42,9 @@ ABSENT_RANK = 100
 # Features the dense side supplies; a model for an index without vectors leaves them out.
 DENSE_FEATURES = ("cos_s", "cos_s_gap", "cos_s_rank", "cos_p", "cos_p_gap", "vec_rank",
                   "agree", "best_in_passage", "best_cos", "margin", "cos_context")
+# What tells a passage's sentences apart (:func:`_local`), not passages: the model's
+# re-ranking stage leaves them out.
+LOCAL_FEATURES = ("local_coverage", "local_best", "local_pairs")
 FEATURES = (
     *DENSE_FEATURES,
     "hit_rank", "hit_norm", "kw_in", "kw_rank", "kw_norm", "coverage", "focus", "char_overlap",
@@ -49,13 +52,8 @@ FEATURES = (
     "measure_miss",
     *(f"kind_{k}" for k in KINDS),
     "position", "first_in_passage", "length", "best_coverage", "specific_miss",
-    "local_coverage", "local_best", "local_pairs",
+    *LOCAL_FEATURES,
 )
-
-
-# What tells a passage's sentences apart (:func:`_local`), not passages: the model's
-# re-ranking stage leaves them out.
-LOCAL_FEATURES = ("local_coverage", "local_best", "local_pairs")
 
 
 @dataclass
@@ -69,8 +67,9 @@ class Sentence:
     hit: Hit
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
-    # What re-ranking orders passages by (the model's re-ranking stage), else None.
-    rank_score: float | None = None
+    # What re-ranking orders passages by: the model's re-ranking stage, or ``score`` for a
+    # model without one.
+    rank_score: float = 0.0
 
 
 def candidates(hits: Sequence[Hit], catalog: Catalog) -> list[Sentence]:
@@ -219,25 +218,26 @@ def _local(question: Question, by_passage: dict[str, list[tuple[Sentence, str]]]
                    if not any(pair in name for name in (*named, *question.specifics))]
     for members in by_passage.values():
         texts = [folded for _, folded in members]
-        words = locally_weighted(
-            {term: [any(w in text for w in question.spellings(term)) for text in texts]
-             for term in terms}, terms, len(texts))
+        words = locally_weighted({term: [question.holds(text, term) for text in texts]
+                                  for term in terms}, terms, len(texts))
         pairs = locally_weighted({pair: [pair in text for text in texts]
-                                  for pair in pairs_asked}, None, len(texts))
+                                  for pair in pairs_asked}, dict.fromkeys(pairs_asked, 1.0),
+                                 len(texts))
+        best = max(words)
         for i, (sentence, _) in enumerate(members):
             sentence.features.update({
                 "local_coverage": words[i],
-                "local_best": 1.0 if 0 < words[i] >= max(words) else 0.0,
+                "local_best": 1.0 if 0 < words[i] >= best else 0.0,
                 "local_pairs": pairs[i],
             })
 
 
-def locally_weighted(held: dict[str, list[bool]], weights: dict[str, float] | None,
+def locally_weighted(held: dict[str, list[bool]], weights: dict[str, float],
                      count: int) -> list[float]:
     """For each of ``count`` texts, its share of the keys' weight: ``held[key][i]`` says
-    whether text ``i`` holds a key, whose weight (``weights[key]``, else 1) is multiplied
-    by log(1 + count / the number of texts that hold it)."""
-    local = {key: (weights[key] if weights else 1.0) * math.log(1 + count / max(1, sum(texts)))
+    whether text ``i`` holds a key, whose weight ``weights[key]`` is multiplied by
+    log(1 + count / the number of texts that hold it)."""
+    local = {key: weights[key] * math.log(1 + count / max(1, sum(texts)))
              for key, texts in held.items()}
     total = sum(local.values())
     if not total:

@@ -149,9 +149,10 @@ class Question:
     # The pairs of COUNTERPARTS it asks one side of, as (that side, its counterpart).
     counterparts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
-    def spellings(self, term: str) -> tuple[str, ...]:
-        """A content word and the report's words for it (:attr:`synonyms`)."""
-        return (term, *self.synonyms.get(term, ()))
+    def holds(self, text: str, term: str) -> bool:
+        """Whether ``text`` holds one of its content words or a report's word for it
+        (:attr:`synonyms`)."""
+        return any(word in text for word in (term, *self.synonyms.get(term, ())))
 
 
 def analyse(question: str) -> Question:
@@ -361,16 +362,11 @@ def coverage(question: Question, folded: str, heading: str, previous: str,
         total += weight
         in_focus = term in question.focus
         focus_total += weight if in_focus else 0.0
-        words = question.spellings(term)
-        if _holds(folded, words):
+        if question.holds(folded, term):
             found += weight
             focus += weight if in_focus else 0.0
-        elif _holds(heading, words) or _holds(previous, words):
+        elif question.holds(heading, term) or question.holds(previous, term):
             found += weight * 0.6
-        elif _holds(body, words):
+        elif question.holds(body, term):
             found += weight * 0.3
     return (found / total if total else 0.0), (focus / focus_total if focus_total else 0.0)
-
-
-def _holds(text: str, words: tuple[str, ...]) -> bool:
-    return any(word in text for word in words)

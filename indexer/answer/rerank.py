@@ -50,8 +50,7 @@ def by_answer_score(hits: list[Hit], scored: list[Sentence], depth: int) -> list
     best: dict[str, float] = {}
     for sentence in scored:
         pid = sentence.passage.passage_id
-        score = sentence.score if sentence.rank_score is None else sentence.rank_score
-        best[pid] = max(best.get(pid, score), score)
+        best[pid] = max(best.get(pid, sentence.rank_score), sentence.rank_score)
     top = hits[:depth]
     order = sorted(top, key=lambda hit: (-best.get(hit.passage_id, -1.0), hit.rank))
     for rank, hit in enumerate(order, start=1):
