@@ -40,6 +40,7 @@ from tests.conftest import (
     text_of,
 )
 from webapp import CSP, create_app
+from webapp.errors import NON_ASCII_ADDRESS
 
 
 @pytest.fixture(scope="module")
@@ -652,9 +653,11 @@ def test_a_query_string_that_is_not_utf8_is_400(client, path):
     (b"GET /api/documents/%ED%B2%80 HTTP/1.1", "the address is not UTF-8 text"),
     (b"GET /documents/%ED%B2%80 HTTP/1.1", "the address is not UTF-8 text"),
     (b"GET /api/search?q=%ED%B2%80 HTTP/1.1", "the query string is not UTF-8 text"),
-    # Bytes outside ASCII in the request line: waitress refuses them itself.
-    (b"GET /api/passages/\xed\xb2\x80 HTTP/1.1", "Bad Request: Bad URI"),
-    (b"GET /api/search?q=\xed\xb2\x80 HTTP/1.1", "Bad Request: Bad URI"),
+    # Bytes outside ASCII in the request line: waitress refuses them itself, and says how
+    # to send them.
+    (b"GET /api/passages/\xed\xb2\x80 HTTP/1.1", "Bad Request: " + NON_ASCII_ADDRESS),
+    (b"GET /api/search?q=\xed\xb2\x80 HTTP/1.1", "Bad Request: " + NON_ASCII_ADDRESS),
+    (b"GET /api/ask?q=" + "县管校聘".encode() + b" HTTP/1.1", "Bad Request: " + NON_ASCII_ADDRESS),
 ])
 def test_an_address_that_is_not_utf8_is_400_through_the_server(app, raw, message):
     with serving(app) as url:

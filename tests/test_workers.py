@@ -31,6 +31,7 @@ import pytest
 from indexer import settings
 from tests.conftest import CORPUS, ROOT, build_keyword_index
 from webapp import CSP
+from webapp.errors import NON_ASCII_ADDRESS
 from webapp.prefork import FORK_SAFE_RUNTIMES
 
 psutil = pytest.importorskip("psutil")
@@ -321,7 +322,9 @@ GUNICORN_ERRORS = [
     pytest.param(b"NOT A REQUEST LINE\r\n\r\n", 400, "Bad Request: Invalid Request Line",
                  id="bad-start-line"),
     pytest.param(b"GET /api/search?q=\xed\xb2\x80 HTTP/1.1\r\nHost: x\r\n\r\n", 400,
-                 "Bad Request: Invalid Request Line", id="bytes-outside-ascii"),
+                 "Bad Request: " + NON_ASCII_ADDRESS, id="bytes-outside-ascii"),
+    pytest.param(b"GET /api/ask?q=" + "县管校聘".encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                 400, "Bad Request: " + NON_ASCII_ADDRESS, id="raw-utf8-as-curl-sends-it"),
     pytest.param(b"GET /?q=" + b"a" * 8200 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414,
                  "URI Too Long: Request Line is too large (8217 > 8190)", id="line-too-long"),
     pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 8200 + b"\r\n\r\n", 431,

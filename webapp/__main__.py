@@ -21,6 +21,7 @@ from waitress.task import ErrorTask
 
 from indexer import settings
 from webapp import SECURITY_HEADERS
+from webapp.errors import NON_ASCII_ADDRESS
 
 SERVERS = ("auto", "gunicorn", "waitress")
 
@@ -75,7 +76,9 @@ class _ErrorTask(ErrorTask):
 
     def execute(self) -> None:
         error = self.request.error
-        message = f"{error.reason}: {error.body}" if error.body else error.reason
+        # waitress says "Bad URI" only when the address does not decode as ASCII
+        detail = NON_ASCII_ADDRESS if error.body == "Bad URI" else error.body
+        message = f"{error.reason}: {detail}" if detail else error.reason
         body = json.dumps({"ok": False, "error": message, "status": error.code}).encode()
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend([("Content-Type", "application/json"),

@@ -52,6 +52,13 @@ HINTS = {
 }
 
 
+# What both servers answer, before the app sees the request, to an address with bytes outside
+# ASCII (curl sends 中文 as raw UTF-8): HTTP wants them percent-encoded, and quoting the
+# request line back would show the characters garbled.
+NON_ASCII_ADDRESS = ("the address holds characters outside ASCII: percent-encode them (a "
+                     "browser does; with curl, use -G and --data-urlencode 'q=...')")
+
+
 def wants_json() -> bool:
     """True for API requests: they get the JSON error shape, browsers the error page."""
     return request.path.startswith("/api/") or request.path == "/openapi.json"

@@ -31,6 +31,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from indexer import settings
 from webapp import SECURITY_HEADERS, ratelimit
+from webapp.errors import NON_ASCII_ADDRESS
 from webapp.services import EXTENSION
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ LIMITS = {
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's own error answer, in the app's JSON shape with its security headers."""
+    if status_int == 400 and mesg.startswith("Invalid Request Line") and not mesg.isascii():
+        mesg = NON_ASCII_ADDRESS
     message = f"{reason}: {mesg}" if mesg else reason
     if len(message) > 300:  # it may quote the request line: not all 8 KB of it
         message = message[:299] + "…"
