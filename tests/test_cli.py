@@ -56,6 +56,9 @@ def test_search_json_is_the_api_shape(capsys, keyword_index_dir):
 @pytest.mark.parametrize("argv, message", [
     (["search", "，。", "--json"], "nothing to search"),
     (["search", "教育", "--index", "/nonexistent/index", "--json"], "no index at"),
+    # Not an empty page that reads as "nothing found" (送教上门 is in two reports).
+    (["search", "送教上门", "--k", "0", "--json"], "k must be a whole number from 1, not 0"),
+    (["search", "送教上门", "--page", "-2", "--json"], "page must be a whole number from 1"),
 ])
 def test_errors_are_one_clear_line(capsys, keyword_index_dir, argv, message):
     if "--index" not in argv:

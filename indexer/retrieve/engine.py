@@ -69,6 +69,9 @@ class Engine:
         """
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        for name, value in (("k", k), ("page", page)):
+            if value < 1:  # an empty page would look like "nothing found"
+                raise BadQuery(f"{name} must be a whole number from 1, not {value}")
         parsed = parse(query)
         generation = generation or self.generation()
         try:
