@@ -56,6 +56,19 @@ def test_a_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):
         load_model()
 
 
+def test_a_re_ranking_stage_reading_what_the_sentence_stage_lacks_is_refused(tmp_path,
+                                                                              monkeypatch):
+    from indexer.errors import ModelNotAvailable
+
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    data["variants"]["dense"]["rerank"]["features"][0] = "not_a_feature"
+    odd = tmp_path / "answer_model.json"
+    odd.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_ANSWER_MODEL", str(odd))
+    with pytest.raises(ModelNotAvailable, match="re-ranking stage reads features"):
+        load_model()
+
+
 def _groups(seed: int):
     """Questions whose right candidate is the one with more overlap than its neighbours,
     while a question's overlap as a whole says nothing: the unanswerable variants (gold

@@ -124,20 +124,13 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     variant = (model or load_model()).variant(dense=sentence_cosines is not None)
     rows = feats.matrix(found, variant.sentence.features)
     scores = variant.sentence.prob(rows)
+    names = variant.sentence.features
     ranks = scores if variant.rerank is None else variant.rerank.prob(
-        _columns(rows, variant.sentence.features, variant.rerank.features, found))
+        rows[:, [names.index(name) for name in variant.rerank.features]])
     for sentence, score, rank in zip(found, scores.tolist(), ranks.tolist(), strict=True):
         sentence.score, sentence.rank_score = score, rank
     found.sort(key=lambda s: (-s.score, s.passage.passage_id, s.start))
     return found
-
-
-def _columns(rows, names: list[str], wanted: list[str], found: list[Sentence]):
-    """The ``wanted`` features of the candidates: columns of ``rows`` (``names``) when it
-    has them all, else read again."""
-    if set(wanted) <= set(names):
-        return rows[:, [names.index(name) for name in wanted]]
-    return feats.matrix(found, wanted)
 
 
 def answerability(scored: list[Sentence], model: AnswerModel | None = None) -> float:

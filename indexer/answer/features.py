@@ -116,9 +116,9 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         document = catalog.documents.get(doc_id)
         return fold(document.text) if document else ""
 
-    previous: dict[str, str] = {}
+    # Each passage's candidates so far, with their folded text: the sentence before a
+    # candidate, its place among them, and what _local compares.
     by_passage: dict[str, list[tuple[Sentence, str]]] = {}
-    position: dict[str, int] = {}
     for sentence in found:
         passage = sentence.passage
         if passage.passage_id not in contexts:
@@ -135,13 +135,11 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         heading, body, specific_miss, report_years = contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]
-        before = previous.get(passage.passage_id, "")
-        previous[passage.passage_id] = folded
-        by_passage.setdefault(passage.passage_id, []).append((sentence, folded))
-        index = position.get(passage.passage_id, 0)
-        position[passage.passage_id] = index + 1
+        members = by_passage.setdefault(passage.passage_id, [])
+        before = members[-1][1] if members else ""
         sentence.features = _lexical(question, sentence, folded, heading, before, body,
-                                     index, top_keyword, report_years)
+                                     len(members), top_keyword, report_years)
+        members.append((sentence, folded))
         sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
             else 0.0
         sentence.features["specific_miss"] = specific_miss

@@ -86,6 +86,12 @@ class Variant:
     # that tell a passage's sentences apart; None: the sentence stage.
     rerank: Logistic | None = None
 
+    def __post_init__(self) -> None:
+        # Re-ranking reads its columns from the sentence stage's feature matrix.
+        if self.rerank is not None and not set(self.rerank.features) <= set(
+                self.sentence.features):
+            raise ValueError("the re-ranking stage reads features the sentence stage lacks")
+
 
 @dataclass
 class AnswerModel:
