@@ -32,6 +32,9 @@ answerable questions, and refusing 90 % of them refused about 70 % of the real q
 (the first model's calibration, kept in the model file's history in git). A second or
 third sentence joins an answer when its own sentence score reaches the follow threshold,
 set where at least ``FOLLOW_PRECISION`` of such sentences are right answers (out of fold).
+An answer below the sure threshold is marked tentative: from it up, at least
+``SURE_PRECISION`` of the answered own-words train questions are right (out of fold, near
+misses answered counting as wrong).
 The questions are read without the synonym table (``query_synonyms`` off, unless the
 environment says otherwise): the table was written from the train questions' misses, and a
 model trained with it learns how well it covers them (held out: R@1 0.806 → 0.763).
@@ -61,6 +64,7 @@ FOLDS = 3
 C = 1.0
 OWNWORDS_WEIGHT = 10.0  # one own-words question counts as this many CMRC ones
 FOLLOW_PRECISION = 0.8
+SURE_PRECISION = 0.8  # of the answers at or above the sure threshold, this share is right
 PAIR_NEGATIVES = 30  # wrong candidates each right one is set against (--sentence-stage pairwise)
 MODEL_FILE = ROOT / "indexer" / "data" / "answer_model.json"
 FORMAT = "answer-lr-1"
@@ -281,6 +285,21 @@ def follow_threshold(scored: list[Scored]) -> float:
     return float(probs[order][good[-1]]) if len(good) else 1.0
 
 
+def sure_threshold(groups, scored: list[Scored], oof_answerable, threshold: float) -> float:
+    """The lowest answerability from which at least SURE_PRECISION of the answered own-words
+    train questions, as asked (near misses and unanswerable typos count as wrong answers;
+    removal variants are left out), are right, out of fold. Answers below it are marked
+    tentative."""
+    answered = sorted(((p, g.answerable and bool(s.labels[0]))
+                       for g, s, p in zip(groups, scored, oof_answerable, strict=True)
+                       if own(g) and not g.removed and p >= threshold), key=lambda x: -x[0])
+    if not answered:
+        return threshold
+    precision = np.cumsum([r for _, r in answered]) / np.arange(1, len(answered) + 1)
+    good = np.flatnonzero(precision >= SURE_PRECISION)
+    return max(threshold, float(answered[good[-1]][0])) if len(good) else 1.0
+
+
 def calibration(groups, scored: list[Scored], oof_answerable, threshold: float) -> dict:
     """Out-of-fold outcomes on the own-words train questions, by kind and overall:
     answered right, answered wrong, refused (answerable); answered (unanswerable)."""
@@ -348,11 +367,13 @@ def main() -> None:
         stages, scored, oof = train_variant(groups, dense, args.sentence_stage)
         threshold = answer_threshold(groups, oof, args.false_refusal_rate)
         follow = max(follow_threshold(scored), threshold)
+        sure = sure_threshold(groups, scored, oof, threshold)
         variants[name] = {"sentence": stages["sentence"].to_dict(),
                           "answerable": stages["answerable"].to_dict(),
                           "rerank": stages["rerank"].to_dict(),
                           "thresholds": {"answer": round(threshold, 6),
-                                         "follow": round(follow, 6)}}
+                                         "follow": round(follow, 6),
+                                         "sure": round(sure, 6)}}
         report[name] = calibration(groups, scored, oof, threshold)
     body = json.dumps(variants, sort_keys=True)
     counts = {"questions": len({g.example.qid for g in groups}), "groups": len(groups),
@@ -368,7 +389,8 @@ def main() -> None:
                           "sentence_stage": args.sentence_stage,
                           "ownwords_weight": OWNWORDS_WEIGHT, "sklearn": sklearn.__version__,
                           "false_refusal_rate": args.false_refusal_rate,
-                          "follow_precision": FOLLOW_PRECISION, **counts},
+                          "follow_precision": FOLLOW_PRECISION,
+                          "sure_precision": SURE_PRECISION, **counts},
              "calibration": report}
     args.output.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n",
                            encoding="utf-8")

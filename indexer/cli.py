@@ -237,6 +237,8 @@ def run_ask(args: argparse.Namespace) -> int:
         return 0
     if data["read_as"]:
         print(f"(read as: {data['read_as']})")
+    if data["tentative"]:
+        print("(tentative: the answer model is not sure of it; check the citations)")
     print(data["answer"])
     for citation in data["citations"]:
         print(f"[{citation['n']}] 《{citation['title'] or citation['doc_id']}》"

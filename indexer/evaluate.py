@@ -2,10 +2,12 @@
 
 Queries are JSON lines ``{"qid", "question", "gold_pids": [...], "answers": [...]}`` and may
 carry a ``kind`` (figures are then also given per kind) and a ``split``. A question with
-empty ``gold_pids`` is one the corpus does not answer: it counts only for the share of such
-questions refused. The corpus is a ``.jsonl`` of passages whose ids are the gold ids (each
-line becomes one document, so recall is counted by gold document), or a corpus folder (the
-bundled ``corpus/``), whose gold ids are passage ids (recall is then counted by passage).
+empty ``gold_pids`` is one the corpus does not answer: it counts for the share of such
+questions refused and, when answered, as a wrong answer in ``answers_by_certainty`` (how
+many answers were given sure or tentative, and how many of them were right). The corpus is
+a ``.jsonl`` of passages whose ids are the gold ids (each line becomes one document, so
+recall is counted by gold document), or a corpus folder (the bundled ``corpus/``), whose
+gold ids are passage ids (recall is then counted by passage).
 Distractor passages can be mixed in to make retrieval honest.
 """
 
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm import tqdm
 
@@ -103,18 +106,27 @@ def ranked_units(engine: Engine, question: str, mode: str, depth: int, gold: set
     return seen
 
 
-def answer_outcome(engine: Engine, query: dict, mode: str) -> tuple[bool, bool]:
-    """(hit, answered): a hit is a gold answer string in the answer text, citing gold."""
+class Outcome(NamedTuple):
+    """What one question's answer was: right (a gold answer string in the answer text,
+    citing gold), given at all, and marked tentative."""
+
+    hit: bool
+    answered: bool
+    tentative: bool = False
+
+
+def answer_outcome(engine: Engine, query: dict, mode: str) -> Outcome:
+    """How the product answered ``query`` (:class:`Outcome`)."""
     from indexer.text.analysis import fold
 
     answer, _ = engine.ask(query["question"], mode=mode)
     if not answer.answerable:
-        return False, False
+        return Outcome(False, False)
     gold = set(query["gold_pids"])
     text = fold(answer.text)
     cites_gold = any(c.doc_id in gold or c.passage_id in gold for c in answer.citations)
     found = any(fold(expected) in text for expected in query.get("answers", []) if expected)
-    return cites_gold and found, True
+    return Outcome(cites_gold and found, True, answer.tentative)
 
 
 @dataclass
@@ -128,13 +140,19 @@ class Tally:
     answered: int = 0
     unanswerable: int = 0
     refused_unanswerable: int = 0
+    # Every question answered (answerable or not), by certainty: answers given, right.
+    by_certainty: dict[str, list[int]] = field(
+        default_factory=lambda: {"sure": [0, 0], "tentative": [0, 0]})
 
-    def add(self, ranks: int | None, outcome: tuple[bool, bool] | None,
-            answerable: bool) -> None:
+    def add(self, ranks: int | None, outcome: Outcome | None, answerable: bool) -> None:
         """Count one question: the rank of its first gold unit, and its answer outcome."""
+        if outcome is not None and outcome.answered:
+            counts = self.by_certainty["tentative" if outcome.tentative else "sure"]
+            counts[0] += 1
+            counts[1] += outcome.hit
         if not answerable:
             self.unanswerable += 1
-            self.refused_unanswerable += bool(outcome is not None and not outcome[1])
+            self.refused_unanswerable += bool(outcome is not None and not outcome.answered)
             return
         self.answerable += 1
         if ranks is not None:
@@ -143,8 +161,8 @@ class Tally:
             if ranks <= MRR_DEPTH:
                 self.reciprocal += 1 / ranks
         if outcome is not None:
-            self.answer_hits += outcome[0]
-            self.answered += outcome[1]
+            self.answer_hits += outcome.hit
+            self.answered += outcome.answered
 
     def figures(self, answers: bool) -> dict:
         """Recall@n, MRR@10 and answer shares over the answerable questions; refusals of
@@ -162,6 +180,11 @@ class Tally:
                 "questions": self.unanswerable,
                 "refused": round(self.refused_unanswerable / self.unanswerable, 4)
                 if answers else None}
+        if answers:
+            scores["answers_by_certainty"] = {
+                name: {"answered": given, "right": right,
+                       "right_share": round(right / given, 4) if given else None}
+                for name, (given, right) in self.by_certainty.items()}
         return scores
 
 
@@ -189,7 +212,7 @@ def score_mode(engine: Engine, queries: list[dict], mode: str, answers: bool = T
             try:
                 outcome = answer_outcome(engine, query, mode)
             except ValueError:  # nothing to search in this question
-                outcome = (False, False)
+                outcome = Outcome(False, False)
         overall.add(rank, outcome, bool(gold))
         if query.get("kind"):
             by_kind.setdefault(str(query["kind"]), Tally()).add(rank, outcome, bool(gold))

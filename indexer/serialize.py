@@ -174,6 +174,8 @@ def answer_dict(answer: Answer, catalog: Catalog, mode: str | None = None) -> di
         "generated": answer.generated,
         "flags": list(answer.flags),
         "read_as": answer.read_as,
+        "confidence": None if answer.confidence is None else round(answer.confidence, 3),
+        "tentative": answer.tentative,
     }
 
 

@@ -269,6 +269,9 @@ register(
     Setting("answer_follow_min_score", "",
             "Least score (0-1) for a second or third sentence to join an answer; empty: the "
             "answer model's calibrated one.", _optional_float),
+    Setting("answer_sure_min_score", "",
+            "Least answerability (0-1) of an answer not marked tentative; empty: the answer "
+            "model's calibrated one (most answers above it are right).", _optional_float),
     Setting("answer_max_sentences", 3, "Most sentences in an extractive answer.", int),
     Setting("answer_model", "",
             "Answer model file (JSON: scaled logistic-regression weights); empty: the bundled "

@@ -163,7 +163,7 @@ def test_the_answer_serialises_with_its_passages(any_engine):
     result = ask(any_engine, "吉林市直属学校的班主任津贴每月多少钱?")
     data = answer_dict(result, catalog)
     assert list(data) == ["ok", "question", "mode", "answerable", "answer", "citations", "passages",
-                          "generated", "flags", "read_as"]
+                          "generated", "flags", "read_as", "confidence", "tentative"]
     assert data["read_as"] is None  # asked as typed
     assert data["ok"] is True and data["answerable"] is True and data["generated"] is False
     assert "人均每月400元" in data["answer"]
@@ -460,3 +460,23 @@ def test_sentences_from_different_reports_are_labelled_with_their_report():
                     f"某县关于进一步加强校园足…：{quotes[2]}[3]")
     # One report: no labels.
     assert cite(chosen[:1], catalog)[1] == f"{quotes[0]}[1]"
+
+
+@pytest.mark.model
+def test_a_right_answer_the_model_is_unsure_of_is_marked_tentative(model_engine, monkeypatch):
+    # Own-words train questions, both answered right: the first with an answerability
+    # (about 0.2) below the model's sure threshold (0.37), under which about half the
+    # answers are right; the second far above it.
+    from indexer.answer.model import load_model
+
+    threshold = load_model().variant(dense=True).sure_threshold
+    unsure = ask(model_engine, "吉林那些临时拼凑接孩子的车,啥时候要换掉?")
+    assert unsure.answerable and "年底前完成非专用校车更新任务" in unsure.text
+    assert unsure.tentative and unsure.confidence < threshold
+    sure = ask(model_engine, "句容各个学校一共装了多少个摄像头?")
+    assert sure.answerable and "2000余个" in sure.text
+    assert not sure.tentative and sure.confidence >= threshold
+    data = answer_dict(unsure, model_engine.generation().catalog, "hybrid")
+    assert data["tentative"] is True and data["confidence"] == round(unsure.confidence, 3)
+    monkeypatch.setenv("POLICYQA_ANSWER_SURE_MIN_SCORE", "0.1")  # the setting overrides
+    assert not ask(model_engine, "吉林那些临时拼凑接孩子的车,啥时候要换掉?").tentative

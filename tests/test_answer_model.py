@@ -24,6 +24,7 @@ def test_the_bundled_model_loads_with_both_variants():
         assert dense or not set(variant.sentence.features) & set(DENSE_FEATURES)
         assert 0.0 < variant.answer_threshold < 1.0
         assert variant.answer_threshold <= variant.follow_threshold <= 1.0
+        assert variant.answer_threshold <= variant.sure_threshold < 1.0
         rows = np.zeros((3, len(variant.sentence.features)))
         probabilities = variant.sentence.prob(rows)
         assert probabilities.shape == (3,) and np.all((0 < probabilities) & (probabilities < 1))
@@ -44,6 +45,18 @@ def test_the_manifest_records_the_model_version(keyword_index_dir):
     data = manifest.read(generations.current_generation(keyword_index_dir))
     assert data["answer_model"] == {"version": load_model().version,
                                     "file": MODEL_FILE.name}
+
+
+def test_a_model_file_without_a_sure_threshold_marks_no_answer_tentative(tmp_path,
+                                                                        monkeypatch):
+    # Model files from before the threshold still load; none of their answers is marked.
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    for part in data["variants"].values():
+        del part["thresholds"]["sure"]
+    older = tmp_path / "answer_model.json"
+    older.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_ANSWER_MODEL", str(older))
+    assert all(v.sure_threshold is None for v in load_model().variants.values())
 
 
 def test_a_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):

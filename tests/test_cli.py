@@ -85,3 +85,14 @@ def test_ask_json_is_the_api_shape_with_exact_citations(capsys, model_index_dir)
     assert document.text[citation["start"]:citation["end"]] == citation["quote"]
     assert "34.5分" in citation["quote"] and f"[{citation['n']}]" in data["answer"]
     assert HIT_KEYS <= set(data["passages"][0])
+    assert data["tentative"] is False and 0 < data["confidence"] <= 1
+
+
+@pytest.mark.model
+def test_ask_says_when_the_answer_is_tentative(capsys, model_index_dir):
+    # An own-words train question answered right, below the answer model's sure threshold.
+    code = main(["ask", "吉林那些临时拼凑接孩子的车,啥时候要换掉?", "--index",
+                 str(model_index_dir)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and lines[0].startswith("(tentative:")
+    assert "年底前完成非专用校车更新任务" in lines[1]

@@ -41,6 +41,20 @@ def test_eval_reports_figures_by_kind_and_refusals_of_unanswerable(tmp_path, mod
 
 
 @pytest.mark.model
+def test_eval_counts_answers_by_certainty(tmp_path, model_index_dir):
+    # Train questions: answered right and sure (ow-038), right but tentative (ow-107), and a
+    # near miss answered with confidence (nm-002, a gap to 镇江市区 for its own average).
+    rows = _rows("questions", "ow-038", "ow-107") + _rows("near_miss", "nm-002")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                       encoding="utf-8")
+    hybrid = evaluate(queries, ["hybrid"], index=model_index_dir)["modes"]["hybrid"]
+    assert hybrid["answers_by_certainty"] == {
+        "sure": {"answered": 2, "right": 1, "right_share": 0.5},
+        "tentative": {"answered": 1, "right": 1, "right_share": 1.0}}
+
+
+@pytest.mark.model
 def test_eval_keeps_only_the_split_asked_for(tmp_path, model_index_dir):
     rows = _rows("questions", "ow-031", "ow-209")
     rows[1] = {**rows[1], "split": "heldout"}

@@ -292,6 +292,22 @@ def test_a_generated_answer_is_shown_with_its_checked_citations(client, monkeypa
 
 
 @pytest.mark.model
+def test_an_answer_the_model_is_unsure_of_says_so(client):
+    # Own-words train questions answered right: below the answer model's sure threshold
+    # (about half such answers are right), and far above it.
+    unsure, sure = "吉林那些临时拼凑接孩子的车,啥时候要换掉?", "句容各个学校一共装了多少个摄像头?"
+    response = client.get("/api/ask", query_string={"q": unsure})
+    check_against_spec(client, "/api/ask", response)
+    data = response.get_json()
+    assert data["answerable"] and data["tentative"] is True and 0 < data["confidence"] < 1
+    body = text_of(client.get("/ask", query_string={"q": unsure}))
+    assert "可能的回答" in body and "把握不大" in body
+    assert client.get("/api/ask", query_string={"q": sure}).get_json()["tentative"] is False
+    body = text_of(client.get("/ask", query_string={"q": sure}))
+    assert ">回答<" in body and "把握不大" not in body
+
+
+@pytest.mark.model
 def test_no_answer_is_said_with_the_closest_passages(client):
     data = client.get("/api/ask?q=火星探测器什么时候发射？").get_json()
     assert data["mode"] == "hybrid"

@@ -122,6 +122,12 @@ def schemas() -> dict[str, Any]:
             "read_as": {"type": ["string", "null"],
                         "description": "the question as answered when a mistyped word was "
                                        "corrected (flag typo_corrected), else null"},
+            "confidence": {"type": ["number", "null"],
+                           "description": "the answer model's answerability of the best "
+                                          "sentence (0-1), null when nothing was scored"},
+            "tentative": {"type": "boolean",
+                          "description": "answered below the model's sure threshold: "
+                                         "check the citations first"},
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
         }),
         "AskRequest": {"type": "object", "required": ["q"], "additionalProperties": True,

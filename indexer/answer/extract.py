@@ -58,7 +58,9 @@ class Answer:
     """What a question gets: the answer text with ``[n]`` markers, its citations, the hits.
 
     ``confidence`` is the answer model's answerability of the best sentence (None when
-    there was nothing to score).
+    there was nothing to score). An answer is ``tentative`` when its confidence is below
+    the model's sure threshold: most answers there are still right, but far fewer than
+    above it, and the reader is told to check the citations first.
     """
 
     question: str
@@ -69,6 +71,7 @@ class Answer:
     generated: bool = False
     flags: list[str] = field(default_factory=list)
     confidence: float | None = None
+    tentative: bool = False
     # The question as answered, when a mistyped word in it was corrected (flag
     # ``typo_corrected``); None when it was answered as asked.
     read_as: str | None = None
@@ -176,7 +179,10 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
     if not chosen:
         return Answer(question, False, NO_ANSWER, [], list(hits), confidence=confidence)
     citations, text = cite(chosen, catalog)
-    return Answer(question, True, text, citations, list(hits), confidence=confidence)
+    sure = settings.get("answer_sure_min_score", overrides)
+    sure = variant.sure_threshold if sure == "" else sure
+    return Answer(question, True, text, citations, list(hits), confidence=confidence,
+                  tentative=sure is not None and confidence < sure)
 
 
 def choose(scored: list[Sentence], confidence: float, threshold: float, follow: float,

@@ -79,7 +79,8 @@ def generate(question: str, hits, catalog: Catalog, extractive: Answer, *,
         log.info("generated answer had no valid citation; serving the extractive answer")
         return replace(extractive, flags=[*extractive.flags, *flags, "generation_unsupported"])
     return Answer(question, True, text, citations, list(extractive.hits), generated=True,
-                  flags=flags)
+                  flags=flags, confidence=extractive.confidence,
+                  tentative=extractive.tentative)
 
 
 def _messages(question: str, passages: list[Passage], catalog: Catalog) -> list[dict]:

@@ -85,6 +85,9 @@ class Variant:
     # What orders passages when hits are re-ranked: a sentence stage without the features
     # that tell a passage's sentences apart; None: the sentence stage.
     rerank: Logistic | None = None
+    # The least answerability of an answer not marked tentative; None (an older model
+    # file): no answer is.
+    sure_threshold: float | None = None
 
     def __post_init__(self) -> None:
         # Re-ranking reads its columns from the sentence stage's feature matrix.
@@ -129,12 +132,17 @@ def _load(path: str) -> AnswerModel:
                                   float(part["thresholds"]["answer"]),
                                   float(part["thresholds"]["follow"]),
                                   Logistic.from_dict(part["rerank"]) if "rerank" in part
-                                  else None)
+                                  else None,
+                                  _optional(part["thresholds"].get("sure")))
                     for name, part in data["variants"].items()}
         return AnswerModel(str(data["version"]), Path(path), variants, data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelNotAvailable(f"cannot read the answer model {path} ({exc.__class__.__name__}"
                                 f": {exc}): run `python -m bench.train_answer_model`") from exc
+
+
+def _optional(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def _logit(p: float) -> float:
