@@ -16,7 +16,7 @@ Retrieval is the product's (``Engine.ask``: the top ``answer_passages`` hybrid h
 so is scoring (the answer model reads the build-time sentence vectors). Prints, per set
 and answerability threshold, the share of questions answered right, answered wrong and
 refused (``--json``: one JSON object); the model's calibrated threshold is marked. The
-own-words figures by kind come from ``indexer eval`` (README, "Answers"). Whole-ask
+own-words figures by kind come from ``indexer eval`` (README, "Evaluation"). Whole-ask
 latency is ``bench.ask_latency``'s.
 """
 

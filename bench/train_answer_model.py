@@ -15,7 +15,7 @@ fixed seed), each in a ``dense`` and a ``lexical`` variant:
 1. ``sentence``: does this candidate sentence answer the question? Learnt per candidate
    (``pointwise``, the shipped model), or with ``--sentence-stage pairwise`` as a ranker
    of each question's candidates, then scaled to a probability (:func:`fit_ranked`; its
-   trade-off is measured in the README, "Evaluation").
+   trade-off is measured in docs/evaluation.md, "The sentence stage as a ranker").
 2. ``answerable``: is the best-scored sentence a right answer? Trained on out-of-fold
    sentence scores, so it learns how far the first stage can be trusted.
 3. ``rerank``: the sentence stage without the features that tell a passage's sentences
@@ -345,7 +345,7 @@ def main() -> None:
     parser.add_argument("--sentence-stage", choices=("pointwise", "pairwise"),
                         default="pointwise",
                         help="learn the sentence stage per candidate, or as a ranker of each "
-                             "question's candidates (README, Evaluation)")
+                             "question's candidates (docs/evaluation.md)")
     parser.add_argument("--reuse", action="store_true", help="reuse the cached feature rows")
     parser.add_argument("--output", type=Path, default=MODEL_FILE)
     args = parser.parse_args()

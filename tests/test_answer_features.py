@@ -1,6 +1,6 @@
 """The passage-local features of the answer model: what a sentence holds of the question
 that the other sentences of its passage do not, and the re-ranking stage that leaves them
-out (README, "What a sentence holds that its passage does not repeat")."""
+out (docs/evaluation.md, "What a sentence holds that its passage does not repeat")."""
 
 from __future__ import annotations
 

@@ -205,7 +205,8 @@ def _local(question: Question, by_passage: dict[str, list[tuple[Sentence, str]]]
     they say where, not what is asked (``specific_miss`` reads them), and a town named
     once in a passage would single out a sentence that only names it.
 
-    Measured (README, "The answer step"), these features pick the answer's sentence
+    Measured (docs/evaluation.md, "What a sentence holds that its passage does not
+    repeat"), these features pick the answer's sentence
     better, but they also rank a passage that repeats the question's words in every
     sentence below one that names them once: re-ranking leaves them out
     (:data:`LOCAL_FEATURES`)."""
