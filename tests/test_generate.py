@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -90,6 +91,19 @@ def test_a_valid_generated_answer_is_served_with_checked_citations(
     assert "[2] 《句容市教育局2016年工作总结》" in user
     assert QUESTION in user
     assert request["headers"]["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_a_generated_answer_keeps_how_the_question_was_read(catalog, hits, extractive,
+                                                              llm_settings):
+    # A mistyped question answered as corrected still says so, with its certainty.
+    typed = replace(extractive, question="2016年句容中考均分与镇江市区差多少份?",
+                    read_as=QUESTION, flags=["typo_corrected"], tentative=True)
+    with FakeLLM("2016年中考，句容中考均分与镇江市区相差34.5分[2]。") as llm:
+        result = generate(QUESTION, hits, catalog, typed, overrides=llm_settings(llm))
+    assert result.generated and result.text.endswith("34.5分[1]。")
+    assert (result.question, result.read_as) == (typed.question, QUESTION)
+    assert result.flags == ["typo_corrected"] and result.tentative
+    assert result.confidence == extractive.confidence
 
 
 def test_an_invented_citation_is_removed_and_flagged(catalog, hits, extractive, llm_settings):

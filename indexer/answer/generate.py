@@ -78,9 +78,9 @@ def generate(question: str, hits, catalog: Catalog, extractive: Answer, *,
     if not citations:
         log.info("generated answer had no valid citation; serving the extractive answer")
         return replace(extractive, flags=[*extractive.flags, *flags, "generation_unsupported"])
-    return Answer(question, True, text, citations, list(extractive.hits), generated=True,
-                  flags=flags, confidence=extractive.confidence,
-                  tentative=extractive.tentative)
+    # The question as asked and read, and the model's certainty, stay the extractive's.
+    return replace(extractive, text=text, citations=citations, generated=True,
+                   flags=[*extractive.flags, *flags])
 
 
 def _messages(question: str, passages: list[Passage], catalog: Catalog) -> list[dict]:
