@@ -24,6 +24,13 @@ WEEKEND_ANSWER = "加强晚自习、双休日作业的管理"
 PUBLIC = "公立幼兒園是怎麼手把手帶私立園的?"
 TRADE_SCHOOL = "那兩份推動中小學和技校改革的文件,是用誰的名義發的?"
 TRADE_SCHOOL_ANSWER = "以市委、市政府名義印發"
+# The independent set's train part (bench/ownwords/independent): 民工 → 外来务工/外来工,
+# 规矩 → 标准; 扶持 → 支持, 村里 → 乡村, 教书先生 → 教师. Neither found its passage in
+# the top 8 without them.
+MIGRANT = "吴中的民工子女学校有没有要按统一的规矩来改造?"
+MIGRANT_ANSWER = "全面啟動外來工子弟學校標準化建設"
+RURAL = "吉林跟着中央那个扶持村里教书先生的计划走,那个计划覆盖哪几年?"
+RURAL_ANSWER = "乡村教师支持计划(2015—2020年)"
 
 
 def test_the_table_is_well_formed():
@@ -100,7 +107,9 @@ def test_a_question_finds_the_report_words_on_the_keyword_side(keyword_engine,
 
 @pytest.mark.model
 @pytest.mark.parametrize("question, answer", [(WEEKEND, WEEKEND_ANSWER),
-                                              (TRADE_SCHOOL, TRADE_SCHOOL_ANSWER)])
+                                              (TRADE_SCHOOL, TRADE_SCHOOL_ANSWER),
+                                              (MIGRANT, MIGRANT_ANSWER),
+                                              (RURAL, RURAL_ANSWER)])
 def test_a_question_in_everyday_words_is_answered_from_the_report_words(any_engine,
                                                                         question, answer):
     result = any_engine.ask(question)[0]
