@@ -234,6 +234,8 @@ def test_question_analysis_finds_kind_words_and_focus():
     # 叫什么 asks for a person only after a word for one; 时间是 asks for a date.
     ("句容教育局局长叫什么名字?", "person"),
     ("凉茶铺又叫什么?", None),
+    ("校长的名字是什么?", "person"),
+    ("以骨干老师名字挂牌的工作室有几个?", "number"),  # 名字 named, not asked for
     ("潘仕成逝世的时间是?", "date"),
 ])
 def test_a_question_kind_is_read_from_how_it_asks(question, kind):

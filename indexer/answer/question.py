@@ -31,9 +31,10 @@ QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"何时|什么时候|啥时候?|几时|" + ASKS_CALENDAR
                         + r"|哪段时间|什么时间|时间[是为]?[?？]*$")),
     # 叫什么 and 名字 ask for a person's name only after a word for a person (局长叫什么名字;
-    # not 凉茶铺又叫什么, 诗集叫什么).
+    # not 凉茶铺又叫什么, 诗集叫什么), and 名字 only where it is asked for (校长的名字是…;
+    # not 以老师名字挂牌的工作室有几个).
     ("person", re.compile(r"谁|哪一?个?人(?!口)|什么人|哪些人|姓名|哪[一几两]?位"
-                          r"|[长师人者员任记生他她]的?(?:叫什么|名字)"
+                          r"|[长师人者员任记生他她]的?(?:叫什么|名字(?=[是叫?？]|$))"
                           r"|哪[个名]?(?:学生|同学|老师|教师|校长)")),
     ("place", re.compile(r"哪里|哪儿|何地|何处|什么地方|在哪|去哪|哪所|哪家|哪一?[个些]?(?:省|市|县"
                          r"|区|镇|乡|村|地方|国家|国|城市|学校|大学|单位|部门|公司|机构)")),
