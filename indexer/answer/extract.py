@@ -59,9 +59,9 @@ class Answer:
 
     ``confidence`` is the answer model's answerability of the best sentence (None when
     there was nothing to score). An answer is ``tentative`` when its confidence is below
-    the model's sure threshold: about half the answers there are right, against four in
-    five above it (docs/evaluation.md, "Tentative answers"), so the reader is told to check
-    the citations first.
+    the model's sure threshold: half or fewer of the answers there are right, against four
+    in five above it on the first own-words set (docs/evaluation.md, "Tentative answers"),
+    so the reader is told to check the citations first.
     """
 
     question: str
