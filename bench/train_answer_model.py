@@ -274,15 +274,23 @@ def answer_threshold(groups, oof_answerable, rate: float) -> float:
     return float(values[allowed - 1]) + 1e-6
 
 
+def lowest_with_precision(probs, right, precision: float) -> float:
+    """The lowest of ``probs`` from which at least ``precision`` of the items at or above
+    it are ``right`` (1.0 when no such point exists)."""
+    probs, right = np.asarray(probs, dtype=float), np.asarray(right, dtype=float)
+    order = np.argsort(-probs, kind="stable")
+    share = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(share >= precision)
+    return float(probs[order][good[-1]]) if len(good) else 1.0
+
+
 def follow_threshold(scored: list[Scored]) -> float:
     """The lowest sentence score at which at least FOLLOW_PRECISION of the non-best
     candidates of answerable questions are right answers."""
-    probs = np.concatenate([s.probs[1:] for s in scored if s.group.answerable])
-    labels = np.concatenate([s.labels[1:] for s in scored if s.group.answerable])
-    order = np.argsort(-probs)
-    precision = np.cumsum(labels[order]) / np.arange(1, len(order) + 1)
-    good = np.flatnonzero(precision >= FOLLOW_PRECISION)
-    return float(probs[order][good[-1]]) if len(good) else 1.0
+    return lowest_with_precision(
+        np.concatenate([s.probs[1:] for s in scored if s.group.answerable]),
+        np.concatenate([s.labels[1:] for s in scored if s.group.answerable]),
+        FOLLOW_PRECISION)
 
 
 def sure_threshold(groups, scored: list[Scored], oof_answerable, threshold: float) -> float:
@@ -290,14 +298,13 @@ def sure_threshold(groups, scored: list[Scored], oof_answerable, threshold: floa
     train questions, as asked (near misses and unanswerable typos count as wrong answers;
     removal variants are left out), are right, out of fold. Answers below it are marked
     tentative."""
-    answered = sorted(((p, g.answerable and bool(s.labels[0]))
-                       for g, s, p in zip(groups, scored, oof_answerable, strict=True)
-                       if own(g) and not g.removed and p >= threshold), key=lambda x: -x[0])
+    answered = [(p, g.answerable and bool(s.labels[0]))
+                for g, s, p in zip(groups, scored, oof_answerable, strict=True)
+                if own(g) and not g.removed and p >= threshold]
     if not answered:
         return threshold
-    precision = np.cumsum([r for _, r in answered]) / np.arange(1, len(answered) + 1)
-    good = np.flatnonzero(precision >= SURE_PRECISION)
-    return max(threshold, float(answered[good[-1]][0])) if len(good) else 1.0
+    probs, right = zip(*answered, strict=True)
+    return max(threshold, lowest_with_precision(probs, right, SURE_PRECISION))
 
 
 def calibration(groups, scored: list[Scored], oof_answerable, threshold: float) -> dict:

@@ -298,15 +298,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("jieba", "indexer"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-    rows = {group: read_jsonl(args.dir / name) for group, name in FILES.items()
-            if group != "typos" or (args.dir / name).exists()}
-    rows.setdefault("typos", [])  # the independent set has none
+    paths = {group: args.dir / name for group, name in FILES.items()}
+    # The independent set has no typo file.
+    rows = {group: read_jsonl(path) if group != "typos" or path.exists() else []
+            for group, path in paths.items()}
     checker = Checker(args.corpus)
     figures = checker.run(rows)
     if args.fix and checker.changed:
-        for group, name in FILES.items():
-            if rows[group] or (args.dir / name).exists():
-                write_jsonl(args.dir / name, rows[group])
+        for group, path in paths.items():
+            if path.exists():
+                write_jsonl(path, rows[group])
         stale = [e for e in checker.errors if "gold_pids" in e and "should be" in e]
         figures["errors"] = [e for e in checker.errors if e not in stale]
         figures["fixed_gold_pids"] = len(stale)

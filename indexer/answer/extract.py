@@ -171,19 +171,23 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
         return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits))
     variant = model.variant(dense="cos_s" in scored[0].features)
     confidence = answerability(scored, model)
-    threshold = settings.get("answer_min_score", overrides)
-    follow = settings.get("answer_follow_min_score", overrides)
     chosen = choose(scored, confidence,
-                    variant.answer_threshold if threshold == "" else threshold,
-                    variant.follow_threshold if follow == "" else follow,
+                    _calibrated("answer_min_score", variant.answer_threshold, overrides),
+                    _calibrated("answer_follow_min_score", variant.follow_threshold, overrides),
                     settings.get("answer_max_sentences", overrides))
     if not chosen:
         return Answer(question, False, NO_ANSWER, [], list(hits), confidence=confidence)
     citations, text = cite(chosen, catalog)
-    sure = settings.get("answer_sure_min_score", overrides)
-    sure = variant.sure_threshold if sure == "" else sure
+    sure = _calibrated("answer_sure_min_score", variant.sure_threshold, overrides)
     return Answer(question, True, text, citations, list(hits), confidence=confidence,
                   tentative=sure is not None and confidence < sure)
+
+
+def _calibrated(name: str, calibrated: float | None,
+                overrides: Mapping[str, Any] | None) -> float | None:
+    """The threshold setting ``name``, or the model's calibrated value when it is empty."""
+    value = settings.get(name, overrides)
+    return calibrated if value == "" else value
 
 
 def choose(scored: list[Sentence], confidence: float, threshold: float, follow: float,
