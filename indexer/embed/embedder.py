@@ -31,13 +31,16 @@ log = logging.getLogger(__name__)
 
 
 def model_path(name: str = "") -> str:
-    """The model to load: the configured one, else the converted default (made if missing)."""
+    """The model to load: the configured one, else the converted default (made if missing),
+    with the question adapter merged unless ``embedding_adapter`` is off."""
     name = name or settings.get("embedding_model")
     if name:
         return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+    from indexer.embed import adapter
     from indexer.embed.convert import ensure_default_model
 
-    return str(ensure_default_model(settings.get("models_dir")))
+    merged = adapter.load() if settings.get("embedding_adapter") else None
+    return str(ensure_default_model(settings.get("models_dir"), merged))
 
 
 def resolve_model(name: str = "") -> str:
