@@ -23,7 +23,7 @@ What it learns from, and what it leaves alone:
   what measures the adapter before any held-out question is asked.
 
 Held-out questions and the CMRC/DRCD dev sets are never read. One pass, fixed seed, two
-threads: about six minutes here. Writes the adapter and prints its version; ``make model``
+threads: about four minutes here. Writes the adapter and prints its version; ``make model``
 (``python -m indexer model``) then merges it into the converted model.
 """
 

@@ -5,7 +5,6 @@ own-words questions it was never trained on nearer the sentences that answer the
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +92,13 @@ def test_bad_adapter_files_get_one_clear_error(tmp_path, committed):
     with pytest.raises(ModelConversionError, match="does not fit this model"):
         committed.apply(tensors)
     assert tensors[name].shape == (b.shape[0] + 1, a.shape[1])  # left as it was
+    # Every weight but the last fits: none of them is changed either.
+    *fitting, last = sorted(committed.factors)
+    tensors = {n: np.zeros((committed.factors[n][1].shape[0], committed.factors[n][0].shape[1]),
+                           np.float32) for n in fitting}
+    with pytest.raises(ModelConversionError, match=f"{last} is missing"):
+        committed.apply(tensors)
+    assert all(not tensor.any() for tensor in tensors.values())
 
 
 def test_saved_factors_load_back_with_a_content_version(tmp_path, committed):
@@ -107,15 +113,14 @@ def test_saved_factors_load_back_with_a_content_version(tmp_path, committed):
 @pytest.mark.model
 def test_own_words_questions_it_never_saw_find_their_sentences(corpus, base_dir, adapted_dir):
     """The first own-words set's train questions (the adapter learnt from the independent
-    set's): among every sentence of the bundled reports, by raw cosine, the gold sentence
-    ranks first more often and higher on average with the adapter than without."""
-    from sentence_transformers import SentenceTransformer
-
+    set's): among every sentence of the bundled reports, by raw cosine (the torch
+    embedder), the gold sentence ranks first more often and higher on average with the
+    adapter than without."""
     from bench.answer_data import ownwords
     from indexer.answer.spans import embedding_text, readable_sentences
+    from indexer.embed import open_embedder
     from indexer.store.catalog import Catalog
 
-    os.environ["HF_HUB_OFFLINE"] = "1"
     catalog = Catalog(corpus.documents, corpus.all_passages())
     rows, texts = [], []
     for passage in catalog.passage_list:
@@ -127,10 +132,9 @@ def test_own_words_questions_it_never_saw_find_their_sentences(corpus, base_dir,
     assert len(questions) >= 150
 
     def ranks(folder: Path) -> np.ndarray:
-        model = SentenceTransformer(str(folder), device="cpu")
-        sentences = model.encode(texts, prompt="passage: ", normalize_embeddings=True)
-        asked = model.encode([q.question for q in questions], prompt="query: ",
-                             normalize_embeddings=True)
+        embedder = open_embedder("torch", model=str(folder))
+        sentences = embedder.embed_passages(texts)
+        asked = embedder.embed_queries([q.question for q in questions])
         found = []
         for question, vector in zip(questions, asked, strict=True):
             order = np.argsort(-(sentences @ vector), kind="stable")

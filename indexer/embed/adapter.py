@@ -44,7 +44,8 @@ class Adapter:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, tensors: dict[str, np.ndarray]) -> None:
-        """Add ``scale · B @ A`` to each adapted weight of ``tensors`` (in place).
+        """Add ``scale · B @ A`` to each adapted weight of ``tensors`` (in place; nothing
+        changes unless every weight fits).
 
         Raises:
             ModelConversionError: a weight the adapter names is missing or of another shape.
@@ -56,7 +57,8 @@ class Adapter:
                     f"the embedding adapter {self.version} does not fit this model: {name} is "
                     f"{'missing' if weight is None else weight.shape}, the adapter expects "
                     f"{(b.shape[0], a.shape[1])}")
-            tensors[name] = (weight + self.scale * (b @ a)).astype(np.float32)
+        for name, (a, b) in self.factors.items():
+            tensors[name] = (tensors[name] + self.scale * (b @ a)).astype(np.float32)
 
 
 def load(path: Path = ADAPTER_PATH) -> Adapter:
