@@ -9,7 +9,7 @@ import random
 import pytest
 
 from indexer.serialize import answer_dict
-from indexer.text.analysis import USERDICT_PATH, _data_lines
+from indexer.text.analysis import USERDICT_PATH, _data_lines, fold
 from indexer.text.suggest import Vocabulary, read_question
 from tests.conftest import ROOT
 
@@ -133,6 +133,28 @@ def test_a_question_is_read_with_its_mistyped_word_corrected(keyword_engine, que
     assert len(read_as) == len(question)  # one word replaced in place, nothing else
 
 
+@pytest.mark.parametrize("question, meant", [
+    ("句容那個被國科大錄走的尖子生叫伸麼?", "什麼"),  # words of everyday speech the
+    ("新的盲校什麼式候能蓋好?", "時候"),  # index does not hold (stop words, or
+    ("句容全市一共有跺少所中小学?", "多少"),  # words no report uses): jieba's common
+    ("吉林那些临时拼凑接孩子的车,啥史候要换掉?", "啥时候"),  # words stand in
+])
+def test_a_mistyped_everyday_word_is_read_too(keyword_engine, question, meant):
+    vocabulary = keyword_engine.generation().retriever("keyword").vocabulary()
+    assert not vocabulary.indexed(fold(meant))
+    read_as = keyword_engine.read_question(question)
+    assert read_as is not None and meant in read_as and len(read_as) == len(question)
+
+
+def test_an_everyday_word_needs_a_likelier_reading_than_an_indexed_one():
+    # 挪个 → 那个 reads 9.2 likelier, enough for a word of the reports (7) but not for an
+    # everyday word (10): the user meant to move the school.
+    question = "吉林电大是不是要挪个地方重新盖?"
+    assert read_question(question, Vocabulary({}), occurs=lambda text: False) is None
+    assert read_question(question, Vocabulary({"那个": 3}), occurs=lambda text: False) \
+        == "吉林电大是不是要那个地方重新盖?"
+
+
 def test_no_well_typed_own_words_question_is_changed(keyword_engine):
     # The own-words set's train questions and near misses: casual wording, many words
     # the reports never use, and not one is a typo.
@@ -188,3 +210,20 @@ def test_the_typo_bench_counts_typos_read_right_and_questions_changed(keyword_en
     assert report["typos"] == {"heldout": {"questions": 1, "read_right": 0},
                                "train": {"questions": 2, "read_right": 2}}
     assert report["well_typed"]["changed"] == 0
+
+
+def test_the_synthetic_typo_bench_swaps_one_same_sounding_character(keyword_engine):
+    from pypinyin import lazy_pinyin
+
+    from bench.typo_synthetic import measure, mistype, same_sounding
+
+    by_sound, rng = same_sounding(), random.Random(1)
+    for question in ("句容有没有建立送教上门制度?", "白寨鎮的村民多久能看一回不要錢的電影?"):
+        typed, meant = mistype(question, by_sound, rng)
+        swapped = [(a, b) for a, b in zip(question, typed, strict=True) if a != b]
+        assert len(swapped) == 1 and lazy_pinyin(swapped[0][0]) == lazy_pinyin(swapped[0][1])
+        assert len(meant) >= 2 and fold(swapped[0][0]) in meant  # a content word
+    rows = [{"question": "句容有没有建立送教上门制度?", "gold_pids": [], "answers": []}]
+    report = measure(keyword_engine, rows, seed=5)
+    assert report["questions"] == 1 and sum(report["reading"].values()) == 1
+    assert sum(report["outcomes"]["unanswerable"]["mistyped"].values()) == 1
