@@ -347,8 +347,14 @@ def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
     ("2015年本一达线率是多少?", "（三）2016年,本一达线率13.5%", True),  # after a list number
     ("2016年本一达线率是多少?", "2016年全市高考稳中有升,文理类本一达线率13.5%;", False),
     ("2016年本一达线率是多少?", "2015-2017年,本一达线率年均提高2个百分点", False),  # a span
-    # A year named after the opening dates another event, or is compared with.
+    # A figure or date asked for: another year anywhere in the sentence dates it ...
+    ("2017年打算新添多少平方米的校舍?", "结合薄弱学校改造,2016年计划实施校安工程37.6万平方米",
+     True),
+    ("2017年哪天开园?", "新建幼儿园于2016年9月1日开园", True),
+    # ... unless the figure is only compared with it.
+    ("2016年本二达线率是多少?", "本二达线率56.9%,比2015年提高4.4个百分点", False),
     ("2015年本二达线率是多少?", "本二达线率56.9%,比2015年提高4.4个百分点", False),
+    # Another question: a year named after the opening dates another event.
     ("2008年总决赛为何被誉为梦幻对决?", "本届总决赛是继1987年以后再一次由湖人对决", False),
     ("有多少人参加培训?", "2016年共11.9万人参与了社区培训", False),  # no time asked
 ])

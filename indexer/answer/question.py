@@ -94,6 +94,10 @@ MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
      re.compile(AMOUNT + r"(?:所|家|个[^，,。；;、]{0,6}?(?:学校|校|园|中心|基地|机构|单位))")),
 ]
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
+# The kinds of question that ask for a figure or a date, which a year in the sentence dates.
+FIGURE_KINDS = ("number", "date")
+# A year a figure is compared with (比2015年提高4.4个百分点), which does not date the figure.
+COMPARED_YEAR = re.compile(r"(?:比|较|与|同比|相比|高于|低于|超过)\s*((?:19|20)\d{2})(?=年)")
 # A span of years (2015-2017年, 2015至2017年) names every year in it.
 YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})年?\s*[-—–~至到]\s*((?:19|20)\d{2})(?=年)")
 # What dates a sentence: a year it opens with, after any list number (（三）2016年，…;
@@ -257,10 +261,14 @@ def dated_otherwise(question: Question, folded: str,
     """Whether a sentence (folded) is dated to another year than the ones its question
     asks about: a report that gives 2016's figure does not answer a question about 2015's.
 
-    The sentence names none of the asked years, and either opens with another (a year
-    named later on dates another event: 继1987年以后) or belongs to a report whose
-    ``report_years`` (its metadata, :func:`indexer.retrieve.protocol.expand_years`) hold
-    none of them (吉林's 2016 plan does not answer for 2015).
+    The sentence names none of the asked years, and either opens with another, or names
+    another anywhere when the question asks for a figure or a date (句容2017年…多少平方米
+    is not answered by …2016年计划实施校安工程总面积为37.6万平方米; a year the figure is
+    compared with does not count, 比2015年提高; for other questions a year named later on
+    may date another event: 为什么2008年…, …继1987年以后…), or belongs
+    to a report whose ``report_years`` (its metadata,
+    :func:`indexer.retrieve.protocol.expand_years`) hold none of them (吉林's 2016 plan
+    does not answer for 2015).
     """
     asked = {name for name in question.specifics if name.isdigit()}
     if not asked:
@@ -268,8 +276,10 @@ def dated_otherwise(question: Question, folded: str,
     named = set(YEAR.findall(folded))
     for first, last in YEAR_SPAN.findall(folded):
         named.update(expand_years(f"{first}-{last}"))
-    return not asked & named and bool(OPENING_YEAR.match(folded)
-                                      or (report_years and not asked & report_years))
+    dating = named - set(COMPARED_YEAR.findall(folded))
+    return not asked & named and bool(
+        OPENING_YEAR.match(folded) or (dating and question.kind in FIGURE_KINDS)
+        or (report_years and not asked & report_years))
 
 
 def asked_sides(words: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
