@@ -306,9 +306,12 @@ def service() -> PolicyQA:
 
 def _warm_keyword(generation: Generation) -> None:
     """Read a generation's longest posting lists and its vocabulary, with both lookup
-    tables of typo and pinyin help."""
+    tables of typo and pinyin help, and the everyday words a question's typo may stand for."""
+    from indexer.text.suggest import everyday_words
+
     keyword = generation.retriever("keyword")
     keyword.warm()
     vocabulary = keyword.vocabulary()
     if vocabulary is not None:
         vocabulary.prepare()
+        everyday_words()

@@ -94,7 +94,8 @@ MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
      re.compile(AMOUNT + r"(?:所|家|个[^，,。；;、]{0,6}?(?:学校|校|园|中心|基地|机构|单位))")),
 ]
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
-# The kinds of question that ask for a figure or a date, which a year in the sentence dates.
+# The kinds of question that ask for a figure or a date: what they count or date is their
+# measure, and a year named in the sentence dates the answer.
 FIGURE_KINDS = ("number", "date")
 # A year a figure is compared with (比2015年提高4.4个百分点), which does not date the figure.
 COMPARED_YEAR = re.compile(r"(?:比|较|与|同比|相比|高于|低于|超过)\s*((?:19|20)\d{2})(?=年)")
@@ -186,7 +187,7 @@ def analyse(question: str) -> Question:
                         if content[i:i + 2].isalnum())
     measure = next((name for name, asks, _ in MEASURES  # a date question: only a date
                     if (name == "calendar") == (kind == "date") and asks.search(folded)),
-                   None) if kind in ("number", "date") else None
+                   None) if kind in FIGURE_KINDS else None
     everyday = everyday_words(question)
     synonyms = {term: tuple(w for word, report in everyday.items()
                             if word in term or term in word for w in report)
