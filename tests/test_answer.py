@@ -17,13 +17,7 @@ from indexer.answer.extract import (
     score_sentences,
     sentences,
 )
-from indexer.answer.question import (
-    dated_otherwise,
-    has_measure,
-    lacks_figure,
-    missing_specifics,
-    names_the_counterpart,
-)
+from indexer.answer.question import dated_otherwise, missing_specifics, names_the_counterpart
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
 from indexer.retrieve.hits import Hit
@@ -139,6 +133,11 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("在學校踢足球的青少年有多少萬人?", None),
     # The village count (23個行政村) is no count of projectionists.
     ("鎮上的數字電影放映隊有幾個放映員?", None),
+    # A count in other classifiers (248套, 1160台) is none of 辆; a rise in 百分点 is no
+    # score; 投入 names money, but 多少辆 says what is counted.
+    ("吉林全市一共有多少辆校车?", None),
+    ("句容接送学生一共投入了多少辆车?", "148辆"),
+    ("陳蓉高考考了多少分?", None),
     # The counterpart of what is asked: 本二's rate for 本一, a 中考 average for 高考.
     ("木瀆高中考上一本的比例是多少?", None),
     ("木瀆高中考上二本的比例是多少?", "90%"),
@@ -242,49 +241,6 @@ def test_a_question_kind_is_read_from_how_it_asks(question, kind):
     assert analyse(question).kind == kind
 
 
-@pytest.mark.parametrize("question, measure, answering, other", [
-    # What a number question counts, and sentences of the bundled reports with and without it.
-    ("吉林小学生均公用经费一年多少钱?", "money", "小学生均公用经费每生每年600元",
-     "新建改扩建公办幼儿园57所"),
-    ("句容一共配了多少名专职保安?", "people", "配备专职保安241名", "投入车辆148辆"),
-    ("吳中有多少所學校建成了錄播教室?", "institutions", "40余所学校建成录播教室",
-     "完成百兆宽带接入100%"),
-    ("指標生占招生計劃的比例是多少?", "percent", "指标生计划占招生计划的60%", "人均每月400元"),
-    ("校安工程總面積多大?", "size", "总面积为37.6万平方米", "结转31.6万元"),
-    ("句容中考均分比丹阳低几分?", "score", "与丹阳比相差6.7分", "减少了6.7%"),
-    ("外籍教师一年工资多少钱?", "money", "年薪约3万美元", "聘请外籍教师12名"),
-    # A date question that asks for a calendar date (什么时候 may be 受惊吓时: no measure).
-    ("國際教育信息化大會是哪一年開的?", "calendar", "2015年5月在青岛召开", "来自xx多个国家"),
-    ("投资发展银行是哪一年创立的?", "calendar", "创立于1957年4月26日", "投资1.7亿元"),  # not money
-    # In tens of thousands, in another word for a month; a masked figure gives none.
-    ("在學校踢足球的青少年有多少萬人?", "people", "青少年达到3.2万人", "青少年达到x.x万人"),
-    ("吉林学校今年一共投了多少万元?", "money", "投入资金70万元", "投入车辆148辆"),
-    ("班主任津贴是从哪个月开始涨的?", "calendar", "从9月起", "人均每月400元"),
-    ("那179个新老师是哪几个月招进来的?", "calendar", "3月至5月", "招聘179名新教师"),
-    ("多大比例的中小学加入了?", "percent", "已有一半以上的中小学参与试点", "参与试点的学校57所"),
-    # People named after the count; a count in 个 only before a school's name.
-    ("鎮上的數字電影放映隊有幾個放映員?", "people", "培训放映员12名", "全镇23个行政村"),
-    ("句容全市一共有多少所中小学?", "institutions", "建成19个乡镇中心校",
-     "配备专职保安241名,安装视频监控探头2000余个"),
-])
-def test_a_number_question_knows_what_it_counts(question, measure, answering, other):
-    asked = analyse(question)
-    assert asked.measure == measure
-    assert has_measure(asked, answering) is True and has_measure(asked, other) is False
-
-
-def test_questions_that_count_nothing_in_particular_have_no_measure():
-    for question in ["县里哪几所乡下初中冒头最快?", "一年开了几回校长会?", "校车安全怎么保障?",
-                     "吉林市什么时候完成非专用校车更新？",
-                     "动车组是何时投入服务的?",  # a date question: 投入 is no sum asked for
-                     "多倫多大學的主要校區是哪個校區?",  # 多大 inside a name
-                     "哪个年级的学生最多?",  # 哪个年级 is no date
-                     "农村小学组建了几个学科的老师队伍?",  # counts 学科, not people
-                     "2012年时靖西市境内的人口数为多少?"]:  # 62万 is written without 人
-        assert analyse(question).measure is None
-        assert has_measure(analyse(question), "投入1.7亿元") is None
-
-
 @pytest.mark.model
 def test_a_number_question_tells_a_sentence_without_a_number_apart(model_engine):
     generation = model_engine.generation()
@@ -300,17 +256,6 @@ def test_a_number_question_tells_a_sentence_without_a_number_apart(model_engine)
     assert not any(miss for text, miss in counted.items() if "1058人" in text)
     # A yes-or-no question asks for no number.
     assert set(number_cue_miss("吳中的高考是不是取得了突破?").values()) == {0.0}
-
-
-def test_a_question_asking_how_many_wants_a_figure():
-    asked = analyse("吉林全市一共有多少辆校车?")
-    assert lacks_figure(asked, fold("加强校车运营管理,年底前完成非专用校车更新任务。"))
-    assert lacks_figure(asked, fold("四是加强校车运营管理。"))  # a list item's number
-    assert lacks_figure(asked, fold("（三）加强校车运营管理。"))
-    for figure in ["投入车辆148辆", "一半以上的校车", "二十二辆校车", "校车3.5万辆"]:
-        assert not lacks_figure(asked, fold(figure))
-    # 几 asks how often or how many kinds too (几回 → 每季度一次): no figure is required.
-    assert not lacks_figure(analyse("局里隔多久查一回学校?"), fold("每季度组织督查检查"))
 
 
 def test_the_places_a_question_names_are_divisions_not_common_words():

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from indexer.ingest.segment import heading_marker_end
+from indexer.answer.measures import ASKS_CALENDAR, DATE, asked_measure
 from indexer.retrieve.protocol import expand_years
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -21,9 +21,6 @@ ASKING_WORDS = frozenset(
 QUESTION_WORDS = ASKING_WORDS | frozenset(
     "吗 呢 请问 多 一下 告诉 我 你 有 时候 情况 问题 方面 具体 哪些方面 已经 一共 总共 打算 "
     "大约 大概 主要 分别 市里 县里 区里 镇里 省里 本市 我市 我县 我区".split())
-# What asks for a calendar date (哪一年, 几月; not 哪个年级): a date question, and the
-# measure its answer must hold.
-ASKS_CALENDAR = r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年|日期|年份"
 # What asks for a number itself (比例 and 人数 only name one).
 ASKS_HOW_MANY = r"多少|几|多大|多高|多长|多远|多重|多久|多快"
 # What a question asks for, by the words that ask it (checked in this order).
@@ -48,51 +45,14 @@ KINDS = tuple(name for name, _ in QUESTION_KINDS)
 # 是不是 or 有没有 asks yes or no (三星高中二本上線的比例是不是翻了一倍?).
 ASKS_NUMBER = re.compile(ASKS_HOW_MANY)
 ASKS_YES_OR_NO = dict(QUESTION_KINDS)["yesno"]
-# What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one. Not 几,
-# which also asks how often or how many kinds (几回 → 每季度一次, 几层 → 三级).
-ASKS_FIGURE = re.compile(r"多少")
-# Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
-# refuses on its absence must not miss one.
-FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
 # A number in words: not a lone 一 (一名师 is "a famous teacher", not a count).
 NUMBER = re.compile(r"(?:[一二三四五六七八九十两百千万亿]{2,}|[二三四五六七八九十两])"
                     r"[个名所人次年项条倍元分万亿]")
-DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
-                  r"|[一二三四五六七八九十]+月|暑期|寒假|暑假|学期|今年|明年|去年|年内")
 PERSON = re.compile(r"同学|老师|校长|教师|先生|女士|主任|书记|局长|总干事|院士|教授|市长|部长"
                     r"|[\u4e00-\u9fff]{1,3}等\d*[名位人]")
 PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|镇|乡|村|街道|州|岛|国|大学|学院|学校"
                    r"|中学|小学|幼儿园|园区|基地|中心)|北京|上海|天津|重庆|香港|台湾|澳门")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
-# What a number question counts, or the calendar date a date question asks for, by its
-# words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
-# wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
-# 几个放映员 counts people, 几个学科的老师 counts 学科; a count in 个 is of institutions only
-# before their name (19个乡镇中心校, not 2000余个 cameras).
-AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
-COUNT = r"(?<!哪)(?:多少|几)"
-MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
-    ("calendar", re.compile(ASKS_CALENDAR), DATE),
-    ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
-     re.compile(AMOUNT + r"%|百分之|一半|半数|过半|\d+成|[一二三四五六七八九]成"
-                         r"|\d+\s*[:：]\s*\d+")),
-    ("money", re.compile(COUNT + r"[万亿]?(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
-                         r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
-     re.compile(AMOUNT + r"(?:万|亿)?(?:美|港|欧|日|英)?(?:元|镑)")),
-    ("score", re.compile(COUNT + r"分|分数|均分|考了多少"), re.compile(AMOUNT + r"分")),
-    # 多大: a building, a fish, a child (not 多伦多大学).
-    ("size", re.compile(r"面积|多大(?!学)|平方|" + COUNT + "亩"),
-     re.compile(AMOUNT + r"\s*万?(?:平方米|平米|平方公里|平方千米|km²|m²|亩|公顷|公里|千米|公尺|米"
-                         r"|岁)")),
-    ("people", re.compile(COUNT + r"万?[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位)"
-                          r"|" + COUNT + r"[个名位](?:(?!的)[\u4e00-\u9fff]){1,3}?"
-                          r"(?:员|老师|教师|学生|校长)"
-                          r"|人数|人次"),
-     re.compile(AMOUNT + r"万?(?:人|名|位)")),
-    ("institutions", re.compile(COUNT + r"(?:[所家]|个?(?:学校|幼儿园|园|校|机构|单位|中心"
-                                r"|基地))"),
-     re.compile(AMOUNT + r"(?:所|家|个[^，,。；;、]{0,6}?(?:学校|校|园|中心|基地|机构|单位))")),
-]
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=年)")
 # The kinds of question that ask for a figure or a date: what they count or date is their
 # measure, and a year named in the sentence dates the answer.
@@ -154,6 +114,9 @@ class Question:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The pairs of COUNTERPARTS it asks one side of, as (that side, its counterpart).
     counterparts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    # The classifiers a number question without a measure counts things in (多少辆 → 辆;
+    # :func:`indexer.answer.measures.asked_measure`), or None.
+    counted_in: str | None = None
 
     def holds(self, text: str, term: str) -> bool:
         """Whether ``text`` holds one of its content words or a report's word for it
@@ -185,9 +148,7 @@ def analyse(question: str) -> Question:
     chars = frozenset(c for c in content if c.isalnum())
     bigrams = frozenset(content[i:i + 2] for i in range(len(content) - 1)
                         if content[i:i + 2].isalnum())
-    measure = next((name for name, asks, _ in MEASURES  # a date question: only a date
-                    if (name == "calendar") == (kind == "date") and asks.search(folded)),
-                   None) if kind in FIGURE_KINDS else None
+    measure, counted = asked_measure(folded, kind) if kind in FIGURE_KINDS else (None, None)
     everyday = everyday_words(question)
     synonyms = {term: tuple(w for word, report in everyday.items()
                             if word in term or term in word for w in report)
@@ -195,7 +156,7 @@ def analyse(question: str) -> Question:
     return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
                     chars, bigrams, specifics(folded), measure,
                     {term: report for term, report in synonyms.items() if report},
-                    asked_sides(tuple(terms)))
+                    asked_sides(tuple(terms)), counted)
 
 
 def specifics(folded: str) -> frozenset[str]:
@@ -343,24 +304,6 @@ def has_cue(question: Question, folded: str) -> bool | None:
     if question.kind == "place":
         return bool(PLACE.search(folded))
     return None
-
-
-def has_measure(question: Question, folded: str) -> bool | None:
-    """Whether a sentence holds a number of what the question counts (money in 元, people
-    in 人/名, a share in %) or the date it asks for (None: the question asks for nothing
-    in particular)."""
-    if question.measure is None:
-        return None
-    written = next(pattern for name, _, pattern in MEASURES if name == question.measure)
-    return bool(written.search(folded))
-
-
-def lacks_figure(question: Question, folded: str) -> bool:
-    """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
-    one digit or number word after the list item's number it may open with (四是…,
-    （三）…: :func:`indexer.ingest.segment.heading_marker_end`)."""
-    return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
-        folded[heading_marker_end(folded):])
 
 
 def coverage(question: Question, folded: str, heading: str, previous: str,

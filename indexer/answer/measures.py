@@ -1,0 +1,116 @@
+"""What a figure or date question counts, and whether a sentence writes it: a sum in 元
+for 多少钱, a count of people for 多少人, a count in 辆 for 多少辆校车, a date for 哪一年.
+
+A sentence that gives another figure (248套 for 多少辆, 14.81个百分点 for 多少分) does not
+answer: these checks let the answer step refuse it (:mod:`indexer.answer.extract`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from indexer.ingest.segment import heading_marker_end
+
+if TYPE_CHECKING:
+    from indexer.answer.question import Question
+
+# What asks for a calendar date (哪一年, 几月; not 哪个年级): a date question, and the
+# measure its answer must hold.
+ASKS_CALENDAR = r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年|日期|年份"
+DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
+                  r"|[一二三四五六七八九十]+月|暑期|寒假|暑假|学期|今年|明年|去年|年内")
+# What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one. Not 几,
+# which also asks how often or how many kinds (几回 → 每季度一次, 几层 → 三级).
+ASKS_FIGURE = re.compile(r"多少")
+# Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
+# refuses on its absence must not miss one.
+FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
+# What a number question counts, or the calendar date a date question asks for, by its
+# words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
+# wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
+# 几个放映员 counts people, 几个学科的老师 counts 学科; a count in 个 is of institutions only
+# before their name (19个乡镇中心校, not 2000余个 cameras).
+AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多|余)?"
+# A number of points: not 十分 ("very") or the 百分 of 百分点, 百分之, 百分比.
+POINTS = (r"(?:\d+(?:\.\d+)?\s*|[一二三四五六七八九十两百千]*[一二三四五六七八九两][十百千]?)"
+          r"(?:多|余)?分(?![点之比])")
+COUNT = r"(?<!哪)(?:多少|几)"
+# Who a count of people may count, besides 人, 学生 and 老师 (多少观众, 几位家长).
+PEOPLE = r"观众|家长|居民|市民|群众|农民|职工|干部|儿童|幼儿|考生|毕业生|新生|志愿者|党员|村民|选手"
+MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("calendar", re.compile(ASKS_CALENDAR), DATE),
+    ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
+     re.compile(AMOUNT + r"%|百分之|一半|半数|过半|\d+成|[一二三四五六七八九]成"
+                         r"|\d+\s*[:：]\s*\d+")),
+    ("money", re.compile(COUNT + r"[万亿]?(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
+                         r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
+     re.compile(AMOUNT + r"(?:万|亿)?(?:美|港|欧|日|英)?(?:元|镑)")),
+    ("score", re.compile(COUNT + r"分|分数|均分|考了多少"), re.compile(POINTS)),
+    # 多大: a building, a fish, a child (not 多伦多大学).
+    ("size", re.compile(r"面积|多大(?!学)|平方|" + COUNT + "亩"),
+     re.compile(AMOUNT + r"\s*万?(?:平方米|平米|平方公里|平方千米|km²|m²|亩|公顷|公里|千米|公尺|米"
+                         r"|岁)")),
+    ("people", re.compile(COUNT + r"万?[个名位]?(?:人|学生|老师|教师|孩子|校长|员|名(?!额)|位|"
+                          + PEOPLE + r")|" + COUNT + r"[个名位](?:(?!的)[\u4e00-\u9fff]){1,3}?"
+                          r"(?:员|老师|教师|学生|校长)"
+                          r"|人数|人次"),
+     re.compile(AMOUNT + r"万?(?:人|名|位)")),
+    ("institutions", re.compile(COUNT + r"(?:[所家]|个?(?:学校|幼儿园|园|校|机构|单位|中心"
+                                r"|基地))"),
+     re.compile(AMOUNT + r"(?:所|家|个[^，,。；;、]{0,6}?(?:学校|校|园|中心|基地|机构|单位))")),
+]
+# The classifiers a count of things is written in, each with those that may stand for it
+# (多少台电脑: 1160台 or 248套). Not 个, 次, 项 or 条, which count anything in any way, nor
+# 块 (多少块 asks money).
+CLASSIFIERS = ("辆", "台套", "架", "部", "本册", "座栋幢", "场期届轮", "支", "张", "间", "艘",
+               "件", "头只", "棵株", "篇", "首", "批", "门", "节", "层")
+# 多少 and a classifier (多少辆校车, 多少支队伍), the count of things a question asks for.
+# Not 几, which also asks how many kinds (几层 → 三级足球联赛, 几场 → 5项行动).
+ASKS_COUNTED = re.compile(r"多少[万千百亿]?([" + "".join(CLASSIFIERS) + "])")
+
+
+def has_measure(question: Question, folded: str) -> bool | None:
+    """Whether a sentence holds a number of what the question counts (money in 元, people
+    in 人/名, a share in %) or the date it asks for (None: the question asks for nothing
+    in particular)."""
+    if question.measure is None:
+        return None
+    written = next(pattern for name, _, pattern in MEASURES if name == question.measure)
+    return bool(written.search(folded))
+
+
+def lacks_figure(question: Question, folded: str) -> bool:
+    """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
+    one digit or number word after the list item's number it may open with (四是…,
+    （三）…: :func:`indexer.ingest.segment.heading_marker_end`)."""
+    return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
+        folded[heading_marker_end(folded):])
+
+
+def asked_measure(folded: str, kind: str | None) -> tuple[str | None, str | None]:
+    """What a folded figure or date question counts or dates: the name of one of
+    :data:`MEASURES`, or the classifiers its count of things is written in (多少辆校车 →
+    辆), or neither.
+
+    The words right after 多少 or 几 say it first (投入了多少辆车 counts 辆, 投入多少名教师
+    counts people), then a word for what is measured (经费, 投入, 面积, 人数: the first of
+    :data:`MEASURES` to name one). A date question asks only for a date."""
+    found = [(name, [match.group() for match in asks.finditer(folded)])
+             for name, asks, _ in MEASURES if (name == "calendar") == (kind == "date")]
+    explicit = next((name for name, asked in found
+                     if any(words.startswith(("多少", "几")) for words in asked)), None)
+    if explicit is not None:
+        return explicit, None
+    counted = ASKS_COUNTED.search(folded) if kind == "number" else None
+    if counted is not None:
+        return None, next(group for group in CLASSIFIERS if counted.group(1) in group)
+    return next((name for name, asked in found if asked), None), None
+
+
+def lacks_count(question: Question, folded: str) -> bool:
+    """Whether a question asks how many of a thing (:attr:`Question.counted_in`) and a
+    sentence (folded) counts nothing in its classifiers: 248套 and 1160台 do not say how
+    many 辆 of school bus there are."""
+    return question.counted_in is not None and not re.search(
+        AMOUNT + r"[万千百亿]?[" + question.counted_in + "]", folded)

@@ -1,0 +1,104 @@
+"""What a figure or date question counts, and whether a sentence writes it
+(:mod:`indexer.answer.measures`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.answer.measures import has_measure, lacks_count, lacks_figure
+from indexer.answer.question import analyse
+from indexer.text.analysis import fold
+
+
+@pytest.mark.parametrize("question, measure, answering, other", [
+    # What a number question counts, and sentences of the bundled reports with and without it.
+    ("吉林小学生均公用经费一年多少钱?", "money", "小学生均公用经费每生每年600元",
+     "新建改扩建公办幼儿园57所"),
+    ("句容一共配了多少名专职保安?", "people", "配备专职保安241名", "投入车辆148辆"),
+    ("吳中有多少所學校建成了錄播教室?", "institutions", "40余所学校建成录播教室",
+     "完成百兆宽带接入100%"),
+    ("指標生占招生計劃的比例是多少?", "percent", "指标生计划占招生计划的60%", "人均每月400元"),
+    ("校安工程總面積多大?", "size", "总面积为37.6万平方米", "结转31.6万元"),
+    ("句容中考均分比丹阳低几分?", "score", "与丹阳比相差6.7分", "减少了6.7%"),
+    # Points, not 十分 ("very") or the 百分 of 百分点.
+    ("陳蓉高考考了多少分?", "score", "平均分为七十五分", "较去年增长14.81个百分点"),
+    ("陳蓉高考考了多少分?", "score", "考了650分", "成绩十分突出"),
+    ("外籍教师一年工资多少钱?", "money", "年薪约3万美元", "聘请外籍教师12名"),
+    # A date question that asks for a calendar date (什么时候 may be 受惊吓时: no measure).
+    ("國際教育信息化大會是哪一年開的?", "calendar", "2015年5月在青岛召开", "来自xx多个国家"),
+    ("投资发展银行是哪一年创立的?", "calendar", "创立于1957年4月26日", "投资1.7亿元"),  # not money
+    # In tens of thousands, in another word for a month; a masked figure gives none.
+    ("在學校踢足球的青少年有多少萬人?", "people", "青少年达到3.2万人", "青少年达到x.x万人"),
+    ("吉林学校今年一共投了多少万元?", "money", "投入资金70万元", "投入车辆148辆"),
+    ("班主任津贴是从哪个月开始涨的?", "calendar", "从9月起", "人均每月400元"),
+    ("那179个新老师是哪几个月招进来的?", "calendar", "3月至5月", "招聘179名新教师"),
+    ("多大比例的中小学加入了?", "percent", "已有一半以上的中小学参与试点", "参与试点的学校57所"),
+    # What 多少 counts comes before a word for what is measured (投入 names money).
+    ("一共投入了多少名专职保安?", "people", "配备专职保安241名", "投入资金70万元"),
+    # People named after the count; a count in 个 only before a school's name.
+    ("鎮上的數字電影放映隊有幾個放映員?", "people", "培训放映员12名", "全镇23个行政村"),
+    ("白寨那場戲迷演唱會,台下來了多少觀眾?", "people", "吸引观众2000余人", "演出3场"),
+    ("句容全市一共有多少所中小学?", "institutions", "建成19个乡镇中心校",
+     "配备专职保安241名,安装视频监控探头2000余个"),
+])
+def test_a_number_question_knows_what_it_counts(question, measure, answering, other):
+    asked = analyse(question)
+    assert asked.measure == measure
+    assert has_measure(asked, answering) is True and has_measure(asked, other) is False
+
+
+def test_questions_that_count_nothing_in_particular_have_no_measure():
+    for question in ["县里哪几所乡下初中冒头最快?", "一年开了几回校长会?", "校车安全怎么保障?",
+                     "吉林市什么时候完成非专用校车更新？",
+                     "动车组是何时投入服务的?",  # a date question: 投入 is no sum asked for
+                     "多倫多大學的主要校區是哪個校區?",  # 多大 inside a name
+                     "哪个年级的学生最多?",  # 哪个年级 is no date
+                     "农村小学组建了几个学科的老师队伍?",  # counts 学科, not people
+                     "2012年时靖西市境内的人口数为多少?"]:  # 62万 is written without 人
+        assert analyse(question).measure is None
+        assert has_measure(analyse(question), "投入1.7亿元") is None
+
+
+def test_a_question_asking_how_many_wants_a_figure():
+    asked = analyse("吉林全市一共有多少辆校车?")
+    assert lacks_figure(asked, fold("加强校车运营管理,年底前完成非专用校车更新任务。"))
+    assert lacks_figure(asked, fold("四是加强校车运营管理。"))  # a list item's number
+    assert lacks_figure(asked, fold("（三）加强校车运营管理。"))
+    for figure in ["投入车辆148辆", "一半以上的校车", "二十二辆校车", "校车3.5万辆"]:
+        assert not lacks_figure(asked, fold(figure))
+    # 几 asks how often or how many kinds too (几回 → 每季度一次): no figure is required.
+    assert not lacks_figure(analyse("局里隔多久查一回学校?"), fold("每季度组织督查检查"))
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("吉林全市一共有多少辆校车?", "辆"),
+    ("句容接送学生一共投入了多少辆车?", "辆"),  # 投入 names money; 多少辆 says what is counted
+    ("全校一共有多少台电脑?", "台套"),  # 248套 may count them
+    ("市長杯足球聯賽有多少支隊伍參加?", "支"),
+    ("鄉里給校長們辦的交流會開了多少場?", "场期届轮"),  # 171期
+    # 几 asks how many kinds too (几层 → 三级联赛); 次, 项 and 个 count anything.
+    ("吉林中小学踢球比赛分成几层来打?", None),
+    ("句容教育上半年在大报大台露了多少次脸?", None),
+    ("一共安排了多少项行动?", None),
+    ("全市有多少个乡镇?", None),
+])
+def test_a_question_knows_the_classifier_it_counts_in(question, counted):
+    assert analyse(question).counted_in == counted
+
+
+def test_a_question_with_a_measure_counts_in_no_classifier():
+    # 多少块 asks money, which its measure checks (元, not 块).
+    asked = analyse("一本练习册卖多少块?")
+    assert asked.measure == "money" and asked.counted_in is None
+    assert not lacks_count(asked, fold("每本2元"))
+
+
+def test_a_count_of_other_things_does_not_answer_how_many():
+    asked = analyse("吉林全市一共有多少辆校车?")
+    assert lacks_count(asked, fold("更新市直属学校班级多媒体设备248套,配备计算机1160台。"))
+    assert lacks_count(asked, fold("加强校车运营管理。"))
+    for written in ["投入车辆148辆", "二十二辆校车", "校车3.5万辆", "新增校车30余辆"]:
+        assert not lacks_count(asked, fold(written))
+    assert not lacks_count(analyse("全校一共有多少台电脑?"), fold("多媒体设备248套"))
+    assert analyse("目前全世界約有多少台機車?").counted_in == "台套"
+    assert not lacks_count(analyse("目前全世界約有多少台機車?"), fold("全世界约有2亿台机车"))
