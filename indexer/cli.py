@@ -240,6 +240,10 @@ def run_ask(args: argparse.Namespace) -> int:
     if data["tentative"]:
         print("(tentative: the answer model is not sure of it; check the citations)")
     print(data["answer"])
+    if data["refused_because"]:
+        from indexer.answer.extract import REFUSALS
+
+        print(f"({data['refused_because']}: {REFUSALS[data['refused_because']]})")
     for citation in data["citations"]:
         print(f"[{citation['n']}] 《{citation['title'] or citation['doc_id']}》"
               f"{citation['section']} 第{citation['paragraph_no']}段 "

@@ -176,6 +176,7 @@ def answer_dict(answer: Answer, catalog: Catalog, mode: str | None = None) -> di
         "read_as": answer.read_as,
         "confidence": None if answer.confidence is None else round(answer.confidence, 3),
         "tentative": answer.tentative,
+        "refused_because": answer.refused_because,
     }
 
 

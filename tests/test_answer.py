@@ -152,8 +152,25 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     result = ask(any_engine, question)
     if asked is None:
         assert not result.answerable and result.citations == [] and result.hits
+        assert result.refused_because in {"figure_not_given", "other_year", "other_side"}
     else:
         assert result.answerable and asked in result.citations[0].quote
+        assert result.refused_because is None
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, why", [
+    ("吉林全市一共有多少辆校车?", "figure_not_given"),  # 248套 and 1160台, no 辆
+    ("句容2015年考上一本的比例是多少?", "other_year"),  # 2016's rate
+    ("木瀆高中考上一本的比例是多少?", "other_side"),  # 本二's rate
+])
+def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
+                                                        why):
+    monkeypatch.setenv("POLICYQA_ANSWER_MIN_SCORE", "0")
+    assert ask(model_engine, question).refused_because == why
+    # Below the answer model's threshold it is refused as not sure enough, first.
+    monkeypatch.setenv("POLICYQA_ANSWER_MIN_SCORE", "1")
+    assert ask(model_engine, question).refused_because == "uncertain"
 
 
 @pytest.mark.model
@@ -162,8 +179,9 @@ def test_the_answer_serialises_with_its_passages(any_engine):
     result = ask(any_engine, "吉林市直属学校的班主任津贴每月多少钱?")
     data = answer_dict(result, catalog)
     assert list(data) == ["ok", "question", "mode", "answerable", "answer", "citations", "passages",
-                          "generated", "flags", "read_as", "confidence", "tentative"]
-    assert data["read_as"] is None  # asked as typed
+                          "generated", "flags", "read_as", "confidence", "tentative",
+                          "refused_because"]
+    assert data["read_as"] is None and data["refused_because"] is None  # asked as typed
     assert data["ok"] is True and data["answerable"] is True and data["generated"] is False
     assert "人均每月400元" in data["answer"]
     (citation, *_) = data["citations"]

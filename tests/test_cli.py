@@ -96,3 +96,11 @@ def test_ask_says_when_the_answer_is_tentative(capsys, model_index_dir):
     lines = capsys.readouterr().out.splitlines()
     assert code == 0 and lines[0].startswith("(tentative:")
     assert "年底前完成非专用校车更新任务" in lines[1]
+
+
+@pytest.mark.model
+def test_ask_says_why_it_refused(capsys, model_index_dir):
+    code = main(["ask", "吉林全市一共有多少辆校车?", "--index", str(model_index_dir)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and lines[0].startswith("未找到可靠的答案")
+    assert lines[1] == "(figure_not_given: 最接近的句子没有给出所问的数字或日期。)"

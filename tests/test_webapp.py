@@ -315,6 +315,17 @@ def test_no_answer_is_said_with_the_closest_passages(client):
     body = text_of(client.get("/ask?q=火星探测器什么时候发射？"))
     assert "未找到答案" in body and esc(data["answer"]) in body
     assert "最接近的片段" in body
+    assert data["refused_because"] == "uncertain" and "不足以确定地回答" in body
+
+
+@pytest.mark.model
+def test_a_refusal_says_the_report_gives_another_figure(client):
+    # A train near miss: the closest sentence counts 248套 and 1160台, not school buses.
+    response = client.get("/api/ask", query_string={"q": "吉林全市一共有多少辆校车?"})
+    check_against_spec(client, "/api/ask", response)
+    assert response.get_json()["refused_because"] == "figure_not_given"
+    body = text_of(client.get("/ask", query_string={"q": "吉林全市一共有多少辆校车?"}))
+    assert "未找到答案" in body and "最接近的句子没有给出所问的数字或日期" in body
 
 
 @pytest.mark.model

@@ -26,7 +26,9 @@ def _ref(name: str) -> dict[str, str]:
 
 def schemas() -> dict[str, Any]:
     """The response shapes, one per serialiser in :mod:`indexer.serialize` and the app."""
+    from indexer.answer.extract import REFUSALS
     from webapp import documents_spec
+
     summary = {name: NULLABLE_STRING for name in
                ("title", "issuer", "region", "year", "kind", "published")}
     summary = {"doc_id": {"type": "string"}, **summary, "source": {
@@ -128,6 +130,12 @@ def schemas() -> dict[str, Any]:
             "tentative": {"type": "boolean",
                           "description": "answered below the model's sure threshold: "
                                          "check the citations first"},
+            "refused_because": {"enum": [*REFUSALS, None],
+                                "description": "why the question was refused (null: it "
+                                               "was answered): nothing found, nothing to "
+                                               "score, not sure enough, or the closest "
+                                               "sentence gives no figure asked for, another "
+                                               "year, the other side"},
             "mode": {"enum": ["keyword", "semantic", "hybrid"]},
         }),
         "AskRequest": {"type": "object", "required": ["q"], "additionalProperties": True,

@@ -256,6 +256,7 @@ class AnswerView:
     suggestion: Link | None = None  # the question with likely typos corrected
     example: Link | None = None  # a Chinese example, for a question in English
     tips: list[Link] = field(default_factory=list)  # other ways, when there is no answer
+    refusal: str | None = None  # why there is no answer, in a reader's words
 
 
 def citation_text(citation: dict[str, Any], document: dict[str, Any] | None = None) -> str:
@@ -325,6 +326,10 @@ def answer_view(data: dict[str, Any],
         group.quotes.append(Quote(citation["quote"], citation["url"], citation_text(
             citation, documents.get(citation["doc_id"]))))
     view.citations = list(groups.values())
+    if data.get("refused_because"):
+        from indexer.answer.extract import REFUSALS
+
+        view.refusal = REFUSALS.get(data["refused_because"])
     return view
 
 

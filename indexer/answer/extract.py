@@ -30,12 +30,28 @@ from indexer.retrieve.hits import Hit
 if TYPE_CHECKING:
     from indexer.store.catalog import Catalog
 
-__all__ = ["NO_ANSWER", "NO_PASSAGES", "Answer", "Citation", "Sentence", "analyse", "answer",
-           "choose", "cite", "keyword_query", "score_sentences", "sentences"]
+__all__ = ["NO_ANSWER", "NO_PASSAGES", "REFUSALS", "Answer", "Citation", "Sentence", "analyse",
+           "answer", "choose", "cite", "keyword_query", "score_sentences", "sentences"]
 
 NO_ANSWER = "未找到可靠的答案。以下是最接近的段落。"
 NO_PASSAGES = "未找到可靠的答案。"
 SHORT_NAME_CHARS = 12
+# Why a question is refused (:attr:`Answer.refused_because`), each with what a reader is
+# told: nothing was found, nothing could be scored, the answer model is not sure enough of
+# the best sentence, or that sentence lacks what is asked (:func:`what_is_missing`).
+REFUSALS = {
+    "no_passages": "没有找到相关的段落。",
+    "no_candidates": "找到的段落里没有可以用来回答的句子。",
+    "uncertain": "最接近的句子不足以确定地回答这个问题。",
+    "figure_not_given": "最接近的句子没有给出所问的数字或日期。",
+    "other_year": "最接近的句子说的是另一年的情况。",
+    "other_side": "最接近的句子说的是与所问相对的另一项（如问上半年，它说下半年）。",
+}
+# What a best sentence lacks, by the rule features (:mod:`indexer.answer.features`) that
+# say so: the figure or date asked for, the year asked about, the side asked about.
+MISSING = (("figure_not_given", ("measure_miss", "figure_miss", "count_miss")),
+           ("other_year", ("time_miss",)),
+           ("other_side", ("counterpart_miss",)))
 
 
 @dataclass
@@ -76,6 +92,8 @@ class Answer:
     # The question as answered, when a mistyped word in it was corrected (flag
     # ``typo_corrected``); None when it was answered as asked.
     read_as: str | None = None
+    # Why it was refused (one of :data:`REFUSALS`); None when it was answered.
+    refused_because: str | None = None
 
 
 def _dense_inputs(question: str, found: list[Sentence], vectors, question_vector):
@@ -168,15 +186,17 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
     if rerank:
         hits = by_answer_score(hits, scored, rerank)
     if not scored:
-        return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits))
+        return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits),
+                      refused_because="no_candidates" if hits else "no_passages")
     variant = model.variant(dense="cos_s" in scored[0].features)
     confidence = answerability(scored, model)
-    chosen = choose(scored, confidence,
-                    _calibrated("answer_min_score", variant.answer_threshold, overrides),
+    threshold = _calibrated("answer_min_score", variant.answer_threshold, overrides)
+    chosen = choose(scored, confidence, threshold,
                     _calibrated("answer_follow_min_score", variant.follow_threshold, overrides),
                     settings.get("answer_max_sentences", overrides))
     if not chosen:
-        return Answer(question, False, NO_ANSWER, [], list(hits), confidence=confidence)
+        return Answer(question, False, NO_ANSWER, [], list(hits), confidence=confidence,
+                      refused_because=refusal(scored, confidence, threshold))
     citations, text = cite(chosen, catalog)
     sure = _calibrated("answer_sure_min_score", variant.sure_threshold, overrides)
     return Answer(question, True, text, citations, list(hits), confidence=confidence,
@@ -196,9 +216,25 @@ def choose(scored: list[Sentence], confidence: float, threshold: float, follow: 
     holds what the question asks for in particular (:func:`lacks_what_is_asked`), then up
     to ``limit - 1`` more that each score ``follow`` themselves (every sentence of an
     answer must answer)."""
-    if not scored or confidence < threshold or lacks_what_is_asked(scored[0].features):
+    if refusal(scored, confidence, threshold) is not None:
         return []
     return [scored[0]] + [s for s in scored[1:] if s.score >= follow][:max(0, limit - 1)]
+
+
+def refusal(scored: list[Sentence], confidence: float, threshold: float) -> str | None:
+    """Why the best of ``scored`` is no answer (one of :data:`REFUSALS`), or None: it is."""
+    if not scored:
+        return "no_candidates"
+    if confidence < threshold:
+        return "uncertain"
+    return what_is_missing(scored[0].features)
+
+
+def what_is_missing(features: Mapping[str, float]) -> str | None:
+    """What a sentence lacks of what its question asks (a name of :data:`MISSING`:
+    :func:`lacks_what_is_asked`), or None."""
+    return next((name for name, rules in MISSING
+                 if any(features.get(rule) for rule in rules)), None)
 
 
 def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
@@ -227,9 +263,7 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     name a year. The count rule, with points that are no 百分点 and people that are 观众
     or 家长, refused 4 more of the 77 (多少辆校车 from 248套, 多少分 from 14.81个百分点),
     no right answer, and changed no answer of the 2,242 dev-sample questions."""
-    return bool(features.get("measure_miss") or features.get("figure_miss")
-                or features.get("count_miss")
-                or features.get("time_miss") or features.get("counterpart_miss"))
+    return what_is_missing(features) is not None
 
 
 def cite(chosen: list[Sentence], catalog: Catalog) -> tuple[list[Citation], str]:
