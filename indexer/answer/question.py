@@ -108,7 +108,7 @@ class Question:
     # What pins the question to one report or time: the places and years it names.
     specifics: frozenset[str] = frozenset()
     # What a number question counts or a date question dates (a name of
-    # :data:`MEASURES`), or None.
+    # :data:`indexer.answer.measures.MEASURES`), or None.
     measure: str | None = None
     # The report's words for an everyday word among its words (技校 → 职业学校 …).
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
