@@ -206,3 +206,29 @@ def test_a_name_made_from_the_text_is_shown_but_never_searched_as_a_title(tmp_pa
         assert len(searcher.search(query.Term("title", "表示"))) == 0
     hits = engine.search("华氏温标是哪一人所制定的气温表示法则？", mode="keyword", k=2).hits
     assert hits[0].passage_id.startswith("b")
+
+
+def test_equal_scores_rank_the_same_however_the_index_was_written(tmp_path):
+    # A multi-process build numbers passages in the order its processes finish; here the
+    # same passages are written in two orders. Tied passages (the same sentence in five
+    # reports) must still rank alike, in the catalog's order, and the cut at k must take
+    # the same ones.
+    from indexer.ingest.segment import split_passages
+    from indexer.records import Document
+    from indexer.retrieve import keyword
+    from indexer.store.catalog import Catalog
+
+    documents = [Document(doc_id=f"d{n}", source=f"d{n}.txt", title=f"报告{n}",
+                          text="全县开展校车安全隐患大排查，确保万无一失。") for n in range(5)]
+    catalog = Catalog(documents, [p for d in documents for p in split_passages(d)])
+    rankings = []
+    for name, passages in [("forward", catalog.passage_list),
+                           ("reversed", catalog.passage_list[::-1])]:
+        folder = tmp_path / name
+        keyword.build(folder, catalog, passages)
+        retriever = keyword.KeywordRetriever(folder, catalog)
+        hits = retriever.ranked(parse("校车安全"), 3)
+        assert len({h.score for h in hits}) == 1  # a tie
+        rankings.append([h.passage_id for h in hits])
+        retriever.close()
+    assert rankings[0] == rankings[1] == [p.passage_id for p in catalog.passage_list[:3]]

@@ -167,6 +167,7 @@ class KeywordRetriever(Retriever):
         self._vocabulary = None
         self._vocabulary_lock = threading.Lock()
         self._facets = None
+        self._order = None
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
@@ -267,7 +268,7 @@ class KeywordRetriever(Retriever):
         match is scored: the top is exact)."""
         searcher = self._searcher()
         best = self.arrays.best(searcher, self.build_query(query), k,
-                                self._allowed(searcher, filters))
+                                self._allowed(searcher, filters), self._passage_order(searcher))
         return [Hit(passage_id=searcher.stored_fields(docnum)["passage_id"], score=score,
                     rank=rank,
                     scores={"keyword_rank": rank, "keyword_score": round(score, 4)})
@@ -285,6 +286,23 @@ class KeywordRetriever(Retriever):
             self._facets = FacetColumns(searcher.reader(), self.catalog)
         return self._facets.matches(ids)
 
+    def _passage_order(self, searcher) -> np.ndarray:
+        """Each document number's place in the catalog's passage order, which orders
+        equal scores. It is the same however the index was written: a multi-process
+        build numbers passages in the order its processes happen to finish, so two builds
+        of one corpus broke ties apart (and trained two answer models apart). Made once,
+        on first use or when the retriever is warmed (~40 ms for 20k passages)."""
+        order = self._order
+        if order is None:
+            places = {passage.passage_id: n
+                      for n, passage in enumerate(self.catalog.passage_list)}
+            reader = searcher.reader()
+            order = np.full(reader.doc_count_all(), len(places), dtype=np.int64)
+            for docnum, stored in reader.iter_docs():
+                order[docnum] = places.get(stored["passage_id"], len(places))
+            self._order = order
+        return order
+
     def _allowed(self, searcher, filters: Filters | None):
         """The passages (document numbers) within the filters, or None for all."""
         restriction = self.filter_query(filters)
@@ -295,6 +313,7 @@ class KeywordRetriever(Retriever):
         of it): the commonest words are the slowest to read on first use (a 100k-posting
         list takes ~20 ms)."""
         searcher = self._searcher()
+        self._passage_order(searcher)
         frequencies = {field: self._frequencies(field) for field in SEARCH_FIELDS}
         self._read_vocabulary(frequencies["body"])
         longest = heapq.nlargest(WARM_TERMS, ((n, field, word)

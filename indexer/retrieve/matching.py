@@ -50,10 +50,11 @@ class QueryArrays:
         """Numbers of the documents ``node`` matches, ascending."""
         return self._evaluate(searcher, node, False, None)[0]
 
-    def best(self, searcher, node, k: int,
-             allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def best(self, searcher, node, k: int, allowed: np.ndarray | None = None,
+             order: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The ``k`` best (document, score) pairs among the matches (within ``allowed``),
-        best first, equal scores by document number as Whoosh orders them."""
+        best first, equal scores by ``order`` (a key per document number), else by
+        document number as Whoosh orders them."""
         if k <= 0:
             return []
         deferred: list[_Deferred] = []
@@ -63,7 +64,7 @@ class QueryArrays:
             ids, upper = ids[keep], upper[keep]
         if deferred and len(ids):
             upper = self._checked(searcher, ids, upper, deferred, k)
-        return top(ids, upper, k)
+        return top(ids, upper, k, order)
 
     # -- exact scores where phrases could change the top k -----------------------------
     def _checked(self, searcher, ids, upper, deferred: list[_Deferred], k: int) -> np.ndarray:
@@ -211,11 +212,14 @@ def _kth_largest(scores: np.ndarray, k: int) -> float:
     return float(np.partition(scores, len(scores) - k)[len(scores) - k])
 
 
-def top(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The ``k`` best (document, score) pairs, best first; equal scores by document
-    number, as Whoosh's collector orders them."""
+def top(ids: np.ndarray, scores: np.ndarray, k: int,
+        order: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The ``k`` best (document, score) pairs, best first; equal scores by ``order`` (a
+    key per document number), then by document number, as Whoosh's collector orders them.
+    Every document tied with the ``k``-th is weighed before the cut."""
     if len(ids) > k:
         keep = scores >= _kth_largest(scores, k)
         ids, scores = ids[keep], scores[keep]
-    order = np.lexsort((ids, -scores))[:k]
-    return [(int(ids[i]), float(scores[i])) for i in order]
+    keys = (ids, -scores) if order is None else (ids, order[ids], -scores)
+    best = np.lexsort(keys)[:k]
+    return [(int(ids[i]), float(scores[i])) for i in best]
