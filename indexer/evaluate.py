@@ -18,6 +18,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -108,11 +109,13 @@ def ranked_units(engine: Engine, question: str, mode: str, depth: int, gold: set
 
 class Outcome(NamedTuple):
     """What one question's answer was: right (a gold answer string in the answer text,
-    citing gold), given at all, and marked tentative."""
+    citing gold), given at all, marked tentative, and why it was refused (one of
+    :data:`indexer.answer.extract.REFUSALS`)."""
 
     hit: bool
     answered: bool
     tentative: bool = False
+    refused_because: str | None = None
 
 
 def answer_outcome(engine: Engine, query: dict, mode: str) -> Outcome:
@@ -121,7 +124,7 @@ def answer_outcome(engine: Engine, query: dict, mode: str) -> Outcome:
 
     answer, _ = engine.ask(query["question"], mode=mode)
     if not answer.answerable:
-        return Outcome(False, False)
+        return Outcome(False, False, refused_because=answer.refused_because)
     gold = set(query["gold_pids"])
     text = fold(answer.text)
     cites_gold = any(c.doc_id in gold or c.passage_id in gold for c in answer.citations)
@@ -143,6 +146,9 @@ class Tally:
     # Every question answered (answerable or not), by certainty: answers given, right.
     by_certainty: dict[str, list[int]] = field(
         default_factory=lambda: {"sure": [0, 0], "tentative": [0, 0]})
+    # Refusals by why (Answer.refused_because), of answerable and of unanswerable questions.
+    refusals: dict[str, Counter] = field(
+        default_factory=lambda: {"answerable": Counter(), "unanswerable": Counter()})
 
     def add(self, ranks: int | None, outcome: Outcome | None, answerable: bool) -> None:
         """Count one question: the rank of its first gold unit, and its answer outcome."""
@@ -150,6 +156,9 @@ class Tally:
             counts = self.by_certainty["tentative" if outcome.tentative else "sure"]
             counts[0] += 1
             counts[1] += outcome.hit
+        elif outcome is not None:
+            side = "answerable" if answerable else "unanswerable"
+            self.refusals[side][outcome.refused_because or "unknown"] += 1
         if not answerable:
             self.unanswerable += 1
             self.refused_unanswerable += bool(outcome is not None and not outcome.answered)
@@ -185,6 +194,8 @@ class Tally:
                 name: {"answered": given, "right": right,
                        "right_share": round(right / given, 4) if given else None}
                 for name, (given, right) in self.by_certainty.items()}
+            scores["refused_because"] = {side: dict(sorted(counts.items()))
+                                         for side, counts in self.refusals.items()}
         return scores
 
 
@@ -212,7 +223,7 @@ def score_mode(engine: Engine, queries: list[dict], mode: str, answers: bool = T
             try:
                 outcome = answer_outcome(engine, query, mode)
             except ValueError:  # nothing to search in this question
-                outcome = Outcome(False, False)
+                outcome = Outcome(False, False, refused_because="no_passages")
         overall.add(rank, outcome, bool(gold))
         if query.get("kind"):
             by_kind.setdefault(str(query["kind"]), Tally()).add(rank, outcome, bool(gold))

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from indexer.answer.extract import REFUSALS
 from indexer.evaluate import evaluate
 from tests.conftest import ROOT
 
@@ -31,6 +32,10 @@ def test_eval_reports_figures_by_kind_and_refusals_of_unanswerable(tmp_path, mod
     hybrid = result["modes"]["hybrid"]
     assert hybrid["questions"] == 2 and hybrid["answer_hit"] == 1.0
     assert hybrid["unanswerable"] == {"questions": 3, "refused": 1.0}
+    # Why each was refused: none of the answerable ones, all three near misses.
+    reasons = hybrid["refused_because"]
+    assert reasons["answerable"] == {} and sum(reasons["unanswerable"].values()) == 3
+    assert set(reasons["unanswerable"]) <= set(REFUSALS)
     kinds = hybrid["by_kind"]
     assert set(kinds) == {row["kind"] for row in answerable + near_misses}
     for row in answerable:
