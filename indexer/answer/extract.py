@@ -190,13 +190,14 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
                       refused_because="no_candidates" if hits else "no_passages")
     variant = model.variant(dense="cos_s" in scored[0].features)
     confidence = answerability(scored, model)
-    threshold = _calibrated("answer_min_score", variant.answer_threshold, overrides)
-    chosen = choose(scored, confidence, threshold,
-                    _calibrated("answer_follow_min_score", variant.follow_threshold, overrides),
-                    settings.get("answer_max_sentences", overrides))
-    if not chosen:
+    why = refusal(scored, confidence,
+                  _calibrated("answer_min_score", variant.answer_threshold, overrides))
+    if why is not None:
         return Answer(question, False, NO_ANSWER, [], list(hits), confidence=confidence,
-                      refused_because=refusal(scored, confidence, threshold))
+                      refused_because=why)
+    chosen = with_followers(
+        scored, _calibrated("answer_follow_min_score", variant.follow_threshold, overrides),
+        settings.get("answer_max_sentences", overrides))
     citations, text = cite(chosen, catalog)
     sure = _calibrated("answer_sure_min_score", variant.sure_threshold, overrides)
     return Answer(question, True, text, citations, list(hits), confidence=confidence,
@@ -218,6 +219,11 @@ def choose(scored: list[Sentence], confidence: float, threshold: float, follow: 
     answer must answer)."""
     if refusal(scored, confidence, threshold) is not None:
         return []
+    return with_followers(scored, follow, limit)
+
+
+def with_followers(scored: list[Sentence], follow: float, limit: int = 3) -> list[Sentence]:
+    """The best of ``scored`` and up to ``limit - 1`` more that score ``follow``."""
     return [scored[0]] + [s for s in scored[1:] if s.score >= follow][:max(0, limit - 1)]
 
 
