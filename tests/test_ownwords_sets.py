@@ -9,21 +9,22 @@ import pytest
 from bench.ownwords import check
 
 
-@pytest.mark.parametrize("folder", ["", "independent"])
+@pytest.mark.parametrize("folder", ["", "independent", "fresh"])
 def test_the_question_set_matches_the_corpus(folder, capsys):
     # Every gold sentence is one sentence of its report, in the passages named, holding its
     # answers; the split rule holds; the median word overlap stays at or under 0.2. The
-    # independent set has no typo file.
+    # independent and fresh sets have no typo file.
     status = check.main(["--dir", str(check.HERE / folder), "--json"])
     figures = json.loads(capsys.readouterr().out)
     assert status == 0, figures["errors"]
     assert figures["questions"] > 0 and figures["near_miss"] > 0
 
 
-def test_the_two_sets_share_no_question_id():
-    # Both sets can be evaluated together (indexer eval takes several --queries files).
+def test_the_sets_share_no_question_id():
+    # The sets can be evaluated together (indexer eval takes several --queries files).
     def qids(folder):
         return {json.loads(line)["qid"] for name in ("questions.jsonl", "near_miss.jsonl")
                 for line in (check.HERE / folder / name).read_text("utf-8").splitlines()}
 
-    assert not qids("") & qids("independent")
+    first, independent, fresh = qids(""), qids("independent"), qids("fresh")
+    assert not first & independent and not first & fresh and not independent & fresh
