@@ -26,10 +26,10 @@ ASKS_FIGURE = re.compile(r"多少")
 # Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
 # refuses on its absence must not miss one.
 FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
-# What names a place in an order, not a quantity: 第三届, 一、二年级, 高三. 一年能领多少助学金?
-# is not answered by "资助…一、二年级涉农专业学生".
-ORDINAL = re.compile(r"第[一二三四五六七八九十百千\d]+|[一二三四五六七八九十\d、]+年级"
-                     r"|[初高][一二三](?![十百千万\d])")
+# A school grade names a year of school, not a quantity: 一年能领多少助学金? is not answered
+# by "资助…一、二年级涉农专业学生". Other ordinals may answer (排名多少 → 第三; 办了多少届
+# → 第七届), and 高三 may be 提高三个百分点.
+GRADE = re.compile(r"[一二三四五六七八九十\d、]+年级")
 # What a number question counts, or the calendar date a date question asks for, by its
 # words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
 # wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
@@ -87,10 +87,10 @@ def has_measure(question: Question, folded: str) -> bool | None:
 def lacks_figure(question: Question, folded: str) -> bool:
     """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
     one digit or number word after the list item's number it may open with (四是…,
-    （三）…: :func:`indexer.ingest.segment.heading_marker_end`), besides those of an
-    ordinal (:data:`ORDINAL`)."""
+    （三）…: :func:`indexer.ingest.segment.heading_marker_end`), besides those of a school
+    grade (:data:`GRADE`)."""
     return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
-        ORDINAL.sub("", folded[heading_marker_end(folded):]))
+        GRADE.sub("", folded[heading_marker_end(folded):]))
 
 
 def asked_measure(folded: str, kind: str | None) -> tuple[str | None, str | None]:
