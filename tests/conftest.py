@@ -67,6 +67,17 @@ def build_keyword_index(corpus: Path, index: Path) -> Path:
     return index
 
 
+# -- answers the model is unsure of, and sure of ----------------------------------------
+
+# Own-words train questions with a phrase of their right answer: the first (ow-140)
+# answered below the answer model's sure threshold, the second far above it. A retrained
+# model may move them; the CLI, API and answer tests read them from here (the eval test
+# asks ow-140 by its qid).
+TENTATIVE_QUESTION = "操場、食堂、危樓這一批翻修,說好在什麼時候之前弄完?"
+TENTATIVE_ANSWER = "秋季開學前"
+SURE_QUESTION = "句容各个学校一共装了多少个摄像头?"
+SURE_ANSWER = "2000余个"
+
 # -- a report made of markup ----------------------------------------------------------
 
 SAFETY_DOC = "000_2b1971d50fbc2800"

@@ -25,6 +25,7 @@ from indexer.retrieve.protocol import expand_years
 from indexer.serialize import answer_dict
 from indexer.store.catalog import Catalog
 from indexer.text.analysis import fold
+from tests.conftest import SURE_ANSWER, SURE_QUESTION, TENTATIVE_ANSWER, TENTATIVE_QUESTION
 
 
 def ask(engine, question: str) -> Answer:
@@ -435,19 +436,19 @@ def test_sentences_from_different_reports_are_labelled_with_their_report():
 
 @pytest.mark.model
 def test_a_right_answer_the_model_is_unsure_of_is_marked_tentative(model_engine, monkeypatch):
-    # Own-words train questions, both answered right: the first (ow-140) with an
-    # answerability (about 0.17) below the model's sure threshold (about 0.27), under which
-    # about half the answers are right; the second far above it.
+    # Both answered right: the first with an answerability (about 0.17) below the model's
+    # sure threshold (about 0.27), under which about half the answers are right; the
+    # second far above it.
     from indexer.answer.model import load_model
 
     threshold = load_model().variant(dense=True).sure_threshold
-    unsure = ask(model_engine, "操場、食堂、危樓這一批翻修,說好在什麼時候之前弄完?")
-    assert unsure.answerable and "秋季開學前" in unsure.text
+    unsure = ask(model_engine, TENTATIVE_QUESTION)
+    assert unsure.answerable and TENTATIVE_ANSWER in unsure.text
     assert unsure.tentative and unsure.confidence < threshold
-    sure = ask(model_engine, "句容各个学校一共装了多少个摄像头?")
-    assert sure.answerable and "2000余个" in sure.text
+    sure = ask(model_engine, SURE_QUESTION)
+    assert sure.answerable and SURE_ANSWER in sure.text
     assert not sure.tentative and sure.confidence >= threshold
     data = answer_dict(unsure, model_engine.generation().catalog, "hybrid")
     assert data["tentative"] is True and data["confidence"] == round(unsure.confidence, 3)
     monkeypatch.setenv("POLICYQA_ANSWER_SURE_MIN_SCORE", "0.1")  # the setting overrides
-    assert not ask(model_engine, "操場、食堂、危樓這一批翻修,說好在什麼時候之前弄完?").tentative
+    assert not ask(model_engine, TENTATIVE_QUESTION).tentative

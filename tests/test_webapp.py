@@ -18,7 +18,7 @@ import pytest
 from markupsafe import escape
 
 from indexer import settings
-from tests.conftest import ROOT, SCRIPT
+from tests.conftest import ROOT, SCRIPT, SURE_QUESTION, TENTATIVE_QUESTION
 from webapp import config, create_app
 from webapp.guidance import chinese
 from webapp.presentation import marked
@@ -295,8 +295,7 @@ def test_a_generated_answer_is_shown_with_its_checked_citations(client, monkeypa
 def test_an_answer_the_model_is_unsure_of_says_so(client):
     # Own-words train questions answered right: below the answer model's sure threshold
     # (about half such answers are right), and far above it.
-    unsure = "操場、食堂、危樓這一批翻修,說好在什麼時候之前弄完?"
-    sure = "句容各个学校一共装了多少个摄像头?"
+    unsure, sure = TENTATIVE_QUESTION, SURE_QUESTION
     response = client.get("/api/ask", query_string={"q": unsure})
     check_against_spec(client, "/api/ask", response)
     data = response.get_json()
