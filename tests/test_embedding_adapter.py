@@ -41,6 +41,7 @@ def _tensors(folder: Path) -> dict[str, np.ndarray]:
 def test_committed_adapter_is_the_trainers_and_fits_the_upper_layers(committed):
     assert committed.meta["trained_by"] == "bench.train_embedder"
     assert committed.meta["own_set"] == "bench/ownwords/independent/questions.jsonl"
+    assert "law_set" not in committed.meta  # measured with them, not adopted (stop 41)
     layers = {int(name.split(".")[2]) for name in committed.factors}
     assert layers == set(range(committed.meta["from_layer"], 12))
     for a, b in committed.factors.values():

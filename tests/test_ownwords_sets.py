@@ -28,3 +28,19 @@ def test_the_sets_share_no_question_id():
 
     first, independent, fresh = qids(""), qids("independent"), qids("fresh")
     assert not first & independent and not first & fresh and not independent & fresh
+
+
+def test_the_law_questions_hold_their_answers_in_everyday_words():
+    # The question adapter's questions on laws (bench/ownwords/laws): each answer lies in
+    # its gold sentence, each gold sentence is asked once, and the wording stays the
+    # user's (median overlap at most 0.2). Their laws are in ../shared, which the trainer
+    # reads; here only the rows themselves are checked.
+    rows = check.read_jsonl(check.HERE / "laws" / "questions.jsonl")
+    checker = check.Checker(check.ROOT / "corpus")
+    assert len({row["qid"] for row in rows}) == len(rows) >= 300
+    assert len({(row["doc"], row["gold_sentence"]) for row in rows}) == len(rows)
+    for row in rows:
+        assert row["answers"] and all(a in row["gold_sentence"] for a in row["answers"])
+        assert row["kind"] in check.KINDS and row["script"] in check.SCRIPTS
+    overlaps = sorted(checker.overlap(row["question"], row["gold_sentence"]) for row in rows)
+    assert overlaps[len(overlaps) // 2] <= 0.2
