@@ -152,7 +152,7 @@ def law_triples(repeat: int, rng: random.Random) -> list[Triple]:
     the law's title, as the index embeds a sentence after its report's)."""
     rows = read_jsonl(LAW_SET)
     docs = {row["doc"] for row in rows}
-    texts = {row["pid"]: "" for row in rows}
+    texts: dict[str, str] = {}
     by_doc: dict[str, list[str]] = {}
     for passage in read_jsonl(shared_file("scale_passages.jsonl")):
         if passage["doc"] in docs:
@@ -165,7 +165,7 @@ def law_triples(repeat: int, rng: random.Random) -> list[Triple]:
         gold = row["gold_sentence"]
         others = [s for s in by_doc.get(row["doc"], [])
                   if len(s) > 8 and gold not in s and s not in gold]
-        if gold not in texts[row["pid"]] or not others:
+        if gold not in texts.get(row["pid"], "") or not others:
             log.warning("%s: its gold sentence is not in passage %s of scale_passages.jsonl;"
                         " skipped", row["qid"], row["pid"])
             continue

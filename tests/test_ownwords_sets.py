@@ -7,6 +7,8 @@ import json
 import pytest
 
 from bench.ownwords import check
+from bench.train_embedder import ARTICLE
+from tests.conftest import DATA
 
 
 @pytest.mark.parametrize("folder", ["", "independent", "fresh"])
@@ -30,17 +32,26 @@ def test_the_sets_share_no_question_id():
     assert not first & independent and not first & fresh and not independent & fresh
 
 
-def test_the_law_questions_hold_their_answers_in_everyday_words():
-    # The question adapter's questions on laws (bench/ownwords/laws): each answer lies in
-    # its gold sentence, each gold sentence is asked once, and the wording stays the
-    # user's (median overlap at most 0.2). Their laws are in ../shared, which the trainer
-    # reads; here only the rows themselves are checked.
+def test_the_law_questions_are_sentences_of_their_articles_in_everyday_words():
+    # The questions on laws (bench/ownwords/laws), against the articles they cite
+    # (tests/data/law_articles.jsonl, whole lines of the shared scale_passages.jsonl): each
+    # gold sentence is one sentence of its article (after its 第X条 heading, ending at a
+    # sentence end) and is asked once, each answer lies in it, and the wording stays the
+    # user's (median overlap at most 0.2).
     rows = check.read_jsonl(check.HERE / "laws" / "questions.jsonl")
+    articles = {row["pid"]: row for row in check.read_jsonl(DATA / "law_articles.jsonl")}
     checker = check.Checker(check.ROOT / "corpus")
     assert len({row["qid"] for row in rows}) == len(rows) >= 300
     assert len({(row["doc"], row["gold_sentence"]) for row in rows}) == len(rows)
     for row in rows:
-        assert row["answers"] and all(a in row["gold_sentence"] for a in row["answers"])
+        article = articles[row["pid"]]
+        assert (article["doc"], article["title"]) == (row["doc"], row["title"])
+        text, gold = ARTICLE.sub("", article["text"]), row["gold_sentence"]
+        at = text.find(gold)
+        assert at >= 0 and text.count(gold) == 1, row["qid"]
+        assert at == 0 or text[at - 1] in check.TERMINATORS + "：:\n ", row["qid"]
+        assert gold[-1] in check.TERMINATORS or at + len(gold) == len(text), row["qid"]
+        assert row["answers"] and all(a in gold for a in row["answers"])
         assert row["kind"] in check.KINDS and row["script"] in check.SCRIPTS
     overlaps = sorted(checker.overlap(row["question"], row["gold_sentence"]) for row in rows)
     assert overlaps[len(overlaps) // 2] <= 0.2
