@@ -4,7 +4,9 @@
   (``../shared/bench/cmrc2018_train``), optionally with the first lines of
   ``scale_passages.jsonl`` as distractors, minus the CMRC train paragraphs among them (a
   duplicate would be a second gold passage), built once into ``WORKDIR``;
-- ``corpus``: the bundled reports, with the own-words questions (``bench/ownwords``).
+- ``corpus``: the bundled reports, with the own-words questions (``bench/ownwords``);
+- ``laws``: the 17 laws and regulations of ``scale_passages.jsonl`` that
+  ``bench/ownwords/laws`` asks about in a user's own words (each article one passage).
 
 Own-words gold is located by the gold sentence's text in the current document (robust to
 passage ids that move when cleaning changes), falling back to ``gold_pids``.
@@ -22,6 +24,7 @@ from bench.data import ROOT, shared_file
 
 OWNWORDS = ROOT / "bench" / "ownwords"
 OWNWORDS_FILES = ("questions", "near_miss", "typos")
+LAW_SET = OWNWORDS / "laws" / "questions.jsonl"
 DISTRACTORS = 3000
 
 
@@ -73,6 +76,21 @@ def ownwords(catalog, splits: tuple[str, ...] = ("train",)) -> list[Example]:
             if row.get("gold_pids") and not example.gold:
                 continue  # the corpus changed under this question: skip rather than guess
             found.append(example)
+    return found
+
+
+def laws(catalog) -> list[Example]:
+    """The own-words questions on laws (``LAW_SET``), each article a document of
+    ``catalog``; a question whose gold sentence is not in its article is left out."""
+    found = []
+    for row in read_jsonl(LAW_SET):
+        document = catalog.documents.get(row["pid"])
+        start = document.text.find(row["gold_sentence"]) if document is not None else -1
+        if start < 0:
+            continue
+        found.append(Example(row["qid"], row["question"], "laws", {row["pid"]},
+                             row["answers"], (row["pid"], start, start + len(row["gold_sentence"])),
+                             kind=row.get("kind"), split=row.get("split")))
     return found
 
 
@@ -149,6 +167,25 @@ def corpus_index(workdir: Path, embedder=None) -> Path:
     index = workdir / "corpus" / "index"
     if not (index / "CURRENT").exists():
         build(ROOT / "corpus", index, embedder=embedder)
+    return index
+
+
+def law_index(workdir: Path, embedder=None) -> Path:
+    """The index of every article of the laws ``LAW_SET`` asks about (built once in
+    ``workdir``)."""
+    from indexer.store.build import build
+
+    index = workdir / "laws" / "index"
+    if (index / "CURRENT").exists():
+        return index
+    docs = {row["doc"] for row in read_jsonl(LAW_SET)}
+    corpus = index.parent / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    corpus.mkdir(parents=True)
+    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as rows, \
+            (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
+        out.writelines(line for line in rows if json.loads(line).get("doc") in docs)
+    build(corpus, index, embedder=embedder)
     return index
 
 

@@ -47,14 +47,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.answer_data import OWNWORDS, cmrc_paragraphs, read_jsonl
+from bench.answer_data import LAW_SET, OWNWORDS, cmrc_paragraphs, read_jsonl
 from bench.data import ROOT, shared_file
 
 log = logging.getLogger("bench.train_embedder")
 
 OUTPUT = ROOT / "indexer" / "data" / "embedding_adapter.npz"
 OWN_SET = OWNWORDS / "independent" / "questions.jsonl"
-LAW_SET = OWNWORDS / "laws" / "questions.jsonl"
 # The heading a law's article opens with (第十二条 , 第3條之1 ): not part of its sentence.
 ARTICLE = re.compile(r"^第[0-9零一二三四五六七八九十百千]+[条條](之[0-9一二三四五六七八九十]+)?\s*")
 # Where CMRC 2018 sentences end (its paragraphs are one line each).

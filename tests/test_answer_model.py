@@ -121,3 +121,18 @@ def test_the_pairwise_sentence_stage_ranks_each_questions_answer_first():
     # Learnt per candidate, the same rows teach that overlap means a wrong answer.
     pointwise = fit_sentence(_groups(1), names)
     assert pointwise.coef[0] < 0 < model.coef[0]
+
+
+def test_questions_on_laws_leave_the_other_questions_folds_as_they_were():
+    # `bench.train_answer_model --laws` is measured against the model without them out of
+    # fold: the same questions must be held out together either way.
+    from dataclasses import replace
+
+    from bench.train_answer_model import folds_of
+
+    groups = _groups(1)
+    on_laws = [replace(g, example=replace(g.example, qid=f"lw-{g.example.qid}",
+                                          source="laws")) for g in _groups(2)]
+    alone = folds_of(groups)
+    assert len(set(alone.tolist())) > 1
+    assert folds_of(groups + on_laws)[:len(groups)].tolist() == alone.tolist()

@@ -55,3 +55,23 @@ def test_the_law_questions_are_sentences_of_their_articles_in_everyday_words():
         assert row["kind"] in check.KINDS and row["script"] in check.SCRIPTS
     overlaps = sorted(checker.overlap(row["question"], row["gold_sentence"]) for row in rows)
     assert overlaps[len(overlaps) // 2] <= 0.2
+
+
+def test_the_law_questions_find_their_sentences_as_the_corpus_reader_cleans_them(tmp_path):
+    # What `bench.train_answer_model --laws` asks: each article of
+    # tests/data/law_articles.jsonl is a document as the reader cleans it, and every law
+    # question's gold span is its gold sentence there.
+    from bench.answer_data import laws
+    from indexer.ingest.corpus import load_corpus
+    from indexer.store.catalog import Catalog
+
+    (tmp_path / "law_articles.jsonl").write_bytes((DATA / "law_articles.jsonl").read_bytes())
+    corpus = load_corpus(tmp_path)
+    catalog = Catalog(corpus.documents, corpus.all_passages())
+    rows = {row["qid"]: row for row in check.read_jsonl(check.HERE / "laws" / "questions.jsonl")}
+    examples = laws(catalog)
+    assert len(examples) == len(rows)
+    for example in examples:
+        doc, start, end = example.span
+        assert example.gold == {doc} and example.source == "laws"
+        assert catalog.documents[doc].text[start:end] == rows[example.qid]["gold_sentence"]
