@@ -11,10 +11,12 @@ that a right answer is wrong.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
+from bench import answer_data
 from bench.answer_data import Example
 
 log = logging.getLogger(__name__)
@@ -120,3 +122,44 @@ def groups_of(engine, example: Example, with_removal: bool = True) -> list[Group
         found_groups.append(Group(example, removed, feats.matrix(found, feats.FEATURES),
                                   labels, [s.passage.passage_id for s in found]))
     return found_groups
+
+
+def collect(workdir: Path, cmrc: int, paragraphs: int, distractors: int,
+            traditional: int, off_topic: int, seed: int) -> list[Group]:
+    """Ask every training question (and its removal variant); the feature groups."""
+    from indexer.embed.embedder import Embedder
+    from indexer.retrieve.engine import Engine
+
+    embedder = Embedder()
+    engine = Engine(answer_data.corpus_index(workdir, embedder), embedder=embedder)
+    sets = [(engine, answer_data.ownwords(engine.generation().catalog)),
+            (engine, answer_data.off_topic(off_topic, seed))]
+    if cmrc:
+        other = Engine(answer_data.cmrc_train_index(workdir, embedder, paragraphs, distractors),
+                       embedder=embedder)
+        questions = answer_data.cmrc_train(cmrc, seed, paragraphs)
+        sets.append((other, questions))
+        if traditional:
+            crossed = Engine(answer_data.cmrc_train_index(workdir, embedder, paragraphs,
+                                                          distractors, traditional=True),
+                             embedder=embedder)
+            sets.append((crossed, [replace(q, qid=f"{q.qid}:zht")
+                                   for q in questions[:traditional]]))
+    return [group for engine, examples in sets for group in _asked(engine, examples)]
+
+
+def law_groups(workdir: Path) -> list[Group]:
+    """The feature groups of the own-words questions on laws, asked of their laws."""
+    from indexer.embed.embedder import Embedder
+    from indexer.retrieve.engine import Engine
+
+    embedder = Embedder()
+    engine = Engine(answer_data.law_index(workdir, embedder), embedder=embedder)
+    return _asked(engine, answer_data.laws(engine.generation().catalog))
+
+
+def _asked(engine, examples: list[Example]) -> list[Group]:
+    from tqdm import tqdm
+
+    return [group for example in tqdm(examples, desc="asking", unit="q", mininterval=30)
+            for group in groups_of(engine, example)]

@@ -54,13 +54,12 @@ import json
 import logging
 import os
 import pickle
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from bench import answer_data
-from bench.answer_features import Group, groups_of
+from bench.answer_features import Group, collect, law_groups
 from bench.data import ROOT
 
 SEED = 11
@@ -75,53 +74,14 @@ MODEL_FILE = ROOT / "indexer" / "data" / "answer_model.json"
 FORMAT = "answer-lr-1"
 
 
-def collect(workdir: Path, cmrc: int, paragraphs: int, distractors: int,
-            traditional: int, off_topic: int) -> list[Group]:
-    """Ask every training question (and its removal variant); the feature groups."""
-    from tqdm import tqdm
-
-    from indexer.embed.embedder import Embedder
-    from indexer.retrieve.engine import Engine
-
-    embedder = Embedder()
-    groups: list[Group] = []
-    engine = Engine(answer_data.corpus_index(workdir, embedder), embedder=embedder)
-    sets = [(engine, answer_data.ownwords(engine.generation().catalog)),
-            (engine, answer_data.off_topic(off_topic, SEED))]
-    if cmrc:
-        other = Engine(answer_data.cmrc_train_index(workdir, embedder, paragraphs, distractors),
-                       embedder=embedder)
-        questions = answer_data.cmrc_train(cmrc, SEED, paragraphs)
-        sets.append((other, questions))
-        if traditional:
-            crossed = Engine(answer_data.cmrc_train_index(workdir, embedder, paragraphs,
-                                                          distractors, traditional=True),
-                             embedder=embedder)
-            sets.append((crossed, [replace(q, qid=f"{q.qid}:zht")
-                                   for q in questions[:traditional]]))
-    for engine, examples in sets:
-        for example in tqdm(examples, desc="asking", unit="q", mininterval=30):
-            groups.extend(groups_of(engine, example))
-    return groups
-
-
-def law_groups(workdir: Path, reuse: bool) -> list[Group]:
-    """The feature groups of the own-words questions on laws (cached beside the others)."""
-    from tqdm import tqdm
-
-    from indexer.embed.embedder import Embedder
-    from indexer.retrieve.engine import Engine
-
-    cache = workdir / "answer_features_laws.pkl"
-    if reuse and cache.exists():
-        return pickle.loads(cache.read_bytes())
-    embedder = Embedder()
-    engine = Engine(answer_data.law_index(workdir, embedder), embedder=embedder)
-    groups = [group for example in tqdm(answer_data.laws(engine.generation().catalog),
-                                        desc="asking", unit="q", mininterval=30)
-              for group in groups_of(engine, example)]
-    workdir.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(groups))
+def cached(path: Path, reuse: bool, make) -> list[Group]:
+    """The feature groups ``make()`` returns, pickled at ``path`` (read back with
+    ``reuse``)."""
+    if reuse and path.exists():
+        return pickle.loads(path.read_bytes())
+    groups = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(groups))
     return groups
 
 
@@ -393,16 +353,12 @@ def main() -> None:
     os.environ.setdefault("POLICYQA_QUERY_SYNONYMS", "false")  # see the module's docstring
     import sklearn
 
-    cache = args.workdir / "answer_features.pkl"
-    if args.reuse and cache.exists():
-        groups = pickle.loads(cache.read_bytes())
-    else:
-        groups = collect(args.workdir, args.cmrc, args.paragraphs, args.distractors,
-                         args.traditional, args.off_topic)
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        cache.write_bytes(pickle.dumps(groups))
+    groups = cached(args.workdir / "answer_features.pkl", args.reuse,
+                    lambda: collect(args.workdir, args.cmrc, args.paragraphs, args.distractors,
+                                    args.traditional, args.off_topic, SEED))
     if args.laws:
-        groups += law_groups(args.workdir, args.reuse)
+        groups += cached(args.workdir / "answer_features_laws.pkl", args.reuse,
+                         lambda: law_groups(args.workdir))
     variants, report = {}, {}
     for name, dense in (("dense", True), ("lexical", False)):
         stages, scored, oof = train_variant(groups, dense, args.sentence_stage)
