@@ -25,6 +25,7 @@ from bench.data import ROOT, shared_file
 OWNWORDS = ROOT / "bench" / "ownwords"
 OWNWORDS_FILES = ("questions", "near_miss", "typos")
 LAW_SET = OWNWORDS / "laws" / "questions.jsonl"
+LAWS = "laws"  # the source name of the questions on laws
 DISTRACTORS = 3000
 
 
@@ -88,9 +89,9 @@ def laws(catalog) -> list[Example]:
         start = document.text.find(row["gold_sentence"]) if document is not None else -1
         if start < 0:
             continue
-        found.append(Example(row["qid"], row["question"], "laws", {row["pid"]},
-                             row["answers"], (row["pid"], start, start + len(row["gold_sentence"])),
-                             kind=row.get("kind"), split=row.get("split")))
+        span = (row["pid"], start, start + len(row["gold_sentence"]))
+        found.append(Example(row["qid"], row["question"], LAWS, {row["pid"]}, row["answers"],
+                             span, kind=row.get("kind"), split=row.get("split")))
     return found
 
 
@@ -170,6 +171,14 @@ def corpus_index(workdir: Path, embedder=None) -> Path:
     return index
 
 
+def law_articles() -> list[dict]:
+    """Every article (a line of ``scale_passages.jsonl``) of the laws ``LAW_SET`` asks
+    about."""
+    docs = {row["doc"] for row in read_jsonl(LAW_SET)}
+    return [row for row in read_jsonl(shared_file("scale_passages.jsonl"))
+            if row.get("doc") in docs]
+
+
 def law_index(workdir: Path, embedder=None) -> Path:
     """The index of every article of the laws ``LAW_SET`` asks about (built once in
     ``workdir``)."""
@@ -178,13 +187,11 @@ def law_index(workdir: Path, embedder=None) -> Path:
     index = workdir / "laws" / "index"
     if (index / "CURRENT").exists():
         return index
-    docs = {row["doc"] for row in read_jsonl(LAW_SET)}
     corpus = index.parent / "corpus"
     shutil.rmtree(corpus, ignore_errors=True)
     corpus.mkdir(parents=True)
-    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as rows, \
-            (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
-        out.writelines(line for line in rows if json.loads(line).get("doc") in docs)
+    with (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
+        out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in law_articles())
     build(corpus, index, embedder=embedder)
     return index
 

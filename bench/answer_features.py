@@ -124,13 +124,11 @@ def groups_of(engine, example: Example, with_removal: bool = True) -> list[Group
     return found_groups
 
 
-def collect(workdir: Path, cmrc: int, paragraphs: int, distractors: int,
+def collect(workdir: Path, embedder, cmrc: int, paragraphs: int, distractors: int,
             traditional: int, off_topic: int, seed: int) -> list[Group]:
     """Ask every training question (and its removal variant); the feature groups."""
-    from indexer.embed.embedder import Embedder
     from indexer.retrieve.engine import Engine
 
-    embedder = Embedder()
     engine = Engine(answer_data.corpus_index(workdir, embedder), embedder=embedder)
     sets = [(engine, answer_data.ownwords(engine.generation().catalog)),
             (engine, answer_data.off_topic(off_topic, seed))]
@@ -148,12 +146,10 @@ def collect(workdir: Path, cmrc: int, paragraphs: int, distractors: int,
     return [group for engine, examples in sets for group in _asked(engine, examples)]
 
 
-def law_groups(workdir: Path) -> list[Group]:
+def law_groups(workdir: Path, embedder) -> list[Group]:
     """The feature groups of the own-words questions on laws, asked of their laws."""
-    from indexer.embed.embedder import Embedder
     from indexer.retrieve.engine import Engine
 
-    embedder = Embedder()
     engine = Engine(answer_data.law_index(workdir, embedder), embedder=embedder)
     return _asked(engine, answer_data.laws(engine.generation().catalog))
 

