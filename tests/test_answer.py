@@ -17,6 +17,7 @@ from indexer.answer.extract import (
     score_sentences,
     sentences,
 )
+from indexer.answer.places import names_another_place
 from indexer.answer.question import dated_otherwise, missing_specifics, names_the_counterpart
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
@@ -144,6 +145,12 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("木瀆高中考上二本的比例是多少?", "90%"),
     ("句容高考均分和镇江市区差多少分?", None),
     ("句容中考均分和镇江市区差多少分?", "34.5分"),
+    # Another city than the report's: 金坛 beside 句容; 南京 beside 吴中, whose report
+    # masks its city (XX市) but names its district. Its city and its own district answer.
+    ("金坛全市一共开通了多少条接送学生的校车线路?", None),
+    ("句容全市一共开通了多少条接送学生的校车线路?", "257条"),
+    ("南京今年新增了多少个公办小学学位?", None),
+    ("苏州吴中今年新增了多少个公办小学学位?", "4320個"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):
@@ -153,7 +160,8 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     result = ask(any_engine, question)
     if asked is None:
         assert not result.answerable and result.citations == [] and result.hits
-        assert result.refused_because in {"figure_not_given", "other_year", "other_side"}
+        assert result.refused_because in {"figure_not_given", "other_year", "other_side",
+                                          "other_place"}
     else:
         assert result.answerable and asked in result.citations[0].quote
         assert result.refused_because is None
@@ -164,6 +172,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("吉林全市一共有多少辆校车?", "figure_not_given"),  # 248套 and 1160台, no 辆
     ("句容2015年考上一本的比例是多少?", "other_year"),  # 2016's rate
     ("木瀆高中考上一本的比例是多少?", "other_side"),  # 本二's rate
+    ("金坛的中考平均分比镇江市区低多少?", "other_place"),  # 句容's gap
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
                                                         why):
@@ -282,6 +291,12 @@ def test_the_places_a_question_names_are_divisions_not_common_words():
     assert analyse("长春小学生每人每年的公用经费是多少?").specifics == {"长春"}
     assert analyse("白寨鎮的村民多久能看一回不要錢的電影?").specifics == {"白寨"}  # a town
     assert analyse("新疆维吾尔自治区派了几个老师?").specifics == {"新疆"}
+    # Cities and districts that jieba's dictionary tags as common nouns or names, though
+    # it tags their 市/县/区 forms as places.
+    assert analyse("金坛的中考平均分比镇江市区低多少?").specifics == {"金坛", "镇江"}
+    assert analyse("合肥和大连今年各招了多少名特岗教师?").specifics == {"合肥", "大连"}
+    # Division names that are mostly everyday words stay words.
+    assert analyse("振兴乡村教育,2018年平安校园建了几所?").specifics == {"2018"}
     # Words jieba's dictionary tags as places, and a division's name cut out of a phrase.
     for question in ["县中过二本线的娃有多少?", "老师们每个礼拜哪天要集中充电?",
                      "想借哪座大城市的名校力量?", "市里怎么逼着下面各乡镇把教育抓好?",
@@ -304,6 +319,26 @@ def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
     assert "2017" in report and "2017" not in paragraph
     assert missing_specifics(analyse("吳中2017年新增了多少個公辦小學學位?"), paragraph,
                              lambda: report) == 0.5
+
+
+def test_a_place_neither_the_paragraph_nor_its_report_names_is_another_place(corpus):
+    reports = [fold(document.text) for document in corpus.documents]
+    jurong = next(text for text in reports if "句容" in text and "丹阳" in text)
+    wuzhong = next(text for text in reports if "吴中" in text and "xx市" in text)
+
+    def another(question: str, report: str) -> bool:
+        return names_another_place(analyse(question), "", lambda: report)
+
+    assert another("金坛的中考平均分是多少?", jurong)
+    assert not another("丹阳的中考平均分是多少?", jurong)  # the report compares with it
+    assert not another("镇江今年招了多少名老师?", jurong)  # 句容's city
+    assert not another("新疆派了几个老师?", jurong)  # a province: 援疆 names it too
+    # 吴中's report masks its city (XX市) but names its district, so 苏州 is its city.
+    assert another("南京今年招了多少名老师?", wuzhong)
+    assert not another("苏州今年招了多少名老师?", wuzhong)
+    assert not another("相城今年招了多少名老师?", wuzhong)  # perhaps one of its XX區
+    # A place the paragraph names is named, whatever the report.
+    assert not names_another_place(analyse("金坛的中考平均分是多少?"), "金坛中考", lambda: jurong)
 
 
 @pytest.mark.parametrize("question, sentence, otherwise", [

