@@ -124,41 +124,52 @@ def off_topic(limit: int, seed: int = 11) -> list[Example]:
     return [Example(f"{row['qid']}:off", row["question"], "off_topic") for row in rows]
 
 
+def built_once(index: Path, write, embedder=None) -> Path:
+    """``index``, built once: unless it exists, ``write(corpus)`` fills a fresh corpus
+    folder beside it, which is then indexed."""
+    from indexer.store.build import build
+
+    if (index / "CURRENT").exists():
+        return index
+    corpus = index.parent / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    corpus.mkdir(parents=True)
+    write(corpus)
+    build(corpus, index, embedder=embedder)
+    return index
+
+
 def cmrc_train_index(workdir: Path, embedder=None, paragraphs: int = 0,
                      distractors: int = DISTRACTORS, traditional: bool = False) -> Path:
     """The index of (a sample of) the CMRC train paragraphs plus distractors, built once
     in ``workdir``. ``traditional`` converts the paragraphs to traditional script (OpenCC
     s2t) while the questions stay simplified: the cross-script case of DRCD's simplified
     questions, on training data."""
-    from indexer.store.build import build
-
     script = "_zht" if traditional else ""
     index = workdir / f"cmrc_train_{paragraphs or 'all'}_{distractors}{script}" / "index"
-    if (index / "CURRENT").exists():
-        return index
-    corpus = index.parent / "corpus"
-    shutil.rmtree(corpus, ignore_errors=True)
-    corpus.mkdir(parents=True)
-    with (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
-        convert = None
-        if traditional:
-            import opencc
 
-            convert = opencc.OpenCC("s2t").convert
-        for row in cmrc_paragraphs(paragraphs):
-            if convert is not None:
-                row = {**row, "title": convert(row["title"]), "text": convert(row["text"])}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with shared_file("scale_passages.jsonl").open(encoding="utf-8") as rows, \
-            (corpus / "distractors.jsonl").open("w", encoding="utf-8") as out:
-        for number, line in enumerate(rows):
-            if number >= distractors:
-                break
-            if json.loads(line).get("source", "").startswith("cmrc2018"):
-                continue
-            out.write(line)
-    build(corpus, index, embedder=embedder)
-    return index
+    def write(corpus: Path) -> None:
+        with (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
+            convert = None
+            if traditional:
+                import opencc
+
+                convert = opencc.OpenCC("s2t").convert
+            for row in cmrc_paragraphs(paragraphs):
+                if convert is not None:
+                    row = {**row, "title": convert(row["title"]),
+                           "text": convert(row["text"])}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        with shared_file("scale_passages.jsonl").open(encoding="utf-8") as rows, \
+                (corpus / "distractors.jsonl").open("w", encoding="utf-8") as out:
+            for number, line in enumerate(rows):
+                if number >= distractors:
+                    break
+                if json.loads(line).get("source", "").startswith("cmrc2018"):
+                    continue
+                out.write(line)
+
+    return built_once(index, write, embedder)
 
 
 def corpus_index(workdir: Path, embedder=None) -> Path:
@@ -182,18 +193,12 @@ def law_articles() -> list[dict]:
 def law_index(workdir: Path, embedder=None) -> Path:
     """The index of every article of the laws ``LAW_SET`` asks about (built once in
     ``workdir``)."""
-    from indexer.store.build import build
 
-    index = workdir / "laws" / "index"
-    if (index / "CURRENT").exists():
-        return index
-    corpus = index.parent / "corpus"
-    shutil.rmtree(corpus, ignore_errors=True)
-    corpus.mkdir(parents=True)
-    with (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
-        out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in law_articles())
-    build(corpus, index, embedder=embedder)
-    return index
+    def write(corpus: Path) -> None:
+        with (corpus / "passages.jsonl").open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in law_articles())
+
+    return built_once(workdir / "laws" / "index", write, embedder)
 
 
 def add_training_arguments(parser, cmrc: int) -> None:

@@ -129,11 +129,10 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             body = fold(passage.text)
             # What the passage, its headings and (for places) its report never name, of
             # the places and years asked.
-            context = f"{heading} {body}"
+            context, its_report = f"{heading} {body}", partial(report, passage.doc_id)
             contexts[passage.passage_id] = (
-                heading, body,
-                missing_specifics(question, context, partial(report, passage.doc_id)),
-                names_another_place(question, context, partial(report, passage.doc_id)),
+                heading, body, missing_specifics(question, context, its_report),
+                names_another_place(question, context, its_report),
                 frozenset(expand_years(document.year if document else None)))
         heading, body, specific_miss, place_miss, report_years = \
             contexts[passage.passage_id]

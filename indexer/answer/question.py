@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from indexer.answer.measures import ASKS_CALENDAR, DATE, asked_measure
-from indexer.answer.places import place_names
+from indexer.answer.places import places_in
 from indexer.retrieve.protocol import expand_years
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -153,13 +153,9 @@ def analyse(question: str) -> Question:
 
 
 def specifics(folded: str) -> frozenset[str]:
-    """The places (:func:`indexer.answer.places.place_names`) and years a folded question
+    """The places (:func:`indexer.answer.places.places_in`) and years a folded question
     names: a near miss asks of another city or year than the report's."""
-    from indexer.text.analysis import _segmenter
-
-    places = place_names()
-    names = {places[word] for word, _, _ in _segmenter().segment(folded) if word in places}
-    return frozenset(names | set(YEAR.findall(folded)))
+    return places_in(folded) | set(YEAR.findall(folded))
 
 
 def missing_specifics(question: Question, context: str,
