@@ -150,6 +150,10 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("金坛全市一共开通了多少条接送学生的校车线路?", None),
     ("句容全市一共开通了多少条接送学生的校车线路?", "257条"),
     ("南京今年新增了多少个公办小学学位?", None),
+    ("丹阳2016年高考考上二本的比例是多少?", None),  # 句容's report compares with 丹阳
+    ("句容跟丹阳比,初三毕业统考的平均成绩还落后多少?", "6.7分"),
+    ("吳中全區一共有多少個中小學老師?", None),  # only teachers added or named
+    ("吳中那些抱團辦學的初中,一共結成了幾個共同體?", None),
     ("苏州吴中今年新增了多少个公办小学学位?", "4320個"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
@@ -330,7 +334,13 @@ def test_a_place_neither_the_paragraph_nor_its_report_names_is_another_place(cor
         return names_another_place(analyse(question), "", lambda: report)
 
     assert another("金坛的中考平均分是多少?", jurong)
-    assert not another("丹阳的中考平均分是多少?", jurong)  # the report compares with it
+    # The report names 丹阳 only to compare with it (与丹阳比相差6.7分): it gives the gap,
+    # not 丹阳's own figures, unless the question compares too.
+    assert another("丹阳的中考平均分是多少?", jurong)
+    assert another("丹阳的小学分了几个片区?", jurong)
+    assert not another("句容跟丹阳比,中考平均成绩还落后多少?", jurong)
+    assert not another("扬中的中考均分比句容高多少?", jurong)
+    assert not another("丹阳2016年高考考上二本的比例是多少?", jurong.replace("与丹阳比", "丹阳"))
     assert not another("镇江今年招了多少名老师?", jurong)  # 句容's city
     assert not another("新疆派了几个老师?", jurong)  # a province: 援疆 names it too
     # 吴中's report masks its city (XX市) but names its district, so 苏州 is its city.

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer.measures import has_measure, lacks_count, lacks_figure
+from indexer.answer.measures import (
+    asks_figure,
+    gives_only_changes,
+    has_measure,
+    lacks_count,
+    lacks_figure,
+)
 from indexer.answer.question import analyse
 from indexer.text.analysis import fold
 
@@ -73,8 +79,55 @@ def test_a_question_asking_how_many_wants_a_figure():
     assert not lacks_figure(analyse("本二达线率提高了多少?"), fold("比去年提高三个百分点"))
     for figure in ["投入车辆148辆", "一半以上的校车", "二十二辆校车", "校车3.5万辆"]:
         assert not lacks_figure(asked, fold(figure))
-    # 几 asks how often or how many kinds too (几回 → 每季度一次): no figure is required.
+    # Words that count nothing are no figure (进一步, 统一, 十分).
+    assert lacks_figure(asked, fold("进一步统一校车管理,十分重视安全"))
+    assert not lacks_figure(asked, fold("进一步增加校车30辆"))
+    # 多久 asks how often: no figure is required.
     assert not lacks_figure(analyse("局里隔多久查一回学校?"), fold("每季度组织督查检查"))
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("吳中那些抱團辦學的初中,一共結成了幾個共同體?", True),  # the near miss nm-134
+    ("句容教育局班子集中学习了几次?", True),
+    ("县里有几所,都是哪几所?", False),  # a list of names is asked too
+    ("县里哪几所乡下初中冒头最快?", False),
+    ("句容中考成绩排第几?", False),
+    ("吉林的职教改革从几个方面入手?", False),  # a list may answer
+    ("校园里有几种树?", False),
+    ("句容几乎所有学校都通了宽带吗?", False),
+])
+def test_a_question_asking_how_many_by_ji_wants_a_figure_unless_it_asks_more(question, asks):
+    assert asks_figure(analyse(question)) is asks
+
+
+def test_a_figure_with_ji_is_required_of_the_sentence():
+    asked = analyse("吳中那些抱團辦學的初中,一共結成了幾個共同體?")
+    # The sentence nm-134 was answered with: it holds no figure but 进一步's 一.
+    assert lacks_figure(asked, fold("進一步推進初中辦學共同體建設,在教育資源共享、學校文化共建、"
+                                    "教育優勢互補等方面,推動了共同體學校的整體發展。"))
+    assert not lacks_figure(asked, fold("组建初中办学共同体5个"))
+    assert not lacks_figure(asked, fold("组建三个初中办学共同体"))
+
+
+@pytest.mark.parametrize("question, sentence, only_changes", [
+    # A total asked; the sentences of the bundled reports give what was added or planned.
+    ("全县有多少所幼儿园?", "計劃新改擴建的8所公辦幼兒園,6所已于今年9月1日投入使用,"
+     "東山實小幼兒園、木瀆三小幼兒園將于年底啟用;", True),
+    ("吳中全區一共有多少個中小學老師?", "新增XX市學科帶頭人27名,評出XX區知名教師10名、"
+     "XX區學科帶頭人79名。", True),
+    ("句容全市一共有多少所中小学?", "郭庄教育产业园、文昌路小学、下蜀中学、边城中心小学、"
+     "葛村中心幼儿园等19所学校正在紧锣密鼓的建设中;", True),
+    # A clause that gives the total answers, whatever else the sentence adds.
+    ("全县有多少所幼儿园?", "全县现有幼儿园57所,今年新建3所。", False),
+    ("句容全市一共有多少名专职保安?", "配备专职保安241名", False),
+    # Not a total: how many were added, or how many did something (an event).
+    ("今年新建了多少所幼儿园?", "計劃新改擴建的8所公辦幼兒園,6所已于今年9月1日投入使用;", False),
+    ("县城那所高中考过一本的有多少人?", "新增本一达线考生120人", False),
+    ("句容有几位老师评上了省里正高职称?", "新增省职教正高级讲师1人", False),
+])
+def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence,
+                                                               only_changes):
+    assert gives_only_changes(analyse(question), fold(sentence)) is only_changes
 
 
 @pytest.mark.parametrize("question, counted", [

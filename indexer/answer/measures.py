@@ -20,9 +20,13 @@ if TYPE_CHECKING:
 ASKS_CALENDAR = r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年|日期|年份"
 DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
                   r"|[一二三四五六七八九十]+月|暑期|寒假|暑假|学期|今年|明年|去年|年内")
-# What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one. Not 几,
-# which also asks how often or how many kinds (几回 → 每季度一次, 几层 → 三级).
+# What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one.
 ASKS_FIGURE = re.compile(r"多少")
+# 几 asks for one too (结成了几个共同体?, 集体学习了几回?), in a number question that asks
+# nothing else: not 第几, 那几, 星期几, 几乎, 几种, 几类, 几个方面, whose answer may be a list
+# or a name, nor beside 哪, 什么 or 怎么 (有几所,都是哪几所?).
+ASKS_FEW = re.compile(r"(?<![第那这哪星期拜])几(?![乎种类样]|个?方面)")
+ASKS_OTHERWISE = re.compile(r"哪|什么|啥|谁|怎|如何|为何|为什么|是否|是不是|吗")
 # Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
 # refuses on its absence must not miss one.
 FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
@@ -30,6 +34,10 @@ FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
 # by "资助…一、二年级涉农专业学生". Other ordinals may answer (排名多少 → 第三; 办了多少届
 # → 第七届), and 高三 may be 提高三个百分点.
 GRADE = re.compile(r"[一二三四五六七八九十\d、]+年级")
+# Nor do words that hold a number word but count nothing: 进一步推进, 统一, 一体化, 十分
+# ("very"), 千方百计, 老百姓.
+NO_FIGURE = re.compile(r"进一步|统一|一体|一起|一些|一定|一直|一切|一致|一贯|唯一|一般|一同|一律"
+                       r"|同一|一流|一线|一方面|一系列|十分(?!之)|千方百计|百姓|万众")
 # What a number question counts, or the calendar date a date question asks for, by its
 # words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
 # wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
@@ -74,6 +82,19 @@ CLASSIFIERS = ("辆", "台套", "架", "部", "本册", "座栋幢", "场期届�
 ASKS_COUNTED = re.compile(r"多少[万千百亿]?([" + "".join(CLASSIFIERS) + "])")
 
 
+# A question that asks how many there are in all (全县有多少所幼儿园?, 一共有多少个中小学老师?):
+# 有多少 or 有几 and what is counted, after a subject with no verb of its own (…的, 了, 过:
+# 考过一本的有多少人 asks how many passed, an event) and before nothing more (有几个老师评上了…).
+ASKS_TOTAL = re.compile(r"^[^的了过被把,，]*?有(?:多少|几)[万千百]?[^的了过被把在得着到,，?？]{1,8}"
+                        r"[?？]*$")
+# What makes a figure a change or a plan, not a total: 新增…27名, 计划新改扩建的8所,
+# 19所学校正在…建设中, 评出…10名.
+CHANGE = re.compile(r"新增|新建|新招|新聘|招聘|新改扩建|改扩建|扩建|新开|新设|增加|增长|减少"
+                    r"|计划|拟|将(?!近)|正在|在建|建设中|投入使用|启用|建成|竣工|开工"
+                    r"|评出|评选|认定|获评|新评|培训|提拔")
+CLAUSE = re.compile(r"[，,；;。]")
+
+
 def has_measure(question: Question, folded: str) -> bool | None:
     """Whether a sentence holds a number of what the question counts (money in 元, people
     in 人/名, a share in %) or the date it asks for (None: the question asks for nothing
@@ -85,12 +106,22 @@ def has_measure(question: Question, folded: str) -> bool | None:
 
 
 def lacks_figure(question: Question, folded: str) -> bool:
-    """Whether a question asks 多少 and a sentence (folded) gives no figure at all: not
-    one digit or number word after the list item's number it may open with (四是…,
-    （三）…: :func:`indexer.ingest.segment.heading_marker_end`), besides those of a school
-    grade (:data:`GRADE`)."""
-    return bool(ASKS_FIGURE.search(question.folded)) and not FIGURE.search(
-        GRADE.sub("", folded[heading_marker_end(folded):]))
+    """Whether a question asks 多少 (or 几: :data:`ASKS_FEW`) and a sentence (folded)
+    gives no figure at all: not one digit or number word after the list item's number it
+    may open with (四是…, （三）…: :func:`indexer.ingest.segment.heading_marker_end`),
+    besides those of a school grade (:data:`GRADE`) and of words that count nothing
+    (:data:`NO_FIGURE`)."""
+    text = folded[heading_marker_end(folded):]
+    return asks_figure(question) and not FIGURE.search(NO_FIGURE.sub("", GRADE.sub("", text)))
+
+
+def asks_figure(question: Question) -> bool:
+    """Whether a question asks for a figure outright: 多少, or 几 in a number question
+    that asks nothing else (:data:`ASKS_FEW`)."""
+    asked = question.folded
+    return bool(ASKS_FIGURE.search(asked)) or (
+        question.kind == "number" and bool(ASKS_FEW.search(asked))
+        and not ASKS_OTHERWISE.search(asked))
 
 
 def asked_measure(folded: str, kind: str | None) -> tuple[str | None, str | None]:
@@ -117,5 +148,24 @@ def lacks_count(question: Question, folded: str) -> bool:
     """Whether a question asks how many of a thing (:attr:`Question.counted_in`) and a
     sentence (folded) counts nothing in its classifiers: 248套 and 1160台 do not say how
     many 辆 of school bus there are."""
-    return question.counted_in is not None and not re.search(
-        AMOUNT + r"[万千百亿]?[" + question.counted_in + "]", folded)
+    return question.counted_in is not None and not _count_in(question.counted_in).search(folded)
+
+
+def _count_in(classifiers: str) -> re.Pattern[str]:
+    """How a count in ``classifiers`` is written (248套, 1160台 for 台套)."""
+    return re.compile(AMOUNT + r"[万千百亿]?[" + classifiers + "]")
+
+
+def gives_only_changes(question: Question, folded: str) -> bool:
+    """Whether a question asks how many there are in all (:data:`ASKS_TOTAL`) and every
+    clause of a sentence (folded) that gives a figure of what it counts (any figure, for a
+    question that names no measure) gives a change or a plan (:data:`CHANGE`): "新增…学科
+    带头人27名,评出…知名教师10名" does not say how many teachers there are."""
+    if question.kind != "number" or not ASKS_TOTAL.search(question.folded):
+        return False
+    written = next((pattern for name, _, pattern in MEASURES if name == question.measure),
+                   None)
+    counted = _count_in(question.counted_in) if question.counted_in else None
+    figure = written or counted or FIGURE
+    held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
+    return bool(held) and all(CHANGE.search(clause) for clause in held)

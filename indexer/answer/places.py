@@ -25,6 +25,15 @@ PLACE_READING_RATIO = 10
 MASKED_PLACE = re.compile(r"[x×*]{1,3}[省市县区镇乡]")
 # What a place name may end in that the text may leave out (苏州市 → 苏州).
 PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
+# A place named only to be compared with (比丹阳低, 较镇江, 与丹阳比相差, 跟丹阳相比) is not
+# the place a text speaks of: before it, 比 or 较; or 与, 和, 跟 or 同 with a comparison
+# right after it (its 市/区 and a few characters in between: 与镇江市区比).
+COMPARED_BEFORE = re.compile(r"(?:比|较|相较于?)$")
+COMPARED_WITH = re.compile(r"(?:与|和|跟|同)$")
+# A question that compares (扬中的均分比句容高多少?, 两地差距多大?; not 比例, 比赛, 评比)
+# may be answered by a comparison with the place it names.
+COMPARING = re.compile(r"(?<![评])比(?![例率赛重武拼])|相差|差距|差多少|落后|领先")
+COMPARED_AFTER = re.compile(r"^.{0,3}?(?:相?比(?![例率赛重武拼])|相差|相较|持平|差距)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -131,14 +140,30 @@ def places_in(text: str) -> frozenset[str]:
                      if word in places)
 
 
-def _named(place: str, text: str) -> bool:
+def _named(place: str, text: str, comparing: bool = False) -> bool:
     """Whether ``text`` names ``place``, or one of its counties or districts: a report
-    on 吴中 is a report on 苏州."""
-    if place in text:
+    on 吴中 is a report on 苏州. Unless ``comparing`` (the question compares places), a
+    place it names only to compare with (:func:`only_compared`) is not named."""
+    if place in text and (comparing or not only_compared(place, text)):
         return True
     counties = _divisions().counties.get(place, frozenset())
     # Segmenting is the costly part: only for a text that holds a county's name at all.
     return any(county in text for county in counties) and bool(counties & places_in(text))
+
+
+def only_compared(place: str, text: str) -> bool:
+    """Whether every time ``text`` (folded) names ``place`` it compares with it: 句容's
+    report gives "与丹阳比相差6.7分", the gap, not 丹阳's own average; a question "跟丹阳比,
+    还落后多少" asks of its own place, not 丹阳."""
+    starts = [match.start() for match in re.finditer(re.escape(place), text)]
+    return bool(starts) and all(_compared_at(text, start, start + len(place))
+                                for start in starts)
+
+
+def _compared_at(text: str, start: int, end: int) -> bool:
+    before, after = text[max(0, start - 3):start], text[end:end + 8]
+    return bool(COMPARED_BEFORE.search(before)
+                or (COMPARED_WITH.search(before) and COMPARED_AFTER.search(after)))
 
 
 @functools.lru_cache(maxsize=64)
@@ -155,16 +180,22 @@ def _masked_report_cities(report: str) -> frozenset[str] | None:
 def names_another_place(question: Question, context: str, report: Callable[[], str]) -> bool:
     """Whether the question asks of a city, county, district or town that neither
     ``context`` (folded) nor its ``report`` (folded, asked for only when needed) names
-    (:func:`_named`): a report on 句容 does not answer for 金坛. A report that masks its
+    (:func:`_named`): a report on 句容 does not answer for 金坛, nor for 丹阳, which it
+    names only to compare with, unless the question compares too; nor is a place the
+    question compares with asked of (:func:`only_compared`). A report that masks its
     places may be of the place asked, unless the counties it names tell its city and the
     place is not that city nor one of its counties. Not a province, which reports also
     name by one character (援疆)."""
-    places = [name for name in question.specifics
-              if not name.isdigit() and name not in _provinces() and not _named(name, context)]
+    asked = [name for name in question.specifics
+             if not name.isdigit() and name not in _provinces()]
+    compared = [name for name in asked if only_compared(name, question.folded)]
+    comparing = bool(compared) or bool(COMPARING.search(question.folded))
+    places = [name for name in asked
+              if name not in compared and not _named(name, context, comparing)]
     if not places:
         return False
     text = report()
-    places = [name for name in places if not _named(name, text)]
+    places = [name for name in places if not _named(name, text, comparing)]
     own = _masked_report_cities(text)
     if own is None:
         return bool(places)
