@@ -177,6 +177,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("句容2015年考上一本的比例是多少?", "other_year"),  # 2016's rate
     ("木瀆高中考上一本的比例是多少?", "other_side"),  # 本二's rate
     ("金坛的中考平均分比镇江市区低多少?", "other_place"),  # 句容's gap
+    ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
                                                         why):

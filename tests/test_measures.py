@@ -10,6 +10,7 @@ from indexer.answer.measures import (
     gives_only_changes,
     has_measure,
     lacks_count,
+    lacks_day,
     lacks_figure,
 )
 from indexer.answer.question import analyse
@@ -162,3 +163,14 @@ def test_a_count_of_other_things_does_not_answer_how_many():
     assert not lacks_count(analyse("全校一共有多少台电脑?"), fold("多媒体设备248套"))
     assert analyse("目前全世界約有多少台機車?").counted_in == "台套"
     assert not lacks_count(analyse("目前全世界約有多少台機車?"), fold("全世界约有2亿台机车"))
+
+
+def test_a_question_asking_which_day_wants_a_day():
+    asked = analyse("句容那年的全市教育大会是几月几号开的?")
+    # The near miss nm-127's sentence: an end of year, no day.
+    assert lacks_day(asked, fold("赤岗中学、华阳一幼等学校将在年底前陆续开工。"))
+    for given in ["6所已于今年9月1日投入使用", "坚持周六学习日制度", "元宵节期间开展了灯节汇演",
+                  "乡试放榜次日设宴"]:
+        assert not lacks_day(asked, fold(given))
+    # Nor does a question that asks no day want one.
+    assert not lacks_day(analyse("教育大会是哪一年开的?"), fold("将在年底前陆续开工"))

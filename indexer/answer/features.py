@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer.answer.measures import gives_only_changes, has_measure, lacks_count, lacks_figure
+from indexer.answer.measures import (
+    gives_only_changes,
+    has_measure,
+    lacks_count,
+    lacks_day,
+    lacks_figure,
+)
+from indexer.answer.names import lacks_a_name
 from indexer.answer.places import names_another_place
 from indexer.answer.question import (
     DIGITS,
@@ -191,6 +198,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "figure_miss": 1.0 if lacks_figure(question, folded) else 0.0,
         "count_miss": 1.0 if lacks_count(question, folded) else 0.0,
         "total_miss": 1.0 if gives_only_changes(question, folded) else 0.0,
+        "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
+        "name_miss": 1.0 if lacks_a_name(question, folded) else 0.0,
         "time_miss": 1.0 if dated_otherwise(question, folded, report_years) else 0.0,
         "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading) else 0.0,
         "position": math.log1p(index),

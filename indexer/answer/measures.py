@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 ASKS_CALENDAR = r"哪[一个]?年(?!级)|哪[一个]?天|哪[一几]?个?月|几月|几号|几日|何年|日期|年份"
 DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上下]半年|[春秋]季|月份"
                   r"|[一二三四五六七八九十]+月|暑期|寒假|暑假|学期|今年|明年|去年|年内")
+# What asks for a day (哪天, 几月几号), and any word a day may be given in (9月1日, 次日,
+# 周六, 元宵节, 除夕), read broadly: 年底前 does not say which day.
+ASKS_DAY = re.compile(r"哪一?天|几月几|几号|哪日|几日")
+DAY = re.compile(r"[日号天节夕]|周[一二三四五六日末]|星期|礼拜")
 # What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one.
 ASKS_FIGURE = re.compile(r"多少")
 # 几 asks for one too (结成了几个共同体?, 集体学习了几回?), in a number question that asks
@@ -113,6 +117,13 @@ def lacks_figure(question: Question, folded: str) -> bool:
     (:data:`NO_FIGURE`)."""
     text = folded[heading_marker_end(folded):]
     return asks_figure(question) and not FIGURE.search(NO_FIGURE.sub("", GRADE.sub("", text)))
+
+
+def lacks_day(question: Question, folded: str) -> bool:
+    """Whether a question asks for a day (:data:`ASKS_DAY`) and a sentence (folded) holds
+    no word a day may be given in (:data:`DAY`): 句容的教育大会是几月几号开的? is not answered
+    by …将在年底前陆续开工."""
+    return bool(ASKS_DAY.search(question.folded)) and not DAY.search(folded)
 
 
 def asks_figure(question: Question) -> bool:
