@@ -257,9 +257,8 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     (:func:`indexer.answer.measures.lacks_count`), no figure at all for 多少 or 几
     (:func:`indexer.answer.measures.lacks_figure`), only what was added or planned for
     how many there are in all (:func:`indexer.answer.measures.gives_only_changes`), no
-    day for 几月几号; or no
-    name for 叫什么名字 (:func:`indexer.answer.names.lacks_a_name`); or it gives them for
-    another year than
+    day for 几月几号 (:func:`indexer.answer.measures.lacks_day`); or no name for 叫什么名字
+    (:func:`indexer.answer.names.lacks_a_name`); or it gives them for another year than
     the one asked (:func:`indexer.answer.question.dated_otherwise`), or for the
     counterpart of what is asked: the other half-year, 中考 for 高考, 本二 for 本一
     (:func:`indexer.answer.question.names_the_counterpart`). A report that never gives
@@ -289,9 +288,8 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     几个到位, from sentences without a figure), refused no right answer, and changed no
     answer of the 2,242 dev-sample questions. The name rule refused 2 more (局长叫什么名字
     from a count of 讲师, 那两个学生叫什么名字 from "2名学生…获得一等奖") and nothing else; no
-    dev-sample question asks a person's name so. The day rule
-    (:func:`indexer.answer.measures.lacks_day`) refused 1 more (几月几号 from 年底前) and
-    nothing else."""
+    dev-sample question asks a person's name so. The day rule refused 1 more (几月几号
+    from 年底前) and nothing else."""
     return what_is_missing(features) is not None
 
 

@@ -84,8 +84,6 @@ CLASSIFIERS = ("辆", "台套", "架", "部", "本册", "座栋幢", "场期届�
 # 多少 and a classifier (多少辆校车, 多少支队伍), the count of things a question asks for.
 # Not 几, which also asks how many kinds (几层 → 三级足球联赛, 几场 → 5项行动).
 ASKS_COUNTED = re.compile(r"多少[万千百亿]?([" + "".join(CLASSIFIERS) + "])")
-
-
 # A question that asks how many there are in all (全县有多少所幼儿园?, 一共有多少个中小学老师?):
 # 有多少 or 有几 and what is counted, after a subject with no verb of its own (…的, 了, 过:
 # 考过一本的有多少人 asks how many passed, an event) and before nothing more (有几个老师评上了…).

@@ -27,8 +27,8 @@ SURNAMES = frozenset(
     "闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝")
 # People's titles written right after a name (薛亚春老师) or right before it (校长张洪鸣).
 TITLES = r"老师|教师|同学|校长|园长|局长|书记|主任|主席|院长|教授|院士|先生|女士|同志|代表"
-TITLED = re.compile(rf"([{''.join(sorted(SURNAMES))}][\u4e00-\u9fff]{{1,2}})(?:{TITLES})"
-                    rf"|(?:{TITLES})[：:]?([{''.join(sorted(SURNAMES))}][\u4e00-\u9fff]{{1,2}})")
+_NAME = rf"([{''.join(sorted(SURNAMES))}][\u4e00-\u9fff]{{1,2}})"
+TITLED = re.compile(rf"{_NAME}(?:{TITLES})|(?:{TITLES})[：:]?{_NAME}")
 # A foreign name: parts joined by a middle dot (汤玛士·昃臣).
 FOREIGN = re.compile(r"[\u4e00-\u9fff]+[·•・][\u4e00-\u9fff]+")
 
@@ -59,9 +59,10 @@ def names_a_person(folded: str) -> bool:
     if FOREIGN.search(folded):
         return True
     words = [word for word, _, _ in segmenter.segment(folded)]
-    return any(word in SURNAMES and all(map(_single_han, words[i + 1:i + 3]))
-               and len(words[i + 1:i + 3]) == 2 for i, word in enumerate(words))
+    return any(surname in SURNAMES and _single_han(first) and _single_han(second)
+               for surname, first, second in zip(words, words[1:], words[2:], strict=False))
 
 
 def _single_han(word: str) -> bool:
+    """Whether a word is one Chinese character (jieba read it as no longer word)."""
     return len(word) == 1 and "\u4e00" <= word <= "\u9fff"

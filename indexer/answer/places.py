@@ -32,7 +32,7 @@ COMPARED_BEFORE = re.compile(r"(?:比|较|相较于?)$")
 COMPARED_WITH = re.compile(r"(?:与|和|跟|同)$")
 # A question that compares (扬中的均分比句容高多少?, 两地差距多大?; not 比例, 比赛, 评比)
 # may be answered by a comparison with the place it names.
-COMPARING = re.compile(r"(?<![评])比(?![例率赛重武拼])|相差|差距|差多少|落后|领先")
+COMPARING = re.compile(r"(?<!评)比(?![例率赛重武拼])|相差|差距|差多少|落后|领先")
 COMPARED_AFTER = re.compile(r"^.{0,3}?(?:相?比(?![例率赛重武拼])|相差|相较|持平|差距)")
 
 
