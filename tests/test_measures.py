@@ -125,6 +125,8 @@ def test_a_figure_with_ji_is_required_of_the_sentence():
     ("今年新建了多少所幼儿园?", "計劃新改擴建的8所公辦幼兒園,6所已于今年9月1日投入使用;", False),
     ("县城那所高中考过一本的有多少人?", "新增本一达线考生120人", False),
     ("句容有几位老师评上了省里正高职称?", "新增省职教正高级讲师1人", False),
+    ("全市有多少名教师参加培训?", "全年培训教师3000人次", False),
+    ("吉林现代学徒制试点有几所市直职校参加?", "计划新增试点职校12所", False),
 ])
 def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence,
                                                                only_changes):

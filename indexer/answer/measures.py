@@ -86,9 +86,11 @@ CLASSIFIERS = ("辆", "台套", "架", "部", "本册", "座栋幢", "场期届�
 ASKS_COUNTED = re.compile(r"多少[万千百亿]?([" + "".join(CLASSIFIERS) + "])")
 # A question that asks how many there are in all (全县有多少所幼儿园?, 一共有多少个中小学老师?):
 # 有多少 or 有几 and what is counted, after a subject with no verb of its own (…的, 了, 过:
-# 考过一本的有多少人 asks how many passed, an event) and before nothing more (有几个老师评上了…).
-ASKS_TOTAL = re.compile(r"^[^的了过被把,，]*?有(?:多少|几)[万千百]?[^的了过被把在得着到,，?？]{1,8}"
-                        r"[?？]*$")
+# 考过一本的有多少人 asks how many passed, an event) and before nothing more (有几个老师评上了…,
+# 有多少名教师参加培训).
+ASKS_TOTAL = re.compile(r"^[^的了过被把,，]*?有(?:多少|几)(?!.*(?:参加|参与|获|评|考|招|培训|入选"
+                        r"|报名|录取|毕业|接受|享受|就读|上榜|当选|拿))"
+                        r"[万千百]?[^的了过被把在得着到,，?？]{1,8}[?？]*$")
 # What makes a figure a change or a plan, not a total: 新增…27名, 计划新改扩建的8所,
 # 19所学校正在…建设中, 评出…10名.
 CHANGE = re.compile(r"新增|新建|新招|新聘|招聘|新改扩建|改扩建|扩建|新开|新设|增加|增长|减少"
