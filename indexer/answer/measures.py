@@ -103,10 +103,14 @@ def has_measure(question: Question, folded: str) -> bool | None:
     """Whether a sentence holds a number of what the question counts (money in 元, people
     in 人/名, a share in %) or the date it asks for (None: the question asks for nothing
     in particular)."""
-    if question.measure is None:
-        return None
-    written = next(pattern for name, _, pattern in MEASURES if name == question.measure)
-    return bool(written.search(folded))
+    written = _written(question)
+    return None if written is None else bool(written.search(folded))
+
+
+def _written(question: Question) -> re.Pattern[str] | None:
+    """How a sentence writes what the question counts or dates (its measure's pattern of
+    :data:`MEASURES`), or None for a question without a measure."""
+    return next((pattern for name, _, pattern in MEASURES if name == question.measure), None)
 
 
 def lacks_figure(question: Question, folded: str) -> bool:
@@ -122,7 +126,8 @@ def lacks_figure(question: Question, folded: str) -> bool:
 def lacks_day(question: Question, folded: str) -> bool:
     """Whether a question asks for a day (:data:`ASKS_DAY`) and a sentence (folded) holds
     no word a day may be given in (:data:`DAY`): 句容的教育大会是几月几号开的? is not answered
-    by …将在年底前陆续开工."""
+    by …将在年底前陆续开工. A rule beside the calendar measure, not a finer measure: the
+    measure is a feature of the answer model, which a new one would change."""
     return bool(ASKS_DAY.search(question.folded)) and not DAY.search(folded)
 
 
@@ -174,9 +179,7 @@ def gives_only_changes(question: Question, folded: str) -> bool:
     带头人27名,评出…知名教师10名" does not say how many teachers there are."""
     if question.kind != "number" or not ASKS_TOTAL.search(question.folded):
         return False
-    written = next((pattern for name, _, pattern in MEASURES if name == question.measure),
-                   None)
     counted = _count_in(question.counted_in) if question.counted_in else None
-    figure = written or counted or FIGURE
+    figure = _written(question) or counted or FIGURE
     held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
     return bool(held) and all(CHANGE.search(clause) for clause in held)

@@ -30,10 +30,12 @@ PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 # right after it (its 市/区 and a few characters in between: 与镇江市区比).
 COMPARED_BEFORE = re.compile(r"(?:比|较|相较于?)$")
 COMPARED_WITH = re.compile(r"(?:与|和|跟|同)$")
-# A question that compares (扬中的均分比句容高多少?, 两地差距多大?; not 比例, 比赛, 评比)
-# may be answered by a comparison with the place it names.
-COMPARING = re.compile(r"(?<!评)比(?![例率赛重武拼])|相差|差距|差多少|落后|领先")
-COMPARED_AFTER = re.compile(r"^.{0,3}?(?:相?比(?![例率赛重武拼])|相差|相较|持平|差距)")
+# 比 that compares: not 比例, 比率, 比赛, 比重, 比武, 比拼.
+_BI = r"比(?![例率赛重武拼])"
+COMPARED_AFTER = re.compile(rf"^.{{0,3}}?(?:相?{_BI}|相差|相较|持平|差距)")
+# A question that compares (扬中的均分比句容高多少?, 两地差距多大?; not 评比) may be answered
+# by a comparison with the place it names.
+COMPARING = re.compile(rf"(?<!评){_BI}|相差|差距|差多少|落后|领先")
 
 
 @functools.lru_cache(maxsize=1)
