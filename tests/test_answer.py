@@ -155,6 +155,14 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("吳中全區一共有多少個中小學老師?", None),  # only teachers added or named
     ("吳中那些抱團辦學的初中,一共結成了幾個共同體?", None),
     ("苏州吴中今年新增了多少个公办小学学位?", "4320個"),
+    # Places and a year asked of without a name: other counties than the report's, the
+    # year before its own (this year's 856人 and 1058人 answer for neither).
+    ("沧州市其他县的本二上线人数是多少?", None),
+    ("县里的中学本二上线人数是多少?", "856人"),
+    ("县中前一年过二本线的有多少人?", None),
+    # When something is yet to happen: a sentence with no time gives none (立项审批).
+    ("新的盲校什麼時候能蓋好?", None),
+    ("吉林那些临时拼凑接孩子的车,啥时候要换掉?", "年底前"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):
@@ -177,6 +185,8 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("句容2015年考上一本的比例是多少?", "other_year"),  # 2016's rate
     ("木瀆高中考上一本的比例是多少?", "other_side"),  # 本二's rate
     ("金坛的中考平均分比镇江市区低多少?", "other_place"),  # 句容's gap
+    ("沧州市其他县的本二上线人数是多少?", "other_place"),  # the county's own 856人
+    ("县中前一年过二本线的有多少人?", "other_year"),  # this year's 1058人
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,

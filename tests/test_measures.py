@@ -12,6 +12,7 @@ from indexer.answer.measures import (
     lacks_count,
     lacks_day,
     lacks_figure,
+    lacks_time,
 )
 from indexer.answer.question import analyse
 from indexer.text.analysis import fold
@@ -176,3 +177,15 @@ def test_a_question_asking_which_day_wants_a_day():
         assert not lacks_day(asked, fold(given))
     # Nor does a question that asks no day want one.
     assert not lacks_day(analyse("教育大会是哪一年开的?"), fold("将在年底前陆续开工"))
+
+
+def test_a_question_asking_when_something_will_happen_wants_a_time():
+    asked = analyse("新的盲校什麼時候能蓋好?")
+    # The near miss nm-038's sentence: the project approved, no time.
+    assert lacks_time(asked, fold("盲校新校完成立項審批,幼兒師專、北部職教園區建設前期工作展開。"))
+    for given in ["赤岗中学、华阳一幼等学校将在年底前陆续开工", "6所已于今年9月1日投入使用",
+                  "尽早修订完善并下发年度《考评方案》", "下学期起全面推行"]:
+        assert not lacks_time(asked, fold(given))
+    assert lacks_time(analyse("吴中打算什么时候把考评方案发下去?"), fold("修订完善考评方案"))
+    # What has happened may be dated by an event (战国时期, 受惊吓时): no time word wanted.
+    assert not lacks_time(analyse("长城是什么时候修建的?"), fold("秦始皇统一六国后修建"))

@@ -52,9 +52,9 @@ REFUSALS = {
 # What a best sentence lacks, by the rule features (:mod:`indexer.answer.features`) that
 # say so: the place asked about (its report never names it), the figure or date asked
 # for, the name asked for, the year asked about, the side asked about.
-MISSING = (("other_place", ("place_miss",)),
+MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
-                                 "day_miss")),
+                                 "day_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
            ("other_year", ("time_miss",)),
            ("other_side", ("counterpart_miss",)))

@@ -23,9 +23,10 @@ from indexer.answer.measures import (
     lacks_count,
     lacks_day,
     lacks_figure,
+    lacks_time,
 )
 from indexer.answer.names import lacks_a_name
-from indexer.answer.places import names_another_place
+from indexer.answer.places import lacks_other_places, names_another_place
 from indexer.answer.question import (
     DIGITS,
     KINDS,
@@ -33,6 +34,7 @@ from indexer.answer.question import (
     coverage,
     dated_otherwise,
     has_cue,
+    lacks_year_before,
     missing_specifics,
     names_the_counterpart,
 )
@@ -199,8 +201,11 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "count_miss": 1.0 if lacks_count(question, folded) else 0.0,
         "total_miss": 1.0 if gives_only_changes(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
+        "when_miss": 1.0 if lacks_time(question, folded) else 0.0,
         "name_miss": 1.0 if lacks_a_name(question, folded) else 0.0,
-        "time_miss": 1.0 if dated_otherwise(question, folded, report_years) else 0.0,
+        "time_miss": 1.0 if dated_otherwise(question, folded, report_years)
+        or lacks_year_before(question, folded, report_years) else 0.0,
+        "others_miss": 1.0 if lacks_other_places(question, folded) else 0.0,
         "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,

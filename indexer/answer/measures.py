@@ -24,6 +24,14 @@ DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上�
 # 周六, 元宵节, 除夕), read broadly: 年底前 does not say which day.
 ASKS_DAY = re.compile(r"哪一?天|几月几|几号|哪日|几日")
 DAY = re.compile(r"[日号天节夕]|周[一二三四五六日末]|星期|礼拜")
+# What asks when something is yet to happen (什么时候能盖好?, 打算什么时候发下去?), and any
+# word its time may be given in (年底前, 9月1日, 尽早, 下学期, 受惊吓时, 四十亿年后; 已 when
+# it has happened).
+ASKS_WHEN_AHEAD = re.compile(r"(?:什么时候|何时|啥时候?|几时|哪天)(?:能|会|可以|要(?!求)|将)"
+                             r"|(?:打算|准备|预计|将要|将会)[^,，]{0,12}(?:什么时候|何时|啥时候?|几时)")
+TIME_GIVEN = re.compile(DATE.pattern + r"|[日号天节夕]|[月季期][底初末]|底前|之前|以前|之后|以后"
+                        r"|期间|尽早|尽快|近期|即将|届时|随后|周[一二三四五六日末]|星期|礼拜|时|年代"
+                        r"|世纪|凌晨|早上|上午|中午|下午|晚上|傍晚|夜|[年月天周][前后内]|已")
 # What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one.
 ASKS_FIGURE = re.compile(r"多少")
 # 几 asks for one too (结成了几个共同体?, 集体学习了几回?), in a number question that asks
@@ -129,6 +137,15 @@ def lacks_day(question: Question, folded: str) -> bool:
     by …将在年底前陆续开工. A rule beside the calendar measure, not a finer measure: the
     measure is a feature of the answer model, which a new one would change."""
     return bool(ASKS_DAY.search(question.folded)) and not DAY.search(folded)
+
+
+def lacks_time(question: Question, folded: str) -> bool:
+    """Whether a question asks when something is yet to happen (:data:`ASKS_WHEN_AHEAD`)
+    and a sentence (folded) holds no word its time may be given in (:data:`TIME_GIVEN`):
+    新的盲校什么时候能盖好? is not answered by …盲校新校完成立项审批. Not a question of
+    what has happened, whose answer may be an event (什么时候 → 战国时期)."""
+    return (question.kind == "date" and bool(ASKS_WHEN_AHEAD.search(question.folded))
+            and not TIME_GIVEN.search(folded))
 
 
 def asks_figure(question: Question) -> bool:

@@ -36,6 +36,12 @@ COMPARED_AFTER = re.compile(rf"^.{{0,3}}?(?:相?{_BI}|相差|相较|持平|差�
 # A question that compares (扬中的均分比句容高多少?, 两地差距多大?; not 评比) may be answered
 # by a comparison with the place it names.
 COMPARING = re.compile(rf"(?<!评){_BI}|相差|差距|差多少|落后|领先")
+# Places asked of without a name (其他县, 别的城市; not 特别的地方): places other than the
+# report's own.
+_LEVEL = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
+OTHER_PLACES = re.compile(rf"(?:其他|其它|其余|(?<![特区分类个])别的|另外的?)的?{_LEVEL}")
+# What a text says of other places than its own (其他县, 兄弟县市, 周边地区, 各县区, 外省).
+SPEAKS_OF_OTHERS = re.compile(rf"(?:其他|其它|其余|别的|另外的?|兄弟|周边|各|外){_LEVEL}")
 
 
 @functools.lru_cache(maxsize=1)
@@ -204,3 +210,13 @@ def names_another_place(question: Question, context: str, report: Callable[[], s
     cities = _divisions().cities
     return bool(own) and any(name not in own and not cities.get(name, frozenset()) & own
                              for name in places)
+
+
+def lacks_other_places(question: Question, folded: str) -> bool:
+    """Whether the question asks of places other than the report's own without naming
+    them (其他县的本二上线人数是多少?) and the sentence (folded) says nothing of other
+    places (:data:`SPEAKS_OF_OTHERS`): a report's own figure is not theirs. A question that
+    compares with them (比其他县高多少?) asks of its own place."""
+    return (bool(OTHER_PLACES.search(question.folded))
+            and not COMPARING.search(question.folded)
+            and not SPEAKS_OF_OTHERS.search(folded))

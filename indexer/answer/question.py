@@ -65,6 +65,12 @@ YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})年?\s*[-—–~至到]\s*((?:19
 # 在2016年…), not one named later on (…继1987年以后, …并于2014年移交).
 OPENING_YEAR = re.compile(r"^\W*(?:[一二三四五六七八九十\d]{1,3}[)）.、]\s*)?(?:在|于|截至)?"
                           r"((?:19|20)\d{2})(?=年)")
+# The year before a report's (前一年, 上一年; not 去年, which people also say of a report's
+# own year when it is the year before theirs), and what a text says of it as its own:
+# 去年 too, or a year the report is not of. Compared (比前一年, 较去年) it dates no figure.
+YEAR_BEFORE = re.compile(r"前一年|上一年|上年(?!级)|前年")
+PAST_YEAR = re.compile(r"去年|前一年|上一年|上年(?!级)|前年")
+COMPARED_PAST = re.compile(r"(?:比|较|与|和|跟|同|于|相比)$")
 # Pairs a report tells apart, neither standing for the other: a sentence that names only
 # the counterpart of the one asked about does not answer (下半年's plans for 上半年, a 中考
 # average for 高考, 本二's rate for 本一). A side lists its spellings.
@@ -199,6 +205,25 @@ def dated_otherwise(question: Question, folded: str,
     return not asked & named and bool(
         OPENING_YEAR.match(folded) or (dating and question.kind in FIGURE_KINDS)
         or (report_years and not asked & report_years))
+
+
+def lacks_year_before(question: Question, folded: str,
+                      report_years: frozenset[str] = frozenset()) -> bool:
+    """Whether a figure or date question asks of the year before the report's (县中前一年
+    过二本线的有多少人?) and the sentence (folded) gives nothing of a past year as its own:
+    not 去年, 上年 or the like, except compared with (较去年增长14.81个百分点 gives this
+    year's figure and the change), nor a year the report is not of (``report_years``)."""
+    if question.kind not in FIGURE_KINDS or not _own_mentions(YEAR_BEFORE, question.folded):
+        return False
+    named = set(YEAR.findall(folded)) - set(COMPARED_YEAR.findall(folded))
+    return not _own_mentions(PAST_YEAR, folded) and not (
+        named - report_years if report_years else named)
+
+
+def _own_mentions(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``text`` says ``pattern`` other than to compare with it (比前一年)."""
+    return any(not COMPARED_PAST.search(text[max(0, match.start() - 2):match.start()])
+               for match in pattern.finditer(text))
 
 
 def asked_sides(words: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:

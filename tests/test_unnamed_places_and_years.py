@@ -1,0 +1,64 @@
+"""Places and years a question asks of without naming them: 其他县 (other places than the
+report's, :func:`indexer.answer.places.lacks_other_places`) and 前一年 (the year before
+the report's, :func:`indexer.answer.question.lacks_year_before`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.answer.places import lacks_other_places
+from indexer.answer.question import analyse, lacks_year_before
+from indexer.retrieve.protocol import expand_years
+from indexer.text.analysis import fold
+
+# Sentences of the bundled reports.
+COUNTY_FIGURES = "*中学本二上线人数突破800大关,达856人,本一上线人数312人"
+WUZHONG_RATE = "文理科本二以上達線人數1058人,達線率首次突破50%,較去年增長14.81個百分點"
+VILLAGES = "目前,全鎮東崗、韋溝、翟溝、王寨河4個新農村文化大院建設已全部通過市級驗收。"
+
+
+@pytest.mark.parametrize("question, sentence, lacks", [
+    # A report's own figure is not other places'.
+    ("沧州市其他县的本二上线人数是多少?", COUNTY_FIGURES, True),
+    ("新密市其他乡镇建了多少个文化大院?", VILLAGES, True),
+    ("别的城市中考均分有多高?", "2016年中考,我市中考均分与镇江市区比相差34.5分", True),
+    # A sentence that speaks of other places may answer.
+    ("其他县市的中考均分比句容高吗?", "我市中考均分列镇江各县市第一", False),
+    ("其他县的本二上线人数是多少?", "全市其他县区本二上线人数合计1200人", False),
+    # A question that compares with them asks of its own place.
+    ("句容的中考均分比其他县市高多少?", "2016年中考,我市中考均分与镇江市区比相差34.5分", False),
+    # Not asked of other places: 特别的地方, 个别的地方; the report's own place.
+    ("白寨镇有什么特别的地方?", "白寨鎮位于XX市東北20公里處,總面積91.8平方公里", False),
+    ("沧州那个县的本二上线人数是多少?", COUNTY_FIGURES, False),
+])
+def test_other_places_are_not_answered_by_the_reports_own(question, sentence, lacks):
+    assert lacks_other_places(analyse(question), fold(sentence)) is lacks
+
+
+@pytest.mark.parametrize("question, sentence, lacks", [
+    # This year's figure, and the change from last year, give no figure of last year.
+    ("县中前一年过二本线的有多少人?", COUNTY_FIGURES, True),
+    ("吴中上一年考过二本的有多少人?", WUZHONG_RATE, True),
+    # A sentence that gives the past year's own figure answers.
+    ("吴中上一年考过二本的有多少人?", "去年全区本二达线人数为800人", False),
+    ("上一年本二达线率是多少?", "2015年本二达线率为52.5%", False),
+    # A question that compares with the year before asks of this year.
+    ("苏苑高中的二本上线比例比前一年涨了多少?", "蘇苑高級中學本二達線率較去年增長23個百分點",
+     False),
+    # 去年 is also what people call a report's own year a year later (句容去年考上一本…
+    # asks of 2016, the year of a report published in 2017).
+    ("句容去年考上一本线的高三生占多少?", "2016年全市高考稳中有升,文理类本一达线率13.5%", False),
+    # Not a figure or a date: what was done the year before may be told without one.
+    ("前一年学校做了什么?", COUNTY_FIGURES, False),
+])
+def test_the_year_before_is_not_answered_by_this_years_figure(question, sentence, lacks):
+    assert lacks_year_before(analyse(question), fold(sentence)) is lacks
+
+
+def test_a_year_of_the_report_itself_is_no_year_before():
+    asked, sentence = analyse("上一年本二达线率是多少?"), fold("2016年本二达线率为56.9%")
+    assert lacks_year_before(asked, sentence, frozenset(expand_years("2016"))) is True
+    assert lacks_year_before(asked, sentence, frozenset(expand_years("2017"))) is False
+    # A year compared with dates no figure: 比2015年提高 gives 2016's rate.
+    compared = fold("本二以上达线率56.9%,比2015年提高4.4个百分点")
+    assert lacks_year_before(asked, compared, frozenset(expand_years("2016"))) is True
