@@ -22,14 +22,23 @@ def test_the_question_set_matches_the_corpus(folder, capsys):
     assert figures["questions"] > 0 and figures["near_miss"] > 0
 
 
+def test_the_probe_of_near_misses_matches_the_corpus(capsys):
+    # The probe (bench/ownwords/probe) holds near misses alone.
+    status = check.main(["--dir", str(check.HERE / "probe"), "--json"])
+    figures = json.loads(capsys.readouterr().out)
+    assert status == 0, figures["errors"]
+    assert figures["near_miss"] > 0 and figures["questions"] == 0
+
+
 def test_the_sets_share_no_question_id():
     # The sets can be evaluated together (indexer eval takes several --queries files).
     def qids(folder):
-        return {json.loads(line)["qid"] for name in ("questions.jsonl", "near_miss.jsonl")
-                for line in (check.HERE / folder / name).read_text("utf-8").splitlines()}
+        files = [check.HERE / folder / name for name in ("questions.jsonl", "near_miss.jsonl")]
+        return [json.loads(line)["qid"] for path in files if path.exists()
+                for line in path.read_text("utf-8").splitlines()]
 
-    first, independent, fresh = qids(""), qids("independent"), qids("fresh")
-    assert not first & independent and not first & fresh and not independent & fresh
+    every = [qid for folder in ("", "independent", "fresh", "probe") for qid in qids(folder)]
+    assert len(set(every)) == len(every)
 
 
 def test_the_law_questions_are_sentences_of_their_articles_in_everyday_words():

@@ -299,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(name).setLevel(logging.ERROR)
 
     paths = {group: args.dir / name for group, name in FILES.items()}
-    # The independent set has no typo file.
-    rows = {group: read_jsonl(path) if group != "typos" or path.exists() else []
+    # The independent set has no typo file; the probe holds near misses alone.
+    rows = {group: read_jsonl(path) if group == "near_miss" or path.exists() else []
             for group, path in paths.items()}
     checker = Checker(args.corpus)
     figures = checker.run(rows)

@@ -295,7 +295,7 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     dev-sample question asks a person's name so. The day rule refused 1 more (几月几号
     from 年底前) and nothing else. The rules for the year before, other places and a time
     yet to come refused 2 more of the 88 (前一年 from this year's 1058人, 什么时候能盖好
-    from 完成立项审批), 3 of 23 near misses written afterwards to probe them (其他县,
+    from 完成立项审批), 3 more of the 23 near misses of ``bench/ownwords/probe`` (其他县,
     其他乡镇, 前一年), no right answer, and changed no dev-sample answer."""
     return what_is_missing(features) is not None
 
