@@ -192,7 +192,8 @@ def names_another_place(question: Question, context: str, report: Callable[[], s
     names only to compare with, unless the question compares too; nor is a place the
     question compares with asked of (:func:`only_compared`). A report that masks its
     places may be of the place asked, unless the counties it names tell its city and the
-    place is not that city nor one of its counties. Not a province, which reports also
+    place is not that city nor one of its counties, or the place is a county beside one
+    the report names (:func:`_beside_a_named_county`). Not a province, which reports also
     name by one character (援疆)."""
     asked = [name for name in question.specifics
              if not name.isdigit() and name not in _provinces()]
@@ -208,8 +209,21 @@ def names_another_place(question: Question, context: str, report: Callable[[], s
     if own is None:
         return bool(places)
     cities = _divisions().cities
-    return bool(own) and any(name not in own and not cities.get(name, frozenset()) & own
-                             for name in places)
+    return (bool(own) and any(name not in own and not cities.get(name, frozenset()) & own
+                              for name in places)) or (
+        not (set(asked) - set(places)) and any(_beside_a_named_county(name, text)
+                                               for name in places))
+
+
+def _beside_a_named_county(place: str, report: str) -> bool:
+    """Whether ``place`` is a county or district of a city that a masked ``report``
+    (folded) names another county or district of: 吴中's report (XX市, XX区) names 吴中 and
+    not 昆山, both of 苏州, so it is 吴中's and not 昆山's. The question then names no place
+    the report names (新密市白寨镇…: 白寨 is named, so its XX市 may be 新密)."""
+    divisions = _divisions()
+    siblings = {county for city in divisions.cities.get(place, frozenset())
+                for county in divisions.counties.get(city, frozenset())} - {place}
+    return bool(siblings & places_in(report))
 
 
 def lacks_other_places(question: Question, folded: str) -> bool:
