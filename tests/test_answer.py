@@ -151,6 +151,7 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("句容全市一共开通了多少条接送学生的校车线路?", "257条"),
     ("南京今年新增了多少个公办小学学位?", None),
     ("昆山今年新增了多少个公办小学学位?", None),  # 苏州's, beside 吴中
+    ("嘉兴今年新增了多少个公办小学学位?", None),  # a city jieba reads mostly as a name
     ("丹阳2016年高考考上二本的比例是多少?", None),  # 句容's report compares with 丹阳
     ("句容跟丹阳比,初三毕业统考的平均成绩还落后多少?", "6.7分"),
     ("吳中全區一共有多少個中小學老師?", None),  # only teachers added or named
@@ -311,8 +312,15 @@ def test_the_places_a_question_names_are_divisions_not_common_words():
     # it tags their 市/县/区 forms as places.
     assert analyse("金坛的中考平均分比镇江市区低多少?").specifics == {"金坛", "镇江"}
     assert analyse("合肥和大连今年各招了多少名特岗教师?").specifics == {"合肥", "大连"}
+    # Prefecture-level cities that jieba reads more often alone than as 保定市, 嘉兴市
+    # (CITY_READING_RATIO); a county whose spoken name would be one character (献县).
+    assert analyse("保定和嘉兴的本二上线人数是多少?").specifics == {"保定", "嘉兴"}
+    assert analyse("南通和烟台今年招了多少名老师?").specifics == {"南通", "烟台"}
+    assert analyse("献县的中学本二上线人数是多少?").specifics == {"献县"}
     # Division names that are mostly everyday words stay words.
     assert analyse("振兴乡村教育,2018年平安校园建了几所?").specifics == {"2018"}
+    assert analyse("学校发了多少白银,来宾有几位?").specifics == frozenset()
+    assert analyse("城区和东区的学校有几所?").specifics == frozenset()
     # Words jieba's dictionary tags as places, and a division's name cut out of a phrase.
     for question in ["县中过二本线的娃有多少?", "老师们每个礼拜哪天要集中充电?",
                      "想借哪座大城市的名校力量?", "市里怎么逼着下面各乡镇把教育抓好?",

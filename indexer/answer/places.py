@@ -21,6 +21,10 @@ DIVISION_SUFFIX = re.compile(r"(?:特别行政区|地区|[省市县区盟旗])$"
 # names the place when the word alone is at most this many times as common as its
 # 市/县/区 forms (金坛 32 : 12; 振兴 659 : 3).
 PLACE_READING_RATIO = 10
+# A prefecture-level city's name is a place up to a higher ratio, its 市 (地区, 州, 盟) form
+# known to the dictionary at all: 保定 739 : 40, 南通 508 : 22, 嘉兴 407 : 27; not 白银
+# (silver) 334 : 9, 来宾 (guest) 166 : 3.
+CITY_READING_RATIO = 30
 # A place a report masks (xx市, XXX区): the report may be of any city.
 MASKED_PLACE = re.compile(r"[x×*]{1,3}[省市县区镇乡]")
 # What a place name may end in that the text may leave out (苏州市 → 苏州).
@@ -58,7 +62,14 @@ def place_names() -> dict[str, str]:
 
     names: dict[str, str] = {}
     for name in DIVISION_DATA.values():
-        names[name] = names[_spoken(name)] = _spoken(name)
+        # A one-character spoken name (献 of 献县) is no word: a county's full name stands
+        # for it (not a district's: 东区, 城区).
+        spoken = _spoken(name)
+        if len(spoken) < 2 and name.endswith(("县", "市")):
+            spoken = name
+        names[name] = names[spoken] = spoken
+    cities = {_spoken(name) for code, name in DIVISION_DATA.items()
+              if code.endswith("00") and not code.endswith("0000")}
     tokenizer = _segmenter().jieba
     read_otherwise: list[str] = []
     tagged_places: set[str] = set()
@@ -72,11 +83,17 @@ def place_names() -> dict[str, str]:
 
     def mostly_a_place(spoken: str) -> bool:
         """Whether jieba knows the name's city, county or district as a place, and reads
-        the name alone rarely otherwise (金坛, tagged ``n``, beside 金坛市 ``ns``; not 振兴)."""
-        forms = [spoken + suffix for suffix in "市县区"]
-        return any(form in tagged_places for form in forms) and (
-            tokenizer.FREQ.get(spoken, 0)
-            <= PLACE_READING_RATIO * sum(tokenizer.FREQ.get(form, 0) for form in forms))
+        the name alone rarely otherwise (金坛, tagged ``n``, beside 金坛市 ``ns``; not 振兴);
+        a prefecture-level city by :data:`CITY_READING_RATIO`."""
+        if spoken in cities:
+            forms = [spoken + suffix for suffix in ("市", "地区", "州", "盟")]
+            known, ratio = any(tokenizer.FREQ.get(form) for form in forms), CITY_READING_RATIO
+        else:
+            forms = [spoken + suffix for suffix in "市县区"]
+            known = any(form in tagged_places for form in forms)
+            ratio = PLACE_READING_RATIO
+        return known and (tokenizer.FREQ.get(spoken, 0)
+                          <= ratio * sum(tokenizer.FREQ.get(form, 0) for form in forms))
 
     for word in read_otherwise:
         if not mostly_a_place(names[word]):
