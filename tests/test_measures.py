@@ -119,6 +119,7 @@ def test_a_figure_with_ji_is_required_of_the_sentence():
      "XX區學科帶頭人79名。", True),
     ("句容全市一共有多少所中小学?", "郭庄教育产业园、文昌路小学、下蜀中学、边城中心小学、"
      "葛村中心幼儿园等19所学校正在紧锣密鼓的建设中;", True),
+    ("吴中区一共有多少所民办幼儿园?", "依法批辦民辦幼兒園6所、非學歷教育機構2個;", True),
     # A clause that gives the total answers, whatever else the sentence adds.
     ("全县有多少所幼儿园?", "全县现有幼儿园57所,今年新建3所。", False),
     ("句容全市一共有多少名专职保安?", "配备专职保安241名", False),

@@ -1,12 +1,13 @@
 """Places and years a question asks of without naming them: 其他县 (other places than the
-report's, :func:`indexer.answer.places.lacks_other_places`) and 前一年 (the year before
-the report's, :func:`indexer.answer.question.lacks_year_before`)."""
+report's, :func:`indexer.answer.places.lacks_other_places`), 那个县 (a county, not a city's
+or a district's report, :func:`indexer.answer.places.of_another_level`) and 前一年 (the
+year before the report's, :func:`indexer.answer.question.lacks_year_before`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from indexer.answer.places import lacks_other_places
+from indexer.answer.places import lacks_other_places, of_another_level
 from indexer.answer.question import analyse, lacks_year_before
 from indexer.retrieve.protocol import expand_years
 from indexer.text.analysis import fold
@@ -33,6 +34,25 @@ VILLAGES = "目前,全鎮東崗、韋溝、翟溝、王寨河4個新農村文化
 ])
 def test_other_places_are_not_answered_by_the_reports_own(question, sentence, lacks):
     assert lacks_other_places(analyse(question), fold(sentence)) is lacks
+
+
+@pytest.mark.parametrize("question, doc, other", [
+    # 003 speaks of itself as 我县 and 全县; 000 (句容市) only as 我市, 004 as 我区 and 全镇.
+    ("那个县的小学有多少所?", "000", True),
+    ("这个县的职教有啥拿手的招牌专业?", "004", True),
+    ("县教育局里坐办公室的那帮人搞了个评几颗星的事,叫啥名?", "004", True),
+    ("那个县的小学有多少所?", "003", False),
+    ("白寨这个镇一年放多少场电影?", "004", False),
+    ("白寨這個鄉鎮佔地多少?", "004", False),  # 乡镇: a town
+    ("全区新增了多少个公办小学学位?", "004", False),
+    # 县里 speaks of the county level in general too (教师归县里统一管); a city is asked of by
+    # no level (县级市 and prefecture alike say 我市).
+    ("句容试点老师归县里统一管,这是替哪一级承担的?", "000", False),
+    ("那个市的小学有多少所?", "003", False),
+])
+def test_a_county_asked_of_is_not_answered_from_a_citys_report(corpus, question, doc, other):
+    report = next(fold(d.text) for d in corpus.documents if d.doc_id.startswith(doc))
+    assert of_another_level(analyse(question), lambda: report) is other
 
 
 @pytest.mark.parametrize("question, sentence, lacks", [

@@ -26,7 +26,7 @@ from indexer.answer.measures import (
     lacks_time,
 )
 from indexer.answer.names import lacks_a_name
-from indexer.answer.places import lacks_other_places, names_another_place
+from indexer.answer.places import lacks_other_places, names_another_place, of_another_level
 from indexer.answer.question import (
     DIGITS,
     KINDS,
@@ -141,7 +141,8 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             context, its_report = f"{heading} {body}", partial(report, passage.doc_id)
             contexts[passage.passage_id] = (
                 heading, body, missing_specifics(question, context, its_report),
-                names_another_place(question, context, its_report),
+                names_another_place(question, context, its_report)
+                or of_another_level(question, its_report),
                 frozenset(expand_years(document.year if document else None)))
         heading, body, specific_miss, place_miss, report_years = \
             contexts[passage.passage_id]

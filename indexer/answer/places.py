@@ -40,6 +40,18 @@ COMPARED_AFTER = re.compile(rf"^.{{0,3}}?(?:相?{_BI}|相差|相较|持平|差�
 # A question that compares (扬中的均分比句容高多少?, 两地差距多大?; not 评比) may be answered
 # by a comparison with the place it names.
 COMPARING = re.compile(rf"(?<!评){_BI}|相差|差距|差多少|落后|领先")
+# A level of government a question asks of without naming the place (这个县, 那个县的…, 全区;
+# not 县里, which also speaks of the county level in general: 教师归县里统一管), and how a
+# report speaks of itself at a level (我县, 全县, 县委, 县教育局). County-level cities and
+# prefectures alike call themselves 市, so 市 is asked of by no level; a report that speaks
+# of itself as 市 alone is of none of the others.
+_LEVELS = {"县": "县", "区": "区", "镇": "乡?镇", "乡": "乡(?!镇)"}  # 这个乡镇 asks of a town
+ASKED_LEVEL = {level: re.compile(rf"(?:这个|那个|该|全|本|我){word}|{word}(?:教育局|委|政府|城)")
+               for level, word in _LEVELS.items()}
+SELF_LEVEL = {level: re.compile(rf"(?:我|全|本|该){level}|{level}(?:委|政府|教育局)")
+              for level in "县区镇乡市"}
+# How often a report speaks of itself at a level for the level to be its own.
+SELF_LEVEL_MIN = 2
 # Places asked of without a name (其他县, 别的城市; not 特别的地方): places other than the
 # report's own.
 _LEVEL = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
@@ -251,3 +263,25 @@ def lacks_other_places(question: Question, folded: str) -> bool:
     return (bool(OTHER_PLACES.search(question.folded))
             and not COMPARING.search(question.folded)
             and not SPEAKS_OF_OTHERS.search(folded))
+
+
+def of_another_level(question: Question, report: Callable[[], str]) -> bool:
+    """Whether the question asks of a county, district, town or township it does not name
+    (:data:`ASKED_LEVEL`: 那个县的小学有多少所?) and the ``report`` (folded, asked for only
+    when needed) speaks of itself at other levels only (:data:`SELF_LEVEL`): 句容's report
+    says 我市 and 全市, never 我县, so it is not the county asked of. A report that speaks
+    of itself at no level may be of any."""
+    asked = [level for level, pattern in ASKED_LEVEL.items()
+             if pattern.search(question.folded)]
+    if not asked:
+        return False
+    own = _self_levels(report())
+    return bool(own) and not own & set(asked)
+
+
+@functools.lru_cache(maxsize=64)
+def _self_levels(report: str) -> frozenset[str]:
+    """The levels a report (folded) speaks of itself at, at least :data:`SELF_LEVEL_MIN`
+    times each (004 both 区 and 镇: 吴中区 and 白寨镇)."""
+    return frozenset(level for level, pattern in SELF_LEVEL.items()
+                     if len(pattern.findall(report)) >= SELF_LEVEL_MIN)

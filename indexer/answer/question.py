@@ -82,6 +82,7 @@ COUNTERPARTS = (
     (("春季",), ("秋季",)),
     (("寒假",), ("暑假",)),
     (("公办",), ("民办",)),
+    (("专职",), ("兼职",)),
 )
 # Weights: IDF from jieba's general frequency table, less a floor so that 的/年 count
 # for almost nothing; numbers are treated as fairly specific words.
