@@ -130,7 +130,11 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                     question_vector=None, model: AnswerModel | None = None
                     ) -> list[Sentence]:
     """Every answerable sentence of the top hits (garbled passages skipped), best first,
-    each with its features and ``score``: the model's probability that it answers.
+    each with its features and ``score``: the model's probability that it answers. The
+    sentences of a passage of another place than the one asked (``place_miss``: 吴中's
+    report for 句容, a city's for 那个县) are left out when any other remains, so such a
+    question is answered from its own report, and refused as ``other_place`` only when no
+    candidate is of its place.
 
     Empty when the question has no word but numbers: a number alone (``0``, ``2016``)
     occurs all over the corpus and says nothing of what is asked.
@@ -158,7 +162,8 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     for sentence, score, rank in zip(found, scores.tolist(), ranks.tolist(), strict=True):
         sentence.score, sentence.rank_score = score, rank
     found.sort(key=lambda s: (-s.score, s.passage.passage_id, s.start))
-    return found
+    kept = [s for s in found if not s.features.get("place_miss")]
+    return kept or found
 
 
 def answerability(scored: list[Sentence], model: AnswerModel | None = None) -> float:
