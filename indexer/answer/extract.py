@@ -130,11 +130,7 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
                     question_vector=None, model: AnswerModel | None = None
                     ) -> list[Sentence]:
     """Every answerable sentence of the top hits (garbled passages skipped), best first,
-    each with its features and ``score``: the model's probability that it answers. The
-    sentences of a passage of another place than the one asked (``place_miss``: 吴中's
-    report for 句容, a city's for 那个县) are left out when any other remains, so such a
-    question is answered from its own report, and refused as ``other_place`` only when no
-    candidate is of its place.
+    each with its features and ``score``: the model's probability that it answers.
 
     Empty when the question has no word but numbers: a number alone (``0``, ``2016``)
     occurs all over the corpus and says nothing of what is asked.
@@ -162,8 +158,7 @@ def score_sentences(question: str | Question, hits: list[Hit], catalog: Catalog,
     for sentence, score, rank in zip(found, scores.tolist(), ranks.tolist(), strict=True):
         sentence.score, sentence.rank_score = score, rank
     found.sort(key=lambda s: (-s.score, s.passage.passage_id, s.start))
-    kept = [s for s in found if not s.features.get("place_miss")]
-    return kept or found
+    return found
 
 
 def answerability(scored: list[Sentence], model: AnswerModel | None = None) -> float:
@@ -301,7 +296,10 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     from 年底前) and nothing else. The rules for the year before, other places and a time
     yet to come refused 2 more of the 88 (前一年 from this year's 1058人, 什么时候能盖好
     from 完成立项审批), 3 more of the 23 near misses of ``bench/ownwords/probe`` (其他县,
-    其他乡镇, 前一年), no right answer, and changed no dev-sample answer."""
+    其他乡镇, 前一年), no right answer, and changed no dev-sample answer. Refusing a county
+    asked without its name from a city's or a district's report
+    (:func:`indexer.answer.places.of_another_level`) refused 1 more of the probe's (那个县的
+    小学有多少所?) and turned 2 wrong train answers into refusals (ow-157, ow-491)."""
     return what_is_missing(features) is not None
 
 

@@ -1,6 +1,8 @@
 """The places a question or a text names: China's administrative divisions by full and
 spoken name (:func:`place_names`), which city a county or district belongs to, and whether a
-report speaks of another place than the one asked (:func:`names_another_place`)."""
+report speaks of another place than the one asked (:func:`names_another_place`), of another
+level than a county asked without its name (:func:`of_another_level`), or a sentence of
+its own place when other places are asked of (:func:`lacks_other_places`)."""
 
 from __future__ import annotations
 
@@ -54,10 +56,10 @@ SELF_LEVEL = {level: re.compile(rf"(?:我|全|本|该){level}|{level}(?:委|政�
 SELF_LEVEL_MIN = 2
 # Places asked of without a name (其他县, 别的城市; not 特别的地方): places other than the
 # report's own.
-_LEVEL = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
-OTHER_PLACES = re.compile(rf"(?:其他|其它|其余|(?<![特区分类个])别的|另外的?)的?{_LEVEL}")
+_PLACE_NOUN = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
+OTHER_PLACES = re.compile(rf"(?:其他|其它|其余|(?<![特区分类个])别的|另外的?)的?{_PLACE_NOUN}")
 # What a text says of other places than its own (其他县, 兄弟县市, 周边地区, 各县区, 外省).
-SPEAKS_OF_OTHERS = re.compile(rf"(?:其他|其它|其余|别的|另外的?|兄弟|周边|各|外){_LEVEL}")
+SPEAKS_OF_OTHERS = re.compile(rf"(?:其他|其它|其余|别的|另外的?|兄弟|周边|各|外){_PLACE_NOUN}")
 
 
 @functools.lru_cache(maxsize=1)
