@@ -29,9 +29,9 @@ DAY = re.compile(r"[日号天节夕]|周[一二三四五六日末]|星期|礼拜
 # it has happened).
 ASKS_WHEN_AHEAD = re.compile(r"(?:什么时候|何时|啥时候?|几时|哪天)(?:能|会|可以|要(?!求)|将)"
                              r"|(?:打算|准备|预计|将要|将会)[^,，]{0,12}(?:什么时候|何时|啥时候?|几时)")
-TIME_GIVEN = re.compile(DATE.pattern + r"|[日号天节夕]|[月季期][底初末]|底前|之前|以前|之后|以后"
-                        r"|期间|尽早|尽快|近期|即将|届时|随后|周[一二三四五六日末]|星期|礼拜|时|年代"
-                        r"|世纪|凌晨|早上|上午|中午|下午|晚上|傍晚|夜|[年月天周][前后内]|已")
+TIME_GIVEN = re.compile(rf"{DATE.pattern}|{DAY.pattern}|[月季期][底初末]|底前|之前|以前|之后|以后"
+                        r"|期间|尽早|尽快|近期|即将|届时|随后|时|年代|世纪|凌晨|早上|上午|中午"
+                        r"|下午|晚上|傍晚|夜|[年月天周][前后内]|已")
 # What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one.
 ASKS_FIGURE = re.compile(r"多少")
 # 几 asks for one too (结成了几个共同体?, 集体学习了几回?), in a number question that asks

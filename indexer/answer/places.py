@@ -57,9 +57,10 @@ SELF_LEVEL_MIN = 2
 # Places asked of without a name (其他县, 别的城市; not 特别的地方): places other than the
 # report's own.
 _PLACE_NOUN = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
-OTHER_PLACES = re.compile(rf"(?:其他|其它|其余|(?<![特区分类个])别的|另外的?)的?{_PLACE_NOUN}")
+_OTHER = r"其他|其它|其余|(?<![特区分类个])别的|另外的?"
+OTHER_PLACES = re.compile(rf"(?:{_OTHER})的?{_PLACE_NOUN}")
 # What a text says of other places than its own (其他县, 兄弟县市, 周边地区, 各县区, 外省).
-SPEAKS_OF_OTHERS = re.compile(rf"(?:其他|其它|其余|别的|另外的?|兄弟|周边|各|外){_PLACE_NOUN}")
+SPEAKS_OF_OTHERS = re.compile(rf"(?:{_OTHER}|兄弟|周边|各|外){_PLACE_NOUN}")
 
 
 @functools.lru_cache(maxsize=1)

@@ -69,7 +69,7 @@ OPENING_YEAR = re.compile(r"^\W*(?:[一二三四五六七八九十\d]{1,3}[)）.
 # own year when it is the year before theirs), and what a text says of it as its own:
 # 去年 too, or a year the report is not of. Compared (比前一年, 较去年) it dates no figure.
 YEAR_BEFORE = re.compile(r"前一年|上一年|上年(?!级)|前年")
-PAST_YEAR = re.compile(r"去年|前一年|上一年|上年(?!级)|前年")
+PAST_YEAR = re.compile(rf"去年|{YEAR_BEFORE.pattern}")
 COMPARED_PAST = re.compile(r"(?:比|较|与|和|跟|同|于|相比)$")
 # Pairs a report tells apart, neither standing for the other: a sentence that names only
 # the counterpart of the one asked about does not answer (下半年's plans for 上半年, a 中考
@@ -199,9 +199,7 @@ def dated_otherwise(question: Question, folded: str,
     asked = {name for name in question.specifics if name.isdigit()}
     if not asked:
         return False
-    named = set(YEAR.findall(folded))
-    for first, last in YEAR_SPAN.findall(folded):
-        named.update(expand_years(f"{first}-{last}"))
+    named = _named_years(folded)
     dating = named - set(COMPARED_YEAR.findall(folded))
     return not asked & named and bool(
         OPENING_YEAR.match(folded) or (dating and question.kind in FIGURE_KINDS)
@@ -216,9 +214,17 @@ def lacks_year_before(question: Question, folded: str,
     year's figure and the change), nor a year the report is not of (``report_years``)."""
     if question.kind not in FIGURE_KINDS or not _own_mentions(YEAR_BEFORE, question.folded):
         return False
-    named = set(YEAR.findall(folded)) - set(COMPARED_YEAR.findall(folded))
+    dating = _named_years(folded) - set(COMPARED_YEAR.findall(folded))
     return not _own_mentions(PAST_YEAR, folded) and not (
-        named - report_years if report_years else named)
+        dating - report_years if report_years else dating)
+
+
+def _named_years(folded: str) -> set[str]:
+    """The years a folded text names, every year of a span included (2015-2017年)."""
+    named = set(YEAR.findall(folded))
+    for first, last in YEAR_SPAN.findall(folded):
+        named.update(expand_years(f"{first}-{last}"))
+    return named
 
 
 def _own_mentions(pattern: re.Pattern[str], text: str) -> bool:
