@@ -154,6 +154,8 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("嘉兴今年新增了多少个公办小学学位?", None),  # a city jieba reads mostly as a name
     ("丹阳2016年高考考上二本的比例是多少?", None),  # 句容's report compares with 丹阳
     ("句容跟丹阳比,初三毕业统考的平均成绩还落后多少?", "6.7分"),
+    # A level asked of a sentence that gives only a gap: 镇江市区's own average is not given.
+    ("镇江市区的孩子中考平均考多少分?", None),
     ("吳中全區一共有多少個中小學老師?", None),  # only teachers added or named
     ("吳中那些抱團辦學的初中,一共結成了幾個共同體?", None),
     ("苏州吴中今年新增了多少个公办小学学位?", "4320個"),
@@ -189,6 +191,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("金坛的中考平均分比镇江市区低多少?", "other_place"),  # 句容's gap
     ("沧州市其他县的本二上线人数是多少?", "other_place"),  # the county's own 856人
     ("县中前一年过二本线的有多少人?", "other_year"),  # this year's 1058人
+    ("镇江市区的孩子中考平均考多少分?", "figure_not_given"),  # only 句容's gap to it
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,

@@ -8,6 +8,7 @@ import pytest
 from indexer.answer.measures import (
     asks_figure,
     gives_only_changes,
+    gives_only_gaps,
     has_measure,
     lacks_count,
     lacks_day,
@@ -133,6 +134,26 @@ def test_a_figure_with_ji_is_required_of_the_sentence():
 def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence,
                                                                only_changes):
     assert gives_only_changes(analyse(question), fold(sentence)) is only_changes
+
+
+@pytest.mark.parametrize("question, sentence, only_gaps", [
+    # A level asked; the sentences of the bundled reports give only how it compares.
+    ("镇江市区的孩子中考平均考多少分?", "2016年中考,我市中考均分与镇江市区比相差34.5分,"
+     "较201549.7分缩小了15.2分;", True),
+    ("吉林小学生均公用经费一年多少钱?", "小学生均公用经费比上年增加100元", True),
+    # A clause that gives the level answers, whatever gap it adds; a level reached is one.
+    ("句容二本上线比例是多少?", "本二以上达线率56.9%,比2015年提高4.4个百分点,"
+     "超出全省平均水平15个百分点", False),
+    ("吴中本二达线率是多少?", "本二达线率提高到56.9%", False),
+    # A gap asked: a gap answers it.
+    ("句容中考平均分比镇江市区低多少?", "我市中考均分与镇江市区比相差34.5分", False),
+    ("苏苑高中的二本上线比例比前一年涨了多少?", "蘇苑高級中學本二達線率較去年增長23個百分點;",
+     False),
+    # Not a level: a count of people added answers a count (the total rule's concern).
+    ("吴中有多少人过了二本线?", "较去年增加200人", False),
+])
+def test_a_level_is_not_answered_by_a_gap_alone(question, sentence, only_gaps):
+    assert gives_only_gaps(analyse(question), fold(sentence)) is only_gaps
 
 
 @pytest.mark.parametrize("question, counted", [

@@ -54,7 +54,7 @@ REFUSALS = {
 # for, the name asked for, the year asked about, the side asked about.
 MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
-                                 "day_miss", "when_miss")),
+                                 "gap_miss", "day_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
            ("other_year", ("time_miss",)),
            ("other_side", ("counterpart_miss",)))
@@ -256,7 +256,8 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     (:func:`indexer.answer.measures.has_measure`), no count in 辆 for 多少辆
     (:func:`indexer.answer.measures.lacks_count`), no figure at all for 多少 or 几
     (:func:`indexer.answer.measures.lacks_figure`), only what was added or planned for
-    how many there are in all (:func:`indexer.answer.measures.gives_only_changes`), no
+    how many there are in all (:func:`indexer.answer.measures.gives_only_changes`), only
+    a gap for a level (:func:`indexer.answer.measures.gives_only_gaps`), no
     day for 几月几号 (:func:`indexer.answer.measures.lacks_day`), no time for 什么时候能
     (:func:`indexer.answer.measures.lacks_time`); or no name for 叫什么名字
     (:func:`indexer.answer.names.lacks_a_name`); or it gives them for another year than
@@ -299,7 +300,9 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     其他乡镇, 前一年), no right answer, and changed no dev-sample answer. Refusing a county
     asked without its name from a city's or a district's report
     (:func:`indexer.answer.places.of_another_level`) refused 1 more of the probe's (那个县的
-    小学有多少所?) and turned 2 wrong train answers into refusals (ow-157, ow-491)."""
+    小学有多少所?) and turned 2 wrong train answers into refusals (ow-157, ow-491). The gap
+    rule refused 1 more of the train near misses (镇江市区…平均考多少分, from 句容's 相差34.5分)
+    and nothing else; no dev-sample answer changed."""
     return what_is_missing(features) is not None
 
 

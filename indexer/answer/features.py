@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer.answer.measures import (
     gives_only_changes,
+    gives_only_gaps,
     has_measure,
     lacks_count,
     lacks_day,
@@ -201,6 +202,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "figure_miss": 1.0 if lacks_figure(question, folded) else 0.0,
         "count_miss": 1.0 if lacks_count(question, folded) else 0.0,
         "total_miss": 1.0 if gives_only_changes(question, folded) else 0.0,
+        "gap_miss": 1.0 if gives_only_gaps(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
         "when_miss": 1.0 if lacks_time(question, folded) else 0.0,
         "name_miss": 1.0 if lacks_a_name(question, folded) else 0.0,

@@ -105,6 +105,17 @@ CHANGE = re.compile(r"新增|新建|新招|新聘|招聘|新改扩建|改扩建|
                     r"|计划|拟|将(?!近)|正在|在建|建设中|投入使用|启用|建成|竣工|开工"
                     r"|评出|评选|认定|获评|新评|培训|提拔|批办|批准|审批|获批|新批")
 CLAUSE = re.compile(r"[，,；;。]")
+# A question that asks how two figures compare or how one changed (比镇江城里低几分, 涨了多少,
+# 差多少, 翻了一番): a gap answers it.
+ASKS_GAP = re.compile(r"比|差|高出|低(?!保)|多了|少了|多出|涨|跌|增|降|提高|提升|缩小|扩大|翻|超"
+                      r"|领先|落后|变化")
+# What makes a figure a gap, not a level: a word of comparing or changing before it in its
+# clause (相差34.5分, 缩小了15.2分, 较去年增长14.81个百分点, 超出全省平均水平15个百分点), but
+# not one that gives the level reached (提高到, 增长至, 达到).
+GAP = re.compile(r"(?:相差|差距|高出|低出|多出|领先|落后|超出|高于|低于|提高|增长|增加|上升"
+                 r"|提升|下降|降低|减少|缩小|扩大|增幅|涨|降)(?![到至为])")
+# The measures a gap stands beside rather than for: a score, a share, a sum.
+LEVELS = ("score", "percent", "money")
 
 
 def has_measure(question: Question, folded: str) -> bool | None:
@@ -200,3 +211,23 @@ def gives_only_changes(question: Question, folded: str) -> bool:
     figure = _written(question) or counted or FIGURE
     held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
     return bool(held) and all(CHANGE.search(clause) for clause in held)
+
+
+def gives_only_gaps(question: Question, folded: str) -> bool:
+    """Whether a question asks for a level (a score, a share or a sum: :data:`LEVELS`,
+    not how it compares, :data:`ASKS_GAP`) and every clause of a sentence (folded) that
+    gives a figure of it gives a gap (:data:`GAP`): "镇江市区的孩子中考平均考多少分?" is not
+    answered by "…我市中考均分与镇江市区比相差34.5分,较…缩小了15.2分"."""
+    if question.measure not in LEVELS or ASKS_GAP.search(question.folded):
+        return False
+    figure = _written(question)
+    held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
+    return bool(held) and all(_gap_before_figure(clause, figure) for clause in held)
+
+
+def _gap_before_figure(clause: str, figure: re.Pattern[str]) -> bool:
+    """Whether a clause's last figure comes after a word that makes it a gap (较2015年
+    49.7分缩小了15.2分 gives two gaps)."""
+    gap = GAP.search(clause)
+    return gap is not None and [*figure.finditer(clause)][-1].start() >= gap.end()
+
