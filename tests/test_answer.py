@@ -156,6 +156,9 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     ("句容跟丹阳比,初三毕业统考的平均成绩还落后多少?", "6.7分"),
     # A level asked of a sentence that gives only a gap: 镇江市区's own average is not given.
     ("镇江市区的孩子中考平均考多少分?", None),
+    # Which place: the report masks its own (*县), and the answer names a place.
+    ("这份总结写的是哪个县?", None),
+    ("吉林老师在片区里轮岗,先拿哪个区试点?", "船营"),
     ("吳中全區一共有多少個中小學老師?", None),  # only teachers added or named
     ("吳中那些抱團辦學的初中,一共結成了幾個共同體?", None),
     ("苏州吴中今年新增了多少个公办小学学位?", "4320個"),
@@ -177,7 +180,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     if asked is None:
         assert not result.answerable and result.citations == [] and result.hits
         assert result.refused_because in {"figure_not_given", "other_year", "other_side",
-                                          "other_place"}
+                                          "other_place", "place_not_given"}
     else:
         assert result.answerable and asked in result.citations[0].quote
         assert result.refused_because is None
@@ -192,6 +195,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("沧州市其他县的本二上线人数是多少?", "other_place"),  # the county's own 856人
     ("县中前一年过二本线的有多少人?", "other_year"),  # this year's 1058人
     ("镇江市区的孩子中考平均考多少分?", "figure_not_given"),  # only 句容's gap to it
+    ("这份总结写的是哪个县?", "place_not_given"),  # 003 masks its county, 我县
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,

@@ -1,13 +1,14 @@
 """Places and years a question asks of without naming them: 其他县 (other places than the
 report's, :func:`indexer.answer.places.lacks_other_places`), 那个县 (a county, not a city's
-or a district's report, :func:`indexer.answer.places.of_another_level`) and 前一年 (the
-year before the report's, :func:`indexer.answer.question.lacks_year_before`)."""
+or a district's report, :func:`indexer.answer.places.of_another_level`), 哪个县 (which
+one: the answer names it, :func:`indexer.answer.places.lacks_the_place_asked`) and 前一年
+(the year before the report's, :func:`indexer.answer.question.lacks_year_before`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from indexer.answer.places import lacks_other_places, of_another_level
+from indexer.answer.places import lacks_other_places, lacks_the_place_asked, of_another_level
 from indexer.answer.question import analyse, lacks_year_before
 from indexer.retrieve.protocol import expand_years
 from indexer.text.analysis import fold
@@ -34,6 +35,27 @@ VILLAGES = "目前,全鎮東崗、韋溝、翟溝、王寨河4個新農村文化
 ])
 def test_other_places_are_not_answered_by_the_reports_own(question, sentence, lacks):
     assert lacks_other_places(analyse(question), fold(sentence)) is lacks
+
+
+@pytest.mark.parametrize("question, sentence, lacks", [
+    # Which place is asked; the sentences of the bundled reports name none, or only the
+    # place the question names itself.
+    ("这份总结写的是哪个县?", "《县域教育特色化初探》一书的编辑出版作为一个标志性事件,"
+     "表明我县学校管理水平达到了一个新的高度。", True),
+    ("句容的教育工作会议是在哪个市开的?", "召开了全市教育工作会议,部署全年工作", True),
+    ("潜江市隶属于哪一个省份?", "1994 年被列为省直管市。", True),
+    # A place of the table, a masked one, a division by its full name, a place abroad.
+    ("吉林老师在片区里轮岗,先拿哪个区试点?", "在船营区开展大学区内教师交流试点", False),
+    ("这个县是哪个市给的牌子?", "*荣获沧州市*年高中教育教学质量先进县奖。", False),
+    ("白寨镇在哪个市?", "白寨鎮位于XX市東北20公里處", False),
+    ("哪一个城市是罗斯托夫州的首府?", "首府顿河畔罗斯托夫。", False),
+    # Not which place: a body of a level (哪个省级单位), an area (哪个区域), where (在哪里).
+    ("劳模进校园在哪个省级单位的会上交流过?", "在江苏省教科工会举办的专题会议上作交流", False),
+    ("导弹系统部署在哪个区域附近?", "部署在附近区域的一套系统", False),
+    ("白寨镇的文化大院建在哪里?", "各村文化大院", False),
+])
+def test_which_place_is_answered_by_a_sentence_that_names_one(question, sentence, lacks):
+    assert lacks_the_place_asked(analyse(question), fold(sentence)) is lacks
 
 
 @pytest.mark.parametrize("question, doc, other", [

@@ -48,6 +48,7 @@ REFUSALS = {
     "other_side": "最接近的句子说的是与所问相对的另一项（如问上半年，它说下半年）。",
     "other_place": "所问的地方在这份报告里没有提到。",
     "name_not_given": "最接近的句子没有给出所问的人名。",
+    "place_not_given": "最接近的句子没有给出所问的地方。",
 }
 # What a best sentence lacks, by the rule features (:mod:`indexer.answer.features`) that
 # say so: the place asked about (its report never names it), the figure or date asked
@@ -56,6 +57,7 @@ MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
                                  "gap_miss", "day_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
+           ("place_not_given", ("where_miss",)),
            ("other_year", ("time_miss",)),
            ("other_side", ("counterpart_miss",)))
 
@@ -260,7 +262,8 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     a gap for a level (:func:`indexer.answer.measures.gives_only_gaps`), no
     day for 几月几号 (:func:`indexer.answer.measures.lacks_day`), no time for 什么时候能
     (:func:`indexer.answer.measures.lacks_time`); or no name for 叫什么名字
-    (:func:`indexer.answer.names.lacks_a_name`); or it gives them for another year than
+    (:func:`indexer.answer.names.lacks_a_name`); or no place for 哪个县
+    (:func:`indexer.answer.places.lacks_the_place_asked`); or it gives them for another year than
     the one asked (:func:`indexer.answer.question.dated_otherwise`), only for this year
     when the year before is asked (:func:`indexer.answer.question.lacks_year_before`),
     only for its own place when other places are asked of, 其他县
@@ -302,7 +305,9 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     (:func:`indexer.answer.places.of_another_level`) refused 1 more of the probe's (那个县的
     小学有多少所?) and turned 2 wrong train answers into refusals (ow-157, ow-491). The gap
     rule refused 1 more of the train near misses (镇江市区…平均考多少分, from 句容's 相差34.5分)
-    and nothing else; no dev-sample answer changed."""
+    and nothing else; no dev-sample answer changed. The place rule refused 1 more (这份总结
+    写的是哪个县?, from 我县) and turned 2 wrong dev-sample answers into refusals (潜江市
+    隶属于哪一个省份?, in both scripts), and nothing else."""
     return what_is_missing(features) is not None
 
 

@@ -27,7 +27,12 @@ from indexer.answer.measures import (
     lacks_time,
 )
 from indexer.answer.names import lacks_a_name
-from indexer.answer.places import lacks_other_places, names_another_place, of_another_level
+from indexer.answer.places import (
+    lacks_other_places,
+    lacks_the_place_asked,
+    names_another_place,
+    of_another_level,
+)
 from indexer.answer.question import (
     DIGITS,
     KINDS,
@@ -209,6 +214,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "time_miss": 1.0 if dated_otherwise(question, folded, report_years)
         or lacks_year_before(question, folded, report_years) else 0.0,
         "others_miss": 1.0 if lacks_other_places(question, folded) else 0.0,
+        "where_miss": 1.0 if lacks_the_place_asked(question, folded) else 0.0,
         "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,

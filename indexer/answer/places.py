@@ -60,6 +60,13 @@ _PLACE_NOUN = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村
 _OTHER = r"其他|其它|其余|(?<![特区分类个])别的|另外的?"
 OTHER_PLACES = re.compile(rf"(?:{_OTHER})的?{_PLACE_NOUN}")
 # What a text says of other places than its own (其他县, 兄弟县市, 周边地区, 各县区, 外省).
+# What asks which city, county, district or province (哪个县?, 哪座大城市?, 建在哪个区?; not
+# 哪个省级单位, 哪个区长): its answer names one.
+ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]?(?:省|城市|市|县|区(?!域))"
+                              r"(?![级长委里直属])")
+# A division a text names by its full name, beyond the place table (平度市, 延吉市; three
+# characters or more, so not 我县, 全市 or 城区).
+NAMED_DIVISION = re.compile(r"[\u4e00-\u9fff]{2,}[省市县区州]")
 SPEAKS_OF_OTHERS = re.compile(rf"(?:{_OTHER}|兄弟|周边|各|外){_PLACE_NOUN}")
 
 
@@ -288,3 +295,28 @@ def _self_levels(report: str) -> frozenset[str]:
     times each (004 both 区 and 镇: 吴中区 and 白寨镇)."""
     return frozenset(level for level, pattern in SELF_LEVEL.items()
                      if len(pattern.findall(report)) >= SELF_LEVEL_MIN)
+
+
+def lacks_the_place_asked(question: Question, folded: str) -> bool:
+    """Whether the question asks which city, county, district or province
+    (:data:`ASKS_WHICH_PLACE`) and the sentence (folded) names no place but those the
+    question names: none of the place table, no masked one (xx市), no division by its full
+    name (:data:`NAMED_DIVISION`) and no word jieba tags as a place name (莫斯科, 罗斯托夫:
+    places abroad). "这份总结写的是哪个县?" is not answered by "…表明我县学校管理水平…"."""
+    if not ASKS_WHICH_PLACE.search(question.folded):
+        return False
+    if places_in(folded) - places_in(question.folded) or MASKED_PLACE.search(folded):
+        return False
+    return not any((flag.startswith("ns") or NAMED_DIVISION.fullmatch(word))
+                   and len(word) > 1 and word not in question.folded
+                   for word, flag in _tagger().cut(folded))
+
+
+@functools.cache
+def _tagger():
+    """jieba's part-of-speech tagger over the segmenter's dictionary, made once."""
+    from jieba.posseg import POSTokenizer
+
+    from indexer.text.analysis import _segmenter
+
+    return POSTokenizer(_segmenter().jieba)
