@@ -263,8 +263,8 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     day for 几月几号 (:func:`indexer.answer.measures.lacks_day`), no time for 什么时候能
     (:func:`indexer.answer.measures.lacks_time`); or no name for 叫什么名字
     (:func:`indexer.answer.names.lacks_a_name`); or no place for 哪个县
-    (:func:`indexer.answer.places.lacks_the_place_asked`); or it gives them for another year than
-    the one asked (:func:`indexer.answer.question.dated_otherwise`), only for this year
+    (:func:`indexer.answer.places.lacks_the_place_asked`); or it gives them for another
+    year than the one asked (:func:`indexer.answer.question.dated_otherwise`), only for this year
     when the year before is asked (:func:`indexer.answer.question.lacks_year_before`),
     only for its own place when other places are asked of, 其他县
     (:func:`indexer.answer.places.lacks_other_places`), or for the

@@ -230,4 +230,3 @@ def _gap_before_figure(clause: str, figure: re.Pattern[str]) -> bool:
     49.7分缩小了15.2分 gives two gaps)."""
     gap = GAP.search(clause)
     return gap is not None and [*figure.finditer(clause)][-1].start() >= gap.end()
-

@@ -1,8 +1,9 @@
 """The places a question or a text names: China's administrative divisions by full and
 spoken name (:func:`place_names`), which city a county or district belongs to, and whether a
 report speaks of another place than the one asked (:func:`names_another_place`), of another
-level than a county asked without its name (:func:`of_another_level`), or a sentence of
-its own place when other places are asked of (:func:`lacks_other_places`)."""
+level than a county asked without its name (:func:`of_another_level`), a sentence of
+its own place when other places are asked of (:func:`lacks_other_places`), or one that
+names no place when which place is asked (:func:`lacks_the_place_asked`)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ _PLACE_NOUN = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村
 _OTHER = r"其他|其它|其余|(?<![特区分类个])别的|另外的?"
 OTHER_PLACES = re.compile(rf"(?:{_OTHER})的?{_PLACE_NOUN}")
 # What a text says of other places than its own (其他县, 兄弟县市, 周边地区, 各县区, 外省).
+SPEAKS_OF_OTHERS = re.compile(rf"(?:{_OTHER}|兄弟|周边|各|外){_PLACE_NOUN}")
 # What asks which city, county, district or province (哪个县?, 哪座大城市?, 建在哪个区?; not
 # 哪个省级单位, 哪个区长): its answer names one.
 ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]?(?:省|城市|市|县|区(?!域))"
@@ -67,7 +69,6 @@ ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]
 # A division a text names by its full name, beyond the place table (平度市, 延吉市; three
 # characters or more, so not 我县, 全市 or 城区).
 NAMED_DIVISION = re.compile(r"[\u4e00-\u9fff]{2,}[省市县区州]")
-SPEAKS_OF_OTHERS = re.compile(rf"(?:{_OTHER}|兄弟|周边|各|外){_PLACE_NOUN}")
 
 
 @functools.lru_cache(maxsize=1)
