@@ -137,7 +137,7 @@ def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence
 
 
 @pytest.mark.parametrize("question, sentence, only_gaps", [
-    # A level asked; the sentences of the bundled reports give only how it compares.
+    # A level asked; the sentence gives only how it compares (the first is 句容's report's).
     ("镇江市区的孩子中考平均考多少分?", "2016年中考,我市中考均分与镇江市区比相差34.5分,"
      "较201549.7分缩小了15.2分;", True),
     ("吉林小学生均公用经费一年多少钱?", "小学生均公用经费比上年增加100元", True),
