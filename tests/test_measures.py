@@ -141,6 +141,7 @@ def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence
     ("镇江市区的孩子中考平均考多少分?", "2016年中考,我市中考均分与镇江市区比相差34.5分,"
      "较201549.7分缩小了15.2分;", True),
     ("吉林小学生均公用经费一年多少钱?", "小学生均公用经费比上年增加100元", True),
+    ("句容二本上线的比例是多少?", "本二达线率比2015年提高4.4%", True),  # 比例 compares nothing
     # A clause that gives the level answers, whatever gap it adds; a level reached is one.
     ("句容二本上线比例是多少?", "本二以上达线率56.9%,比2015年提高4.4个百分点,"
      "超出全省平均水平15个百分点", False),

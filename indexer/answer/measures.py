@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from indexer.answer.places import COMPARING
 from indexer.ingest.segment import heading_marker_end
 
 if TYPE_CHECKING:
@@ -105,10 +106,10 @@ CHANGE = re.compile(r"新增|新建|新招|新聘|招聘|新改扩建|改扩建|
                     r"|计划|拟|将(?!近)|正在|在建|建设中|投入使用|启用|建成|竣工|开工"
                     r"|评出|评选|认定|获评|新评|培训|提拔|批办|批准|审批|获批|新批")
 CLAUSE = re.compile(r"[，,；;。]")
-# A question that asks how two figures compare or how one changed (比镇江城里低几分, 涨了多少,
-# 差多少, 翻了一番): a gap answers it.
-ASKS_GAP = re.compile(r"比|差|高出|低(?!保)|多了|少了|多出|涨|跌|增|降|提高|提升|缩小|扩大|翻|超"
-                      r"|领先|落后|变化")
+# A question that asks how two figures compare (:data:`indexer.answer.places.COMPARING`:
+# 比镇江城里低几分, not 比例) or how one changed (涨了多少, 差多少, 翻了一番): a gap answers it.
+ASKS_GAP = re.compile(rf"{COMPARING.pattern}|差|高出|低(?!保)|多了|少了|多出|涨|跌|增|降|提高|提升"
+                      r"|缩小|扩大|翻|超|变化")
 # What makes a figure a gap, not a level: a word of comparing or changing before it in its
 # clause (相差34.5分, 缩小了15.2分, 较去年增长14.81个百分点, 超出全省平均水平15个百分点), but
 # not one that gives the level reached (提高到, 增长至, 达到).

@@ -306,7 +306,7 @@ def lacks_the_place_asked(question: Question, folded: str) -> bool:
     places abroad). "这份总结写的是哪个县?" is not answered by "…表明我县学校管理水平…"."""
     if not ASKS_WHICH_PLACE.search(question.folded):
         return False
-    if places_in(folded) - places_in(question.folded) or MASKED_PLACE.search(folded):
+    if places_in(folded) - question.specifics or MASKED_PLACE.search(folded):
         return False
     return not any((flag.startswith("ns") or NAMED_DIVISION.fullmatch(word))
                    and len(word) > 1 and word not in question.folded
