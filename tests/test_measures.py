@@ -87,6 +87,12 @@ def test_a_question_asking_how_many_wants_a_figure():
     assert not lacks_figure(asked, fold("进一步增加校车30辆"))
     # 多久 asks how often: no figure is required.
     assert not lacks_figure(analyse("局里隔多久查一回学校?"), fold("每季度组织督查检查"))
+    # A prize's grade counts nothing: 002 masks how many first prizes (xx個), and 几等奖
+    # asks for the grade itself.
+    prizes = analyse("青岛在全国职业院校技能大赛拿了几个一等奖?")
+    assert lacks_figure(prizes, fold("在XXXX年全國職業院校技能大賽中,我市獲xx個一等獎"))
+    assert not lacks_figure(prizes, fold("市級一等獎8人次、二等獎25人次"))
+    assert not asks_figure(analyse("吴中的学生在省赛拿了几等奖?"))
 
 
 @pytest.mark.parametrize("question, asks", [

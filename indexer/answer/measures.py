@@ -36,9 +36,9 @@ TIME_GIVEN = re.compile(rf"{DATE.pattern}|{DAY.pattern}|[月季期][底初末]|�
 # What asks for a figure outright (多少人, 多少钱, 占多少): its answer gives one.
 ASKS_FIGURE = re.compile(r"多少")
 # 几 asks for one too (结成了几个共同体?, 集体学习了几回?), in a number question that asks
-# nothing else: not 第几, 那几, 星期几, 几乎, 几种, 几类, 几个方面, whose answer may be a list
-# or a name, nor beside 哪, 什么 or 怎么 (有几所,都是哪几所?).
-ASKS_FEW = re.compile(r"(?<![第那这哪星期拜])几(?![乎种类样]|个?方面)")
+# nothing else: not 第几, 那几, 星期几, 几乎, 几种, 几类, 几等, 几个方面, whose answer may be a
+# list or a name, nor beside 哪, 什么 or 怎么 (有几所,都是哪几所?).
+ASKS_FEW = re.compile(r"(?<![第那这哪星期拜])几(?![乎种类样等]|个?方面)")
 ASKS_OTHERWISE = re.compile(r"哪|什么|啥|谁|怎|如何|为何|为什么|是否|是不是|吗")
 # Any figure, in digits or in words (一半, 二十二行省, 三年一轮), read broadly: a rule that
 # refuses on its absence must not miss one.
@@ -48,9 +48,11 @@ FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
 # → 第七届), and 高三 may be 提高三个百分点.
 GRADE = re.compile(r"[一二三四五六七八九十\d、]+年级")
 # Nor do words that hold a number word but count nothing: 进一步推进, 统一, 一体化, 十分
-# ("very"), 千方百计, 老百姓.
+# ("very"), 千方百计, 老百姓, a prize's grade (几个一等奖 is not answered by 我市获xx个一等奖,
+# whose count is masked).
 NO_FIGURE = re.compile(r"进一步|统一|一体|一起|一些|一定|一直|一切|一致|一贯|唯一|一般|一同|一律"
-                       r"|同一|一流|一线|一方面|一系列|十分(?!之)|千方百计|百姓|万众")
+                       r"|同一|一流|一线|一方面|一系列|十分(?!之)|千方百计|百姓|万众"
+                       r"|[一二三四五六七八九]等奖")
 # What a number question counts, or the calendar date a date question asks for, by its
 # words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
 # wants 元, not 所; 哪几所 names, not counts; 哪一年 wants a date (什么时候 may be 受惊吓时).
