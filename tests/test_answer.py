@@ -17,7 +17,12 @@ from indexer.answer.extract import (
     score_sentences,
     sentences,
 )
-from indexer.answer.places import names_another_place
+from indexer.answer.features import Sentence, of_the_place_asked
+from indexer.answer.places import (
+    is_of_the_place_asked,
+    names_another_place,
+    names_the_places_asked,
+)
 from indexer.answer.question import dated_otherwise, missing_specifics, names_the_counterpart
 from indexer.ingest.segment import split_passages
 from indexer.records import Document
@@ -208,6 +213,21 @@ def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatc
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("question, asked", [
+    # 003 is a county's report (我县); 吴中's passages rank above it, and a district's
+    # report is not the county's, so they give way to 003's, as answer and as first hit.
+    ("那个县的中学考上一本的有多少人?", "312人"),
+    ("这个县的中专有什么特色专业?", "船员培训"),
+])
+def test_a_report_that_may_be_of_the_place_asked_answers_before_one_that_cannot(
+        model_engine, question, asked):
+    result = ask(model_engine, question)
+    assert result.answerable and asked in result.citations[0].quote
+    catalog = model_engine.generation().catalog
+    assert catalog.passages[result.hits[0].passage_id].doc_id.startswith("003_")
+
+
+@pytest.mark.model
 def test_the_answer_serialises_with_its_passages(any_engine):
     catalog = any_engine.generation().catalog
     result = ask(any_engine, "吉林市直属学校的班主任津贴每月多少钱?")
@@ -381,6 +401,51 @@ def test_a_place_neither_the_paragraph_nor_its_report_names_is_another_place(cor
     assert not another("新密市白寨镇有几个村的文化大院通过了验收?", wuzhong)
     # A place the paragraph names is named, whatever the report.
     assert not names_another_place(analyse("金坛的中考平均分是多少?"), "金坛中考", lambda: jurong)
+
+
+@pytest.mark.parametrize("question, doc, own", [
+    ("句容今年招了多少名老师?", "000", True),
+    ("镇江今年招了多少名老师?", "000", True),  # 句容 is one of its counties
+    # Named once, for the schools 句容 works with (对接南京优质教育资源): 句容's report may
+    # be of 南京 as far as names_another_place can tell, but it is not 南京's.
+    ("南京今年招了多少名老师?", "000", False),
+    ("丹阳今年招了多少名老师?", "000", False),  # named only to compare with
+    ("句容跟丹阳比,中考平均成绩还落后多少?", "000", True),  # 丹阳 compared, 句容 asked
+    # 002 masks its city, but 平度 is one of 青岛's; it names 北京 twice, as a partner.
+    ("青岛今年招了多少名老师?", "002", True),
+    ("北京今年招了多少名老师?", "002", False),
+    ("吳中今年新增了多少個公辦小學學位?", "004", True),
+    ("那个县的小学有多少所?", "003", True),  # 003 speaks of itself as 我县
+    ("那个县的小学有多少所?", "004", False),  # a district's report
+    ("小学有多少所?", "003", False),  # no place asked
+])
+def test_a_report_is_of_the_place_asked_by_what_it_says_of_itself(corpus, question, doc, own):
+    report = next(fold(d.text) for d in corpus.documents if d.doc_id.startswith(doc))
+    assert is_of_the_place_asked(analyse(question), lambda: report) is own
+
+
+def test_a_passage_names_the_places_asked_unless_it_only_compares():
+    assert names_the_places_asked(analyse("句容今年招了多少名老师?"), fold("句容市招聘教师"))
+    assert not names_the_places_asked(analyse("句容今年招了多少名老师?"), fold("我市招聘教师"))
+    # 丹阳 is compared with, 句容 asked of: a passage naming only 丹阳 does not name it.
+    assert not names_the_places_asked(analyse("句容跟丹阳比,中考均分还落后多少?"),
+                                      fold("与丹阳比相差6.7分"))
+    assert not names_the_places_asked(analyse("那个县的小学有多少所?"), fold("我县小学"))
+
+
+def test_the_candidates_of_a_report_of_the_place_asked_are_taken_first():
+    def candidate(text: str, **features: float) -> Sentence:
+        return Sentence(None, 0, len(text), text, None, features=dict(features))
+
+    other = candidate("吴中的", place_miss=1.0)
+    own = candidate("县里的", place_own=1.0)
+    neither = candidate("不知哪里的")
+    assert of_the_place_asked([other, neither, own]) == [own]
+    assert of_the_place_asked([other, neither]) == [other, neither]  # none is of it
+    # The best passage names the place asked itself: it stays the best.
+    named = candidate("都江堰、…", place_named=1.0)
+    assert of_the_place_asked([named, own]) == [named, own]
+    assert of_the_place_asked([]) == []
 
 
 @pytest.mark.parametrize("question, sentence, otherwise", [

@@ -7,6 +7,7 @@ import pytest
 
 from indexer.answer.measures import (
     asks_figure,
+    counts_only_passers,
     gives_only_changes,
     gives_only_gaps,
     has_measure,
@@ -161,6 +162,27 @@ def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence
 ])
 def test_a_level_is_not_answered_by_a_gap_alone(question, sentence, only_gaps):
     assert gives_only_gaps(analyse(question), fold(sentence)) is only_gaps
+
+
+PASSERS = "高中段教育教学成绩连年攀升,*中学本二上线人数突破800大关,达856人,本一上线人数312人"
+
+
+@pytest.mark.parametrize("question, sentence, only_passers", [
+    # The near misses nm-053 and nm-140: 003 counts its exam's passers, not those trained
+    # or enrolled.
+    ("這個縣的船員培訓一年培養多少人?", PASSERS, True),
+    ("沧州那个县的中专今年招进来多少新生?", PASSERS, True),
+    # An exam asked of: its passers answer.
+    ("县城那所高中考过一本的有多少人?", PASSERS, False),
+    ("县里的中学本二上线人数是多少?", PASSERS, False),
+    # Another count of people in the sentence answers; a count of no people is not asked.
+    ("句容一共配了多少名专职保安?", "本二上线人数856人,配备专职保安241名", False),
+    ("句容一共配了多少名专职保安?", "配备专职保安241名", False),
+    ("全县有多少所中学?", PASSERS, False),
+])
+def test_a_count_of_an_exams_passers_answers_only_a_question_about_the_exam(
+        question, sentence, only_passers):
+    assert counts_only_passers(analyse(question), fold(sentence)) is only_passers
 
 
 @pytest.mark.parametrize("question, counted", [

@@ -55,7 +55,7 @@ REFUSALS = {
 # for, the name asked for, the year asked about, the side asked about.
 MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
-                                 "gap_miss", "day_miss", "when_miss")),
+                                 "gap_miss", "passers_miss", "day_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
            ("place_not_given", ("where_miss",)),
            ("other_year", ("time_miss",)),
@@ -175,7 +175,9 @@ def answerability(scored: list[Sentence], model: AnswerModel | None = None) -> f
 def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
            overrides: Mapping[str, Any] | None = None, question_vector=None,
            model: AnswerModel | None = None, rerank: int = 0) -> Answer:
-    """The best one to three sentences of ``hits`` that answer ``question``, cited.
+    """The best one to three sentences of ``hits`` that answer ``question``, cited; those
+    of a report of the place the question asks of first, unless the best one's passage
+    names the place itself (:func:`indexer.answer.features.of_the_place_asked`).
 
     Args:
         vectors: the dense retriever with sentence vectors; without it scoring is lexical.
@@ -193,6 +195,7 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
                              model)
     if rerank:
         hits = by_answer_score(hits, scored, rerank)
+    scored = feats.of_the_place_asked(scored)
     if not scored:
         return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits),
                       refused_because="no_candidates" if hits else "no_passages")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.answer.measures import (
+    counts_only_passers,
     gives_only_changes,
     gives_only_gaps,
     has_measure,
@@ -28,9 +29,11 @@ from indexer.answer.measures import (
 )
 from indexer.answer.names import lacks_a_name
 from indexer.answer.places import (
+    is_of_the_place_asked,
     lacks_other_places,
     lacks_the_place_asked,
     names_another_place,
+    names_the_places_asked,
     of_another_level,
 )
 from indexer.answer.question import (
@@ -149,8 +152,10 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
                 heading, body, missing_specifics(question, context, its_report),
                 names_another_place(question, context, its_report)
                 or of_another_level(question, its_report),
+                is_of_the_place_asked(question, its_report),
+                names_the_places_asked(question, context),
                 frozenset(expand_years(document.year if document else None)))
-        heading, body, specific_miss, place_miss, report_years = \
+        heading, body, specific_miss, place_miss, place_own, place_named, report_years = \
             contexts[passage.passage_id]
         offset = sentence.start - passage.start
         folded = body[offset:offset + sentence.end - sentence.start]
@@ -164,6 +169,9 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
         sentence.features["specific_miss"] = specific_miss
         # Not a model feature: a rule (extract.lacks_what_is_asked) refuses on it.
         sentence.features["place_miss"] = 1.0 if place_miss else 0.0
+        # Nor these: the answer is taken from a report of the place asked, when one is.
+        sentence.features["place_own"] = 1.0 if place_own else 0.0
+        sentence.features["place_named"] = 1.0 if place_named else 0.0
     _local(question, by_passage)
     best_coverage = max(s.features["coverage"] for s in found)
     for sentence in found:
@@ -208,6 +216,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "count_miss": 1.0 if lacks_count(question, folded) else 0.0,
         "total_miss": 1.0 if gives_only_changes(question, folded) else 0.0,
         "gap_miss": 1.0 if gives_only_gaps(question, folded) else 0.0,
+        "passers_miss": 1.0 if counts_only_passers(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
         "when_miss": 1.0 if lacks_time(question, folded) else 0.0,
         "name_miss": 1.0 if lacks_a_name(question, folded) else 0.0,
@@ -320,3 +329,17 @@ def matrix(found: list[Sentence], names: Sequence[str]) -> np.ndarray:
     """The candidates' features as a (candidates × names) array (absent features: 0)."""
     return np.array([[s.features.get(name, 0.0) for name in names] for s in found],
                     dtype=np.float64).reshape(len(found), len(names))
+
+
+def of_the_place_asked(found: list[Sentence]) -> list[Sentence]:
+    """The candidates (best first) whose report is of the place the question asks of
+    (``place_own``: :func:`indexer.answer.places.is_of_the_place_asked`), in their order;
+    all of them when none is, or when the best one's passage names the places asked
+    itself (``place_named``: 中國古代四大水利工程分別是都江堰…和哪一個? is answered from the
+    passage that names 都江堰 among the four, not from an article on 都江堰). "这个县的中专
+    有什么特色专业?" is answered from the county's report, not refused because a sentence
+    of 吴中's (a district's) ranks first."""
+    if not found or found[0].features.get("place_named"):
+        return found
+    kept = [sentence for sentence in found if sentence.features.get("place_own")]
+    return kept or found

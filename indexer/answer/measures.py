@@ -119,6 +119,13 @@ GAP = re.compile(r"(?:相差|差距|高出|低出|多出|领先|落后|超出|�
                  r"|提升|下降|降低|减少|缩小|扩大|增幅|涨|降)(?![到至为])")
 # The measures a gap stands beside rather than for: a score, a share, a sum.
 LEVELS = ("score", "percent", "money")
+# What counts an exam's passers (本二上线人数…达856人, 达线人数1058人, 录取), and what asks
+# of an exam or its results: a count of passers answers only a question about an exam.
+PASSED = re.compile(r"上线|达线|过线|录取|考取|考入|考上")
+ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|本一|本二|分数线")
+# A clause that goes on with the one before it, whose figure is of what that one counts
+# (…本二上线人数突破800大关,达856人).
+GOES_ON = re.compile(r"^(?:达到?|共计?|合计|计|为|约|近|超过?)")
 
 
 def has_measure(question: Question, folded: str) -> bool | None:
@@ -226,6 +233,25 @@ def gives_only_gaps(question: Question, folded: str) -> bool:
     figure = _written(question)
     held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
     return bool(held) and all(_gap_before_figure(clause, figure) for clause in held)
+
+
+def counts_only_passers(question: Question, folded: str) -> bool:
+    """Whether a question counts people and asks of no exam (:data:`ASKS_EXAM`), and every
+    clause of a sentence (folded) that counts people counts an exam's passers
+    (:data:`PASSED`, in the clause or, when it goes on from it, :data:`GOES_ON`, the one
+    before): "這個縣的船員培訓一年培養多少人?" is not answered by "…本二上线人数突破800大关,
+    达856人,本一上线人数312人"."""
+    if question.measure != "people" or ASKS_EXAM.search(question.folded):
+        return False
+    figure = _written(question)
+    clauses = [clause.strip() for clause in CLAUSE.split(folded)]
+
+    def of_passers(i: int) -> bool:
+        return bool(PASSED.search(clauses[i]) or (
+            i > 0 and GOES_ON.match(clauses[i]) and PASSED.search(clauses[i - 1])))
+
+    held = [i for i, clause in enumerate(clauses) if figure.search(clause)]
+    return bool(held) and all(of_passers(i) for i in held)
 
 
 def _gap_before_figure(clause: str, figure: re.Pattern[str]) -> bool:

@@ -1,6 +1,7 @@
 """The places a question or a text names: China's administrative divisions by full and
 spoken name (:func:`place_names`), which city a county or district belongs to, and whether a
-report speaks of another place than the one asked (:func:`names_another_place`), of another
+report speaks of another place than the one asked (:func:`names_another_place`) or is of
+that place by what it says of itself (:func:`is_of_the_place_asked`), of another
 level than a county asked without its name (:func:`of_another_level`), a sentence of
 its own place when other places are asked of (:func:`lacks_other_places`), or one that
 names no place when which place is asked (:func:`lacks_the_place_asked`)."""
@@ -53,8 +54,10 @@ ASKED_LEVEL = {level: re.compile(rf"(?:这个|那个|该|全|本|我){word}|{wor
                for level, word in _LEVELS.items()}
 SELF_LEVEL = {level: re.compile(rf"(?:我|全|本|该){level}|{level}(?:委|政府|教育局)")
               for level in "县区镇乡市"}
-# How often a report speaks of itself at a level for the level to be its own.
+# How often a report speaks of itself at a level for the level to be its own, and how
+# often a report that names its places names one (or its counties) for it to be its own.
 SELF_LEVEL_MIN = 2
+OWN_PLACE_MIN = 2
 # Places asked of without a name (其他县, 别的城市; not 特别的地方): places other than the
 # report's own.
 _PLACE_NOUN = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
@@ -235,9 +238,7 @@ def names_another_place(question: Question, context: str, report: Callable[[], s
     place is not that city nor one of its counties, or the place is a county beside one
     the report names (:func:`_beside_a_named_county`). Not a province, which reports also
     name by one character (援疆)."""
-    asked = [name for name in question.specifics
-             if not name.isdigit() and name not in _provinces()]
-    compared = [name for name in asked if only_compared(name, question.folded)]
+    asked, compared = _asked(question)
     comparing = bool(compared) or bool(COMPARING.search(question.folded))
     places = [name for name in asked
               if name not in compared and not _named(name, context, comparing)]
@@ -253,6 +254,63 @@ def names_another_place(question: Question, context: str, report: Callable[[], s
                               for name in places)) or (
         not (set(asked) - set(places)) and any(_beside_a_named_county(name, text)
                                                for name in places))
+
+
+def _asked(question: Question) -> tuple[list[str], list[str]]:
+    """The cities, counties, districts and towns a question names (not a province), and
+    those of them it names only to compare with (:func:`only_compared`)."""
+    asked = [name for name in question.specifics
+             if not name.isdigit() and name not in _provinces()]
+    return asked, [name for name in asked if only_compared(name, question.folded)]
+
+
+def is_of_the_place_asked(question: Question, report: Callable[[], str]) -> bool:
+    """Whether a ``report`` (folded, asked for only when needed) is of the place the
+    question asks of by what it says of itself, not only may be
+    (:func:`names_another_place`): it speaks of itself at the level asked without a name
+    (这个县: 我县, 全县; :func:`of_another_level`), and it is of each place asked. A report
+    that names its places is of one it names, or names counties of, at least
+    :data:`OWN_PLACE_MIN` times other than to compare (句容's report names 南京 once, for
+    the schools it works with, and is not 南京's); one that masks them (xx市) is of the city
+    its counties give and of those counties (002 of 青岛, by 平度). False for a question
+    that asks of no place."""
+    asked, compared = _asked(question)
+    asked = [name for name in asked if name not in compared]
+    levels = {level for level, pattern in ASKED_LEVEL.items()
+              if pattern.search(question.folded)}
+    if not asked and not levels:
+        return False
+    text = report()
+    if levels and not levels & _self_levels(text):
+        return False
+    own = _masked_report_cities(text)
+    return all(_own_place(name, text, own) for name in asked)
+
+
+def names_the_places_asked(question: Question, context: str) -> bool:
+    """Whether a passage (``context``, folded, with its headings) names every place the
+    question names and asks of, other than to compare (False when it names none)."""
+    asked, compared = _asked(question)
+    asked = [name for name in asked if name not in compared]
+    return bool(asked) and all(_own_mentions(name, context) for name in asked)
+
+
+def _own_place(place: str, report: str, masked_cities: frozenset[str] | None) -> bool:
+    """Whether a report (folded) is of ``place``: see :func:`is_of_the_place_asked`."""
+    divisions = _divisions()
+    if masked_cities is not None:
+        return place in masked_cities or (
+            bool(divisions.cities.get(place, frozenset()) & masked_cities)
+            and place in places_in(report))
+    names = {place} | divisions.counties.get(place, frozenset())
+    return sum(_own_mentions(name, report) for name in names if name in report) \
+        >= OWN_PLACE_MIN
+
+
+def _own_mentions(place: str, text: str) -> int:
+    """How many times ``text`` (folded) names ``place`` other than to compare with it."""
+    return sum(1 for match in re.finditer(re.escape(place), text)
+               if not _compared_at(text, match.start(), match.end()))
 
 
 def _beside_a_named_county(place: str, report: str) -> bool:

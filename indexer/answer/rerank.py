@@ -44,15 +44,21 @@ def rerank_hits(question: str, hits: list[Hit], catalog: Catalog, vectors, depth
 def by_answer_score(hits: list[Hit], scored: list[Sentence], depth: int) -> list[Hit]:
     """``hits`` with the first ``depth`` ordered by the best re-ranking score among their
     sentences in ``scored`` (ties, and passages with no scored sentence, keep their
-    retrieval order); the rest follow unchanged."""
+    retrieval order), those of a report of the place the question asks of first, when
+    any is (:func:`indexer.answer.features.of_the_place_asked`); the rest follow
+    unchanged."""
     if not scored or len(hits[:depth]) < 2:  # nothing read (e.g. numbers only), or one hit
         return hits
+    from indexer.answer.features import of_the_place_asked
+
     best: dict[str, float] = {}
     for sentence in scored:
         pid = sentence.passage.passage_id
         best[pid] = max(best.get(pid, sentence.rank_score), sentence.rank_score)
+    of_the_place = {sentence.passage.passage_id for sentence in of_the_place_asked(scored)}
     top = hits[:depth]
-    order = sorted(top, key=lambda hit: (-best.get(hit.passage_id, -1.0), hit.rank))
+    order = sorted(top, key=lambda hit: (hit.passage_id not in of_the_place,
+                                         -best.get(hit.passage_id, -1.0), hit.rank))
     for rank, hit in enumerate(order, start=1):
         hit.scores.setdefault("retrieval_rank", hit.rank)
         if hit.passage_id in best:
