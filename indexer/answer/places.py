@@ -264,6 +264,13 @@ def _asked(question: Question) -> tuple[list[str], list[str]]:
     return asked, [name for name in asked if only_compared(name, question.folded)]
 
 
+def _asked_of(question: Question) -> list[str]:
+    """The places a question asks of: those it names (:func:`_asked`), less those it
+    only compares with."""
+    asked, compared = _asked(question)
+    return [name for name in asked if name not in compared]
+
+
 def is_of_the_place_asked(question: Question, report: Callable[[], str]) -> bool:
     """Whether a ``report`` (folded, asked for only when needed) is of the place the
     question asks of by what it says of itself, not only may be
@@ -274,8 +281,7 @@ def is_of_the_place_asked(question: Question, report: Callable[[], str]) -> bool
     the schools it works with, and is not 南京's); one that masks them (xx市) is of the city
     its counties give and of those counties (002 of 青岛, by 平度). False for a question
     that asks of no place."""
-    asked, compared = _asked(question)
-    asked = [name for name in asked if name not in compared]
+    asked = _asked_of(question)
     levels = {level for level, pattern in ASKED_LEVEL.items()
               if pattern.search(question.folded)}
     if not asked and not levels:
@@ -290,8 +296,7 @@ def is_of_the_place_asked(question: Question, report: Callable[[], str]) -> bool
 def names_the_places_asked(question: Question, context: str) -> bool:
     """Whether a passage (``context``, folded, with its headings) names every place the
     question names and asks of, other than to compare (False when it names none)."""
-    asked, compared = _asked(question)
-    asked = [name for name in asked if name not in compared]
+    asked = _asked_of(question)
     return bool(asked) and all(_own_mentions(name, context) for name in asked)
 
 
