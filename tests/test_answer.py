@@ -372,6 +372,17 @@ def test_a_place_its_report_names_elsewhere_is_not_missing(corpus):
                              lambda: report) == 0.5
 
 
+def test_the_city_of_a_report_that_masks_it_is_not_missing(corpus):
+    # 002 never names 青岛 (xx市), but the counties it names (平度) are 青岛's.
+    qingdao = next(fold(d.text) for d in corpus.documents if d.doc_id.startswith("002"))
+    assert "青岛" not in qingdao
+    assert missing_specifics(analyse("青岛今年新开工了几所中小学?"), "", lambda: qingdao) == 0.0
+    assert missing_specifics(analyse("南京今年新开工了几所中小学?"), "", lambda: qingdao) == 1.0
+    # A report that names its places is not taken for another city (句容's is 镇江's).
+    jurong = next(fold(d.text) for d in corpus.documents if d.doc_id.startswith("000"))
+    assert missing_specifics(analyse("青岛今年招了多少名老师?"), "", lambda: jurong) == 1.0
+
+
 def test_a_place_neither_the_paragraph_nor_its_report_names_is_another_place(corpus):
     reports = [fold(document.text) for document in corpus.documents]
     jurong = next(text for text in reports if "句容" in text and "丹阳" in text)

@@ -228,6 +228,13 @@ def _masked_report_cities(report: str) -> frozenset[str] | None:
     return frozenset(city for county in places_in(report) for city in cities.get(county, ()))
 
 
+def of_a_masked_city(place: str, report: str) -> bool:
+    """Whether ``place`` is the city of a ``report`` (folded) that masks it (xx市), by the
+    counties the report names: 002 names 平度, so it is 青岛's. Not another county of that
+    city (相城 of 吴中's report)."""
+    return place in (_masked_report_cities(report) or ())
+
+
 def names_another_place(question: Question, context: str, report: Callable[[], str]) -> bool:
     """Whether the question asks of a city, county, district or town that neither
     ``context`` (folded) nor its ``report`` (folded, asked for only when needed) names
