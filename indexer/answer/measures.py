@@ -218,9 +218,8 @@ def gives_only_changes(question: Question, folded: str) -> bool:
     if question.kind != "number" or not ASKS_TOTAL.search(question.folded):
         return False
     counted = _count_in(question.counted_in) if question.counted_in else None
-    figure = _written(question) or counted or FIGURE
-    held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
-    return bool(held) and all(CHANGE.search(clause) for clause in held)
+    held = _figure_clauses(folded, _written(question) or counted or FIGURE)
+    return bool(held) and all(CHANGE.search(clause) for clause, _ in held)
 
 
 def gives_only_gaps(question: Question, folded: str) -> bool:
@@ -231,8 +230,8 @@ def gives_only_gaps(question: Question, folded: str) -> bool:
     if question.measure not in LEVELS or ASKS_GAP.search(question.folded):
         return False
     figure = _written(question)
-    held = [clause for clause in CLAUSE.split(folded) if figure.search(clause)]
-    return bool(held) and all(_gap_before_figure(clause, figure) for clause in held)
+    held = _figure_clauses(folded, figure)
+    return bool(held) and all(_gap_before_figure(clause, figure) for clause, _ in held)
 
 
 def counts_only_passers(question: Question, folded: str) -> bool:
@@ -243,15 +242,18 @@ def counts_only_passers(question: Question, folded: str) -> bool:
     达856人,本一上线人数312人"."""
     if question.measure != "people" or ASKS_EXAM.search(question.folded):
         return False
-    figure = _written(question)
+    held = _figure_clauses(folded, _written(question))
+    return bool(held) and all(
+        PASSED.search(clause) or (GOES_ON.match(clause) and PASSED.search(before))
+        for clause, before in held)
+
+
+def _figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:
+    """Each clause of a sentence (folded) that gives ``figure``, with the clause before it
+    ("" for the first)."""
     clauses = [clause.strip() for clause in CLAUSE.split(folded)]
-
-    def of_passers(i: int) -> bool:
-        return bool(PASSED.search(clauses[i]) or (
-            i > 0 and GOES_ON.match(clauses[i]) and PASSED.search(clauses[i - 1])))
-
-    held = [i for i, clause in enumerate(clauses) if figure.search(clause)]
-    return bool(held) and all(of_passers(i) for i in held)
+    return [(clause, clauses[i - 1] if i else "") for i, clause in enumerate(clauses)
+            if figure.search(clause)]
 
 
 def _gap_before_figure(clause: str, figure: re.Pattern[str]) -> bool:

@@ -296,22 +296,25 @@ def is_of_the_place_asked(question: Question, report: Callable[[], str]) -> bool
     text = report()
     if levels and not levels & _self_levels(text):
         return False
-    own = _masked_report_cities(text)
-    return all(_own_place(name, text, own) for name in asked)
+    return all(_own_place(name, text) for name in asked)
 
 
 def names_the_places_asked(question: Question, context: str) -> bool:
     """Whether a passage (``context``, folded, with its headings) names every place the
     question names and asks of, other than to compare (False when it names none)."""
     asked = _asked_of(question)
-    return bool(asked) and all(_own_mentions(name, context) for name in asked)
+    return bool(asked) and all(name in context and not only_compared(name, context)
+                               for name in asked)
 
 
-def _own_place(place: str, report: str, masked_cities: frozenset[str] | None) -> bool:
-    """Whether a report (folded) is of ``place``: see :func:`is_of_the_place_asked`."""
+@functools.lru_cache(maxsize=256)
+def _own_place(place: str, report: str) -> bool:
+    """Whether a report (folded) is of ``place``: see :func:`is_of_the_place_asked`. The
+    same for every passage of the report, so worked out once."""
     divisions = _divisions()
+    masked_cities = _masked_report_cities(report)
     if masked_cities is not None:
-        return place in masked_cities or (
+        return of_a_masked_city(place, report) or (
             bool(divisions.cities.get(place, frozenset()) & masked_cities)
             and place in places_in(report))
     names = {place} | divisions.counties.get(place, frozenset())

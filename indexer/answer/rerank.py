@@ -44,9 +44,9 @@ def rerank_hits(question: str, hits: list[Hit], catalog: Catalog, vectors, depth
 def by_answer_score(hits: list[Hit], scored: list[Sentence], depth: int) -> list[Hit]:
     """``hits`` with the first ``depth`` ordered by the best re-ranking score among their
     sentences in ``scored`` (ties, and passages with no scored sentence, keep their
-    retrieval order), those of a report of the place the question asks of first, when
-    any is (:func:`indexer.answer.features.of_the_place_asked`); the rest follow
-    unchanged."""
+    retrieval order); the passages of the sentences the answer is taken from
+    (:func:`indexer.answer.features.of_the_place_asked`: a report of the place the
+    question asks of) come before the others. The rest follow unchanged."""
     if not scored or len(hits[:depth]) < 2:  # nothing read (e.g. numbers only), or one hit
         return hits
     from indexer.answer.features import of_the_place_asked
