@@ -9,12 +9,15 @@ names no place when which place is asked (:func:`lacks_the_place_asked`)."""
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from indexer.answer.question import Question
+
+log = logging.getLogger(__name__)
 
 # What an administrative division's name ends in, left out when people name it
 # (吴中区 → 吴中, 长春市 → 长春); an autonomous one goes by what precedes its peoples
@@ -130,7 +133,34 @@ def place_names() -> dict[str, str]:
             places[word] = PLACE_SUFFIX.sub("", word)
         else:
             places.pop(word, None)
+    for nickname, city in city_nicknames().items():
+        places.setdefault(nickname, city)
     return places
+
+
+@functools.lru_cache(maxsize=1)
+def city_nicknames() -> dict[str, str]:
+    """The names people call a city by, each with the city's spoken name (岛城 → 青岛):
+    ``data/city_nicknames.txt``."""
+    from indexer.text.analysis import DATA_DIR
+
+    path = DATA_DIR / "city_nicknames.txt"
+    nicknames: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if len(words) == 2:
+            nicknames[words[0]] = words[1]
+        elif words:
+            log.warning("%s:%d: %r is not a nickname and a city; skipped", path.name, number,
+                        line)
+    return nicknames
+
+
+@functools.lru_cache(maxsize=256)
+def spellings(place: str) -> tuple[str, ...]:
+    """The ways a text may write a place: its spoken name and its nicknames (青岛, 岛城)."""
+    return (place, *(nickname for nickname, city in city_nicknames().items()
+                     if city == place))
 
 
 def _spoken(division: str) -> str:
@@ -195,7 +225,8 @@ def _named(place: str, text: str, comparing: bool = False) -> bool:
     """Whether ``text`` names ``place``, or one of its counties or districts: a report
     on 吴中 is a report on 苏州. Unless ``comparing`` (the question compares places), a
     place it names only to compare with (:func:`only_compared`) is not named."""
-    if place in text and (comparing or not only_compared(place, text)):
+    if any(name in text and (comparing or not only_compared(name, text))
+           for name in spellings(place)):
         return True
     counties = _divisions().counties.get(place, frozenset())
     # Segmenting is the costly part: only for a text that holds a county's name at all.
@@ -303,8 +334,8 @@ def names_the_places_asked(question: Question, context: str) -> bool:
     """Whether a passage (``context``, folded, with its headings) names every place the
     question names and asks of, other than to compare (False when it names none)."""
     asked = _asked_of(question)
-    return bool(asked) and all(name in context and not only_compared(name, context)
-                               for name in asked)
+    return bool(asked) and all(any(name in context and not only_compared(name, context)
+                                   for name in spellings(place)) for place in asked)
 
 
 @functools.lru_cache(maxsize=256)
@@ -317,7 +348,7 @@ def _own_place(place: str, report: str) -> bool:
         return of_a_masked_city(place, report) or (
             bool(divisions.cities.get(place, frozenset()) & masked_cities)
             and place in places_in(report))
-    names = {place} | divisions.counties.get(place, frozenset())
+    names = {*spellings(place)} | divisions.counties.get(place, frozenset())
     return sum(_own_mentions(name, report) for name in names if name in report) \
         >= OWN_PLACE_MIN
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from indexer.answer.measures import ASKS_CALENDAR, DATE, asked_measure
-from indexer.answer.places import of_a_masked_city, places_in
+from indexer.answer.places import of_a_masked_city, places_in, spellings
 from indexer.retrieve.protocol import expand_years
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -172,17 +172,23 @@ def missing_specifics(question: Question, context: str,
     A place that the whole ``report`` names (its folded text, asked for only when needed)
     counts as named: a report on 吴中 names the district a few times, not in every
     paragraph; so does the city of a report that masks it, by the counties it names
-    (:func:`indexer.answer.places.of_a_masked_city`: 青岛 of 002). A year counts only in
+    (:func:`indexer.answer.places.of_a_masked_city`: 青岛 of 002). A place is named by its
+    nickname too (岛城: :func:`indexer.answer.places.spellings`). A year counts only in
     ``context``: a report names many years.
     """
     if not question.specifics:
         return 0.0
-    missing = [name for name in question.specifics if name not in context]
+    missing = [name for name in question.specifics if not _written(name, context)]
     if report is not None and any(not name.isdigit() for name in missing):
         text = report()
         missing = [name for name in missing
-                   if name.isdigit() or not (name in text or of_a_masked_city(name, text))]
+                   if name.isdigit() or not (_written(name, text) or of_a_masked_city(name, text))]
     return len(missing) / len(question.specifics)
+
+
+def _written(specific: str, text: str) -> bool:
+    """Whether ``text`` writes a year, or a place by its name or a nickname (岛城)."""
+    return any(name in text for name in spellings(specific))
 
 
 def dated_otherwise(question: Question, folded: str,

@@ -1,0 +1,57 @@
+"""A city asked by the name people call it (岛城 for 青岛) is read as that city."""
+
+from __future__ import annotations
+
+from indexer.answer.places import (
+    city_nicknames,
+    is_of_the_place_asked,
+    names_another_place,
+    names_the_places_asked,
+    place_names,
+    spellings,
+)
+from indexer.answer.question import analyse, missing_specifics
+from indexer.text.analysis import fold
+
+
+def report(corpus, prefix: str) -> str:
+    return next(fold(d.text) for d in corpus.documents if d.doc_id.startswith(prefix))
+
+
+def test_a_nickname_names_its_city_in_either_script():
+    assert analyse("岛城今年新开工了几所中小学?").specifics == {"青岛"}
+    assert analyse("島城今年新開工了幾所中小學?").specifics == {"青岛"}
+    assert analyse("泉城和羊城今年各招了多少名老师?").specifics == {"济南", "广州"}
+    assert spellings("青岛") == ("青岛", "岛城")
+    assert spellings("镇江") == ("镇江",)
+    # A division's own name stays that division (姑苏 is 苏州's district, 姑苏区).
+    assert place_names()["姑苏"] == "姑苏"
+    # Every city the table names is a place the divisions table knows.
+    assert set(city_nicknames().values()) <= set(place_names().values())
+
+
+def test_the_report_of_a_nicknamed_city_is_of_the_place_asked(corpus):
+    qingdao, jurong = report(corpus, "002"), report(corpus, "000")
+    asked = analyse("岛城今年新开工了几所中小学?")
+    # 002 masks its city (xx市) but names 平度, one of 青岛's counties; it says 岛城 once.
+    assert "青岛" not in qingdao and "岛城" in qingdao
+    assert missing_specifics(asked, "", lambda: qingdao) == 0.0
+    assert is_of_the_place_asked(asked, lambda: qingdao)
+    assert not names_another_place(asked, "", lambda: qingdao)
+    # 句容's report is not 青岛's, under either name.
+    assert missing_specifics(asked, "", lambda: jurong) == 1.0
+    assert names_another_place(asked, "", lambda: jurong)
+    assert not is_of_the_place_asked(asked, lambda: jurong)
+    # A passage that writes the nickname names the city.
+    assert names_the_places_asked(analyse("青岛的学校有几所?"), fold("島城的學校"))
+    assert names_the_places_asked(asked, fold("青岛的学校"))
+
+
+def test_a_nicknamed_city_is_not_answered_from_another_places_report(model_engine):
+    # 吴中's 1058人 and 50% answered "岛城的高考本二达线率是多少?" while 岛城 was no place.
+    for question in ["岛城的高考本二达线率是多少?", "島城今年高考本二上線人數是多少?"]:
+        answer, _ = model_engine.ask(question)
+        assert not answer.answerable, (question, answer.text)
+    # 002's own sentence still answers a question about 岛城.
+    answer, _ = model_engine.ask("岛城的职校学生在全国技能大赛拿的一等奖比上一年多吗?")
+    assert answer.answerable and "比上年增加" in answer.text
