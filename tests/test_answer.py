@@ -200,6 +200,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("沧州市其他县的本二上线人数是多少?", "other_place"),  # the county's own 856人
     ("县中前一年过二本线的有多少人?", "other_year"),  # this year's 1058人
     ("镇江市区的孩子中考平均考多少分?", "figure_not_given"),  # only 句容's gap to it
+    ("吉林低保家庭孩子的午餐补贴一天多少钱?", "figure_not_given"),  # 每生每年600元
     ("这份总结写的是哪个县?", "place_not_given"),  # 003 masks its county, 我县
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])

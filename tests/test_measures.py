@@ -8,6 +8,7 @@ import pytest
 from indexer.answer.measures import (
     asks_figure,
     counts_only_passers,
+    gives_another_period,
     gives_only_changes,
     gives_only_gaps,
     has_measure,
@@ -183,6 +184,31 @@ PASSERS = "高中段教育教学成绩连年攀升,*中学本二上线人数突�
 def test_a_count_of_an_exams_passers_answers_only_a_question_about_the_exam(
         question, sentence, only_passers):
     assert counts_only_passers(analyse(question), fold(sentence)) is only_passers
+
+
+# 001's rates of funding per pupil, per year.
+PER_YEAR = "统一全市城乡义务教育学校生均公用经费基准定额:小学每生每年600元、初中每生每年800元"
+
+
+@pytest.mark.parametrize("question, sentence, other_period", [
+    # The near miss nm-019 asks a day's lunch subsidy; the report gives yearly sums only.
+    ("吉林低保家庭孩子的午餐补贴一天多少钱?", PER_YEAR, True),
+    ("吉林低保家庭孩子的午餐补贴每个月多少钱?", PER_YEAR, True),
+    ("白寨每个村一年放几场电影?", "每村每月就能免费看到一场高清晰的数字电影", True),
+    # The period asked is given (日 and 天 are one period; so are 周 and 星期).
+    ("吉林孩子住校的话,学校每人每年多拿多少补贴?", PER_YEAR, False),
+    ("白寨每个村每月放几场电影?", "每村每月就能免费看到一场高清晰的数字电影", False),
+    ("学生每天锻炼多少分钟?", "确保学生每日校园体育活动时间不少于1小时", False),
+    ("每星期上几节体育课?", "每周3节体育课", False),
+    # A sentence that gives no rate says nothing of the period: a year's total answers.
+    ("新开的幼儿托管点一年添了多少个名额?", "全年新增看护点学位近8000个", False),
+    # Not a period: a school year, or 一年来; nor a question that asks for no figure.
+    ("一年级新生有多少人?", "每年招收新生600人", False),
+    ("一年来学校建了多少所?", "每年新建学校2所", False),
+    ("午餐补贴一天是不是每年发?", PER_YEAR, False),
+])
+def test_a_rate_per_another_period_does_not_answer(question, sentence, other_period):
+    assert gives_another_period(analyse(question), fold(sentence)) is other_period
 
 
 @pytest.mark.parametrize("question, counted", [

@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer.answer.measures import (
     counts_only_passers,
+    gives_another_period,
     gives_only_changes,
     gives_only_gaps,
     has_measure,
@@ -217,6 +218,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "total_miss": 1.0 if gives_only_changes(question, folded) else 0.0,
         "gap_miss": 1.0 if gives_only_gaps(question, folded) else 0.0,
         "passers_miss": 1.0 if counts_only_passers(question, folded) else 0.0,
+        "period_miss": 1.0 if gives_another_period(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
         "when_miss": 1.0 if lacks_time(question, folded) else 0.0,
         "name_miss": 1.0 if lacks_a_name(question, folded) else 0.0,

@@ -126,6 +126,13 @@ ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|�
 # A clause that goes on with the one before it, whose figure is of what that one counts
 # (…本二上线人数突破800大关,达856人).
 GOES_ON = re.compile(r"^(?:达到?|共计?|合计|计|为|约|近|超过?)")
+# The period a question asks a rate for (一天多少钱, 每个月发多少, 每人每年; not 一年级, 一年来,
+# 一年度), and the periods a sentence gives rates for (每生每年600元, 每村每月一场, 年均), each
+# by one name: 天 and 日 are one period, as are 周 and 星期.
+_PERIOD = r"(天|日|周|星期|月|学期|年)"
+ASKS_PER = re.compile(rf"(?:每|一)个?{_PERIOD}(?![级来度])")
+GIVES_PER = re.compile(rf"每个?{_PERIOD}(?!级)|(年|月|日)均")
+SAME_PERIOD = {"日": "天", "星期": "周"}
 
 
 def has_measure(question: Question, folded: str) -> bool | None:
@@ -246,6 +253,24 @@ def counts_only_passers(question: Question, folded: str) -> bool:
     return bool(held) and all(
         PASSED.search(clause) or (GOES_ON.match(clause) and PASSED.search(before))
         for clause, before in held)
+
+
+def gives_another_period(question: Question, folded: str) -> bool:
+    """Whether a question asks for a figure per a period (:data:`ASKS_PER`) and a sentence
+    (folded) gives figures per other periods only (:data:`GIVES_PER`): "午餐补贴一天多少钱?"
+    is not answered by "…小学每生每年600元". A sentence that gives no rate says nothing of
+    the period (一年添了多少个名额? is answered by 全年新增…近8000个)."""
+    asked = _periods(ASKS_PER, question.folded)
+    if not asked or not asks_figure(question):
+        return False
+    given = _periods(GIVES_PER, folded)
+    return bool(given) and not asked & given
+
+
+def _periods(pattern: re.Pattern[str], folded: str) -> set[str]:
+    """The periods ``pattern`` finds in a folded text, by one name each (:data:`SAME_PERIOD`)."""
+    return {SAME_PERIOD.get(name, name) for match in pattern.finditer(folded)
+            for name in match.groups() if name}
 
 
 def _figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:
