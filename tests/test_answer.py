@@ -201,6 +201,8 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("县中前一年过二本线的有多少人?", "other_year"),  # this year's 1058人
     ("镇江市区的孩子中考平均考多少分?", "figure_not_given"),  # only 句容's gap to it
     ("吉林低保家庭孩子的午餐补贴一天多少钱?", "figure_not_given"),  # 每生每年600元
+    ("吴中今年高考本一达线率是多少?", "other_side"),  # 本二's 50%
+    ("吉林有多少所民办普惠性幼儿园拿到了奖补?", "other_side"),  # 公办幼儿园57所
     ("这份总结写的是哪个县?", "place_not_given"),  # 003 masks its county, 我县
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])
@@ -493,6 +495,8 @@ def test_a_sentence_dated_otherwise(question, sentence, otherwise):
     ("每个乡镇配了几个专职督导员?", "(各乡镇均配备兼职督导员)督导网络,一支专兼职结合的队伍", True),
     ("每个乡镇配了几个专职督导员?", "各乡镇配备专职督导员2名", False),
     ("县中考上一本的比例是多少?", "文理类本一达线率13.5%", False),  # 县/中/考上: no 中考
+    # jieba cuts 本一达线率 as 本/一/达线率: a run of one-character words names 本一.
+    ("吴中今年高考本一达线率是多少?", "文理科本二以上達線人數1058人,達線率首次突破50%", True),
     ("文科前2500名有多少人?", "进入全省理科前1万名、文科前2500名的人数总数达到62人", False),
     ("有多少人参加培训?", "上半年,共11.9万人参与了社区培训", False),  # nothing asked
 ])

@@ -8,6 +8,7 @@ import pytest
 from indexer.answer.measures import (
     asks_figure,
     counts_only_passers,
+    counts_the_counterpart,
     gives_another_period,
     gives_only_changes,
     gives_only_gaps,
@@ -184,6 +185,24 @@ PASSERS = "高中段教育教学成绩连年攀升,*中学本二上线人数突�
 def test_a_count_of_an_exams_passers_answers_only_a_question_about_the_exam(
         question, sentence, only_passers):
     assert counts_only_passers(analyse(question), fold(sentence)) is only_passers
+
+
+# 001's kindergartens: the count is of 公办 ones, the 民办 ones get a subsidy, uncounted.
+KINDERGARTENS = "全市新建改扩建公办幼儿园57所,奖补一批民办普惠性幼儿园,开展终期检查验收"
+RATES = "2016年全市高考稳中有升,文理类本一达线率13.5%,本二以上达线率56.9%"
+
+
+@pytest.mark.parametrize("question, sentence, counterpart", [
+    ("吉林有多少所民办普惠性幼儿园拿到了奖补?", KINDERGARTENS, True),
+    ("吉林新建了多少所公办幼儿园?", KINDERGARTENS, False),
+    ("吉林的民办幼儿园有什么奖补?", KINDERGARTENS, False),  # no figure asked
+    # Each side's figure in a clause of its own: the side asked is given.
+    ("句容高考本一达线率是多少?", RATES, False),
+    ("句容高考本二达线率是多少?", RATES, False),
+    ("句容高考本一达线率是多少?", "本二以上达线率56.9%,比2015年提高4.4个百分点", True),
+])
+def test_a_figure_of_the_counterpart_does_not_answer(question, sentence, counterpart):
+    assert counts_the_counterpart(analyse(question), fold(sentence)) is counterpart
 
 
 # 001's rates of funding per pupil, per year.

@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer.answer.measures import (
     counts_only_passers,
+    counts_the_counterpart,
     gives_another_period,
     gives_only_changes,
     gives_only_gaps,
@@ -226,7 +227,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         or lacks_year_before(question, folded, report_years) else 0.0,
         "others_miss": 1.0 if lacks_other_places(question, folded) else 0.0,
         "where_miss": 1.0 if lacks_the_place_asked(question, folded) else 0.0,
-        "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading) else 0.0,
+        "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading)
+        or counts_the_counterpart(question, folded) else 0.0,
         "position": math.log1p(index),
         "first_in_passage": 1.0 if index == 0 else 0.0,
         "length": math.log(max(1, len(folded))),

@@ -255,6 +255,27 @@ def counts_only_passers(question: Question, folded: str) -> bool:
         for clause, before in held)
 
 
+def counts_the_counterpart(question: Question, folded: str) -> bool:
+    """Whether a question counts one side of a pair (:attr:`Question.counterparts`: 民办,
+    本一) and every clause of a sentence (folded) that gives a figure of what it counts
+    names the counterpart and not that side: "吉林有多少所民办普惠性幼儿园拿到了奖补?" is not
+    answered by "…新建改扩建公办幼儿园57所,奖补一批民办普惠性幼儿园". A sentence that
+    names only the counterpart is refused whatever its figures
+    (:func:`indexer.answer.question.names_the_counterpart`)."""
+    counted = _count_in(question.counted_in) if question.counted_in else None
+    figure = _written(question) or counted
+    if question.kind != "number" or figure is None or not question.counterparts:
+        return False
+    held = [clause for clause, _ in _figure_clauses(folded, figure)]
+
+    def names(side: tuple[str, ...], clause: str) -> bool:
+        return any(name in clause for name in side)
+
+    return bool(held) and any(
+        all(names(other, clause) and not names(one, clause) for clause in held)
+        for one, other in question.counterparts)
+
+
 def gives_another_period(question: Question, folded: str) -> bool:
     """Whether a question asks for a figure per a period (:data:`ASKS_PER`) and a sentence
     (folded) gives figures per other periods only (:data:`GIVES_PER`): "午餐补贴一天多少钱?"

@@ -156,7 +156,7 @@ def analyse(question: str) -> Question:
     return Question(question, kind, terms, focus, frozenset(DIGITS.findall(folded)), folded,
                     chars, bigrams, specifics(folded), measure,
                     {term: report for term, report in synonyms.items() if report},
-                    asked_sides(tuple(terms)), counted)
+                    asked_sides(tuple(words)), counted)
 
 
 def specifics(folded: str) -> frozenset[str]:
@@ -245,9 +245,13 @@ def _own_mentions(pattern: re.Pattern[str], text: str) -> bool:
 def asked_sides(words: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     """The pairs of :data:`COUNTERPARTS` a question's words ask one side of, as (that side,
     its counterpart). A word names a side when it begins with it (民办幼儿园 names 民办;
-    县中考上一本, cut 县/中/考上, names no 中考)."""
+    县中考上一本, cut 县/中/考上, names no 中考), and so does a run of one-character words
+    that holds it (本一达线率, cut 本/一/达线率, names 本一)."""
+    runs = "".join(word if len(word) == 1 else " " for word in words).split()
+
     def asks(side: tuple[str, ...]) -> bool:
-        return any(word.startswith(name) for word in words for name in side)
+        return any(word.startswith(name) for word in words for name in side) or any(
+            name in run for run in runs for name in side)
 
     return tuple((one, other) for pair in COUNTERPARTS for one, other in (pair, pair[::-1])
                  if asks(one) and not asks(other))
