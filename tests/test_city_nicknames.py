@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from indexer.answer.divisions import city_nicknames, place_names, spellings
 from indexer.answer.places import (
-    city_nicknames,
     is_of_the_place_asked,
     names_another_place,
     names_the_places_asked,
-    place_names,
-    spellings,
 )
 from indexer.answer.question import analyse, missing_specifics
 from indexer.text.analysis import fold

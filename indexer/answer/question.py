@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from indexer.answer.divisions import places_in, spellings
 from indexer.answer.measures import ASKS_CALENDAR, DATE, asked_measure
-from indexer.answer.places import of_a_masked_city, places_in, spellings
+from indexer.answer.places import of_a_masked_city
 from indexer.retrieve.protocol import expand_years
 
 # Words that ask (the answer sits next to what they ask about), folded and simplified.
@@ -160,7 +161,7 @@ def analyse(question: str) -> Question:
 
 
 def specifics(folded: str) -> frozenset[str]:
-    """The places (:func:`indexer.answer.places.places_in`) and years a folded question
+    """The places (:func:`indexer.answer.divisions.places_in`) and years a folded question
     names: a near miss asks of another city or year than the report's."""
     return places_in(folded) | set(YEAR.findall(folded))
 
@@ -173,7 +174,7 @@ def missing_specifics(question: Question, context: str,
     counts as named: a report on 吴中 names the district a few times, not in every
     paragraph; so does the city of a report that masks it, by the counties it names
     (:func:`indexer.answer.places.of_a_masked_city`: 青岛 of 002). A place is named by its
-    nickname too (岛城: :func:`indexer.answer.places.spellings`). A year counts only in
+    nickname too (岛城: :func:`indexer.answer.divisions.spellings`). A year counts only in
     ``context``: a report names many years.
     """
     if not question.specifics:
