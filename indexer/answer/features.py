@@ -36,6 +36,7 @@ from indexer.answer.places import (
     lacks_the_place_asked,
     names_another_place,
     names_the_places_asked,
+    of_a_county_of_the_city_asked,
     of_another_level,
 )
 from indexer.answer.question import (
@@ -153,7 +154,8 @@ def describe(question: Question, found: list[Sentence], catalog: Catalog,
             contexts[passage.passage_id] = (
                 heading, body, missing_specifics(question, context, its_report),
                 names_another_place(question, context, its_report)
-                or of_another_level(question, its_report),
+                or of_another_level(question, its_report)
+                or of_a_county_of_the_city_asked(question, context, its_report),
                 is_of_the_place_asked(question, its_report),
                 names_the_places_asked(question, context),
                 frozenset(expand_years(document.year if document else None)))

@@ -45,6 +45,10 @@ SELF_LEVEL = {level: re.compile(rf"(?:我|全|本|该){level}|{level}(?:委|政�
 # often a report that names its places names one (or its counties) for it to be its own.
 SELF_LEVEL_MIN = 2
 OWN_PLACE_MIN = 2
+# How often a report must name one of a city's counties or districts, and more often than
+# the city, to be that county's rather than the city's (句容's report: 句容 13 times, 镇江 6;
+# not 002, which names 平度 twice among the counties it supports).
+COUNTY_OWN_MIN = 5
 # Places asked of without a name (其他县, 别的城市; not 特别的地方): places other than the
 # report's own.
 _PLACE_NOUN = r"(?:县市区|县区|县市|市县|县|市|区|乡镇|镇|乡|村|地方|城市|地区|省份?|国家)"
@@ -219,6 +223,44 @@ def lacks_other_places(question: Question, folded: str) -> bool:
     return (bool(OTHER_PLACES.search(question.folded))
             and not COMPARING.search(question.folded)
             and not SPEAKS_OF_OTHERS.search(folded))
+
+
+def of_a_county_of_the_city_asked(question: Question, context: str,
+                                  report: Callable[[], str]) -> bool:
+    """Whether the question asks of a city (one with counties or districts: 镇江, 苏州) by
+    its name alone, not by one of its counties nor by a level (这个县: :data:`ASKED_LEVEL`),
+    and the passage (``context``, folded) does not name that city other than to compare,
+    while its ``report`` (folded, asked for only when needed) is of one of the city's
+    counties or districts (:func:`_of_a_county`): "镇江今年高考本二达线率是多少?" is not
+    answered by 句容's 56.9%, nor 苏州's by 吴中's 1058人. A question that names the county
+    too (镇江句容…) may be answered from it: :func:`is_of_the_place_asked` takes a county's
+    report as of its city."""
+    asked = _asked_of(question)
+    counties = cities_and_counties().counties
+    cities = [name for name in asked if counties.get(name)]
+    if not cities or any(pattern.search(question.folded) for pattern in ASKED_LEVEL.values()):
+        return False
+    if any(counties[city] & set(asked) for city in cities):
+        return False
+    unnamed = [city for city in cities
+               if not any(name in context and not only_compared(name, context)
+                          for name in spellings(city))]
+    return bool(unnamed) and any(_of_a_county(city, report()) for city in unnamed)
+
+
+@functools.lru_cache(maxsize=256)
+def _of_a_county(city: str, report: str) -> bool:
+    """Whether a report (folded) is of a county or district rather than of ``city``: it
+    speaks of itself as a county or district more often than as a city (003: 我县, 全县;
+    004: 全区), or it names one of the city's counties at least :data:`COUNTY_OWN_MIN` times
+    and more often than the city, other than to compare (句容's report)."""
+    said = {level: len(SELF_LEVEL[level].findall(report)) for level in "县区市"}
+    if said["县"] + said["区"] > said["市"]:
+        return True
+    own = sum(_own_mentions(name, report) for name in spellings(city))
+    return any(_own_mentions(county, report) >= max(COUNTY_OWN_MIN, own + 1)
+               for county in cities_and_counties().counties.get(city, frozenset())
+               if county in report)
 
 
 def of_another_level(question: Question, report: Callable[[], str]) -> bool:

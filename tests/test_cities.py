@@ -1,12 +1,16 @@
-"""A city asked by the name people call it (岛城 for 青岛) is read as that city."""
+"""A city asked by name: by the name people call it (岛城 for 青岛), and not answered by the
+report of one of its counties (句容's figures are not 镇江's)."""
 
 from __future__ import annotations
+
+import pytest
 
 from indexer.answer.divisions import city_nicknames, place_names, spellings
 from indexer.answer.places import (
     is_of_the_place_asked,
     names_another_place,
     names_the_places_asked,
+    of_a_county_of_the_city_asked,
 )
 from indexer.answer.question import analyse, missing_specifics
 from indexer.text.analysis import fold
@@ -53,3 +57,27 @@ def test_a_nicknamed_city_is_not_answered_from_another_places_report(model_engin
     # 002's own sentence still answers a question about 岛城.
     answer, _ = model_engine.ask("岛城的职校学生在全国技能大赛拿的一等奖比上一年多吗?")
     assert answer.answerable and "比上年增加" in answer.text
+
+
+@pytest.mark.parametrize("question, doc, context, county", [
+    # 句容's report names 句容 13 times and 镇江 6: it is of 镇江's county, not of 镇江.
+    ("镇江今年高考本二达线率是多少?", "000", "本二以上达线率56.9%", True),
+    # A passage that names the city itself may answer for it.
+    ("镇江今年要创建几个教育现代化镇?", "000", "有6个镇、28所学校要创建镇江市教育现代化镇", False),
+    # 吴中's report speaks of itself as a district (全区); 003's as a county (我县).
+    ("苏州今年新增了多少个公办小学学位?", "004", "", True),
+    ("沧州今年本二上线多少人?", "003", "", True),
+    # The city's own report: 001 is 吉林's; 002 masks 青岛 and names 平度 only twice.
+    ("吉林今年新建改扩建多少所公办幼儿园?", "001", "", False),
+    ("青岛今年新开工了几所中小学?", "002", "", False),
+    # The county asked by name or by its level; a place that is no city (句容, 吴中).
+    ("镇江句容今年高考本二达线率是多少?", "000", "", False),
+    ("沧州那个县今年本二上线多少人?", "003", "", False),
+    ("句容今年高考本二达线率是多少?", "000", "", False),
+    ("吴中今年新增了多少个公办小学学位?", "004", "", False),
+])
+def test_a_city_is_not_answered_by_the_report_of_one_of_its_counties(corpus, question, doc,
+                                                                      context, county):
+    text = report(corpus, doc)
+    assert of_a_county_of_the_city_asked(analyse(question), fold(context),
+                                         lambda: text) is county
