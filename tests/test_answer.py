@@ -207,6 +207,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("吉林有多少所民办普惠性幼儿园拿到了奖补?", "other_side"),  # 公办幼儿园57所
     ("镇江今年高考本二达线率是多少?", "other_place"),  # 句容's 56.9%
     ("苏州今年新增了多少个公办小学学位?", "other_place"),  # 吴中's 4320个
+    ("句容的留守儿童有多少人?", "figure_not_given"),  # 专职保安241名
     ("这份总结写的是哪个县?", "place_not_given"),  # 003 masks its county, 我县
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
 ])

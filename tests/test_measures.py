@@ -8,6 +8,7 @@ import pytest
 from indexer.answer.measures import (
     asks_figure,
     counts_only_passers,
+    counts_other_people,
     counts_the_counterpart,
     gives_another_period,
     gives_only_changes,
@@ -81,6 +82,9 @@ def test_a_question_asking_how_many_wants_a_figure():
     assert lacks_figure(analyse("吉林读中专学农的,一年能领多少助学金?"),
                         fold("六是设立中等职业学校助学金,资助中等职业学校一、二年级涉农专业学生。"))
     assert lacks_figure(asked, fold("校车安全月在高三年级启动"))
+    # 一年来 is "over the past year" (003's summing-up), no figure.
+    assert lacks_figure(analyse("那个县今年辍学的学生有多少?"),
+                        fold("一年来,我们较好地履行职责,使我县的教育工作取得了一些成绩"))
     assert not lacks_figure(analyse("句容中考成绩在镇江排名多少?"), fold("位列镇江第三"))
     assert not lacks_figure(analyse("本二达线率提高了多少?"), fold("比去年提高三个百分点"))
     for figure in ["投入车辆148辆", "一半以上的校车", "二十二辆校车", "校车3.5万辆"]:
@@ -185,6 +189,27 @@ PASSERS = "高中段教育教学成绩连年攀升,*中学本二上线人数突�
 def test_a_count_of_an_exams_passers_answers_only_a_question_about_the_exam(
         question, sentence, only_passers):
     assert counts_only_passers(analyse(question), fold(sentence)) is only_passers
+
+
+# 000's guards, 004's prize-winning pupils.
+GUARDS = "目前,全市中小学、幼儿园配备专职保安241名,兼职保安21名,安装视频监控探头2000余个"
+PUPILS = "吳中中專2名學生在省職業學校師生創新大賽中獲得中職一等獎"
+
+
+@pytest.mark.parametrize("question, sentence, others", [
+    ("句容的留守儿童有多少人?", GUARDS, True),
+    ("吴中今年有多少名教师退休?", PUPILS, True),
+    # The kind asked is counted; or the question names both kinds, or neither.
+    ("句容幼儿园配了多少名保安?", GUARDS, False),  # 幼儿园 names no pupils
+    ("吴中中专有几名学生拿了一等奖?", PUPILS, False),
+    ("吴中有多少师生参加了创新大赛?", PUPILS, False),
+    ("句容有多少名老师带学生参加比赛?", PUPILS, False),
+    ("句容今年有多少人参加了培训?", GUARDS, False),
+    # A clause that counts both kinds may count either.
+    ("句容有多少名教师?", "全市共有学生6745人、教师2300名", False),
+])
+def test_a_count_of_staff_does_not_answer_how_many_pupils(question, sentence, others):
+    assert counts_other_people(analyse(question), fold(sentence)) is others
 
 
 # 001's kindergartens: the count is of 公办 ones, the 民办 ones get a subsidy, uncounted.

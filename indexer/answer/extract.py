@@ -55,8 +55,8 @@ REFUSALS = {
 # for, the name asked for, the year asked about, the side asked about.
 MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
-                                 "gap_miss", "passers_miss", "period_miss", "day_miss",
-                                 "when_miss")),
+                                 "gap_miss", "passers_miss", "people_miss", "period_miss",
+                                 "day_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
            ("place_not_given", ("where_miss",)),
            ("other_year", ("time_miss",)),

@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer.answer.measures import (
     counts_only_passers,
+    counts_other_people,
     counts_the_counterpart,
     gives_another_period,
     gives_only_changes,
@@ -221,6 +222,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "total_miss": 1.0 if gives_only_changes(question, folded) else 0.0,
         "gap_miss": 1.0 if gives_only_gaps(question, folded) else 0.0,
         "passers_miss": 1.0 if counts_only_passers(question, folded) else 0.0,
+        "people_miss": 1.0 if counts_other_people(question, folded) else 0.0,
         "period_miss": 1.0 if gives_another_period(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
         "when_miss": 1.0 if lacks_time(question, folded) else 0.0,

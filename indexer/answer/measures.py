@@ -49,9 +49,9 @@ FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]")
 GRADE = re.compile(r"[一二三四五六七八九十\d、]+年级")
 # Nor do words that hold a number word but count nothing: 进一步推进, 统一, 一体化, 十分
 # ("very"), 千方百计, 老百姓, a prize's grade (几个一等奖 is not answered by 我市获xx个一等奖,
-# whose count is masked).
+# whose count is masked), 一年来 ("over the past year").
 NO_FIGURE = re.compile(r"进一步|统一|一体|一起|一些|一定|一直|一切|一致|一贯|唯一|一般|一同|一律"
-                       r"|同一|一流|一线|一方面|一系列|十分(?!之)|千方百计|百姓|万众"
+                       r"|一年来|同一|一流|一线|一方面|一系列|十分(?!之)|千方百计|百姓|万众"
                        r"|[一二三四五六七八九]等奖")
 # What a number question counts, or the calendar date a date question asks for, by its
 # words, and how a sentence writes it (checked in this order: 比例 before 人数). 多少钱
@@ -123,6 +123,11 @@ LEVELS = ("score", "percent", "money")
 # of an exam or its results: a count of passers answers only a question about an exam.
 PASSED = re.compile(r"上线|达线|过线|录取|考取|考入|考上")
 ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|本一|本二|分数线")
+# The two kinds of people a school report counts, staff and pupils (幼儿 not of 幼儿园): a
+# count of one kind does not answer how many of the other there are.
+STAFF = re.compile(r"教师|老师|校长|园长|班主任|教职工|职工|员工|讲师|教练|保安|干部|名师|督学"
+                   r"|督导员|辅导员|专家|教授")
+PUPILS = re.compile(r"学生|孩子|幼儿(?!园)|儿童|新生|考生|毕业生|学员|少年|同学|小朋友|娃")
 # A clause that goes on with the one before it, whose figure is of what that one counts
 # (…本二上线人数突破800大关,达856人).
 GOES_ON = re.compile(r"^(?:达到?|共计?|合计|计|为|约|近|超过?)")
@@ -292,6 +297,24 @@ def _periods(pattern: re.Pattern[str], folded: str) -> set[str]:
     """The periods ``pattern`` finds in a folded text, by one name each (:data:`SAME_PERIOD`)."""
     return {SAME_PERIOD.get(name, name) for match in pattern.finditer(folded)
             for name in match.groups() if name}
+
+
+def counts_other_people(question: Question, folded: str) -> bool:
+    """Whether a question counts staff or pupils (:data:`STAFF`, :data:`PUPILS`), not both,
+    and every clause of a sentence (folded) that counts people names only the other kind:
+    "吴中今年有多少名教师退休?" is not answered by "吴中中专2名学生…获得中职一等奖", nor
+    "句容的留守儿童有多少人?" by "…配备专职保安241名,兼职保安21名"."""
+    if question.measure != "people":
+        return False
+    kinds = (STAFF, PUPILS)
+    asked = [kind for kind in kinds if kind.search(question.folded)]
+    if len(asked) != 1:
+        return False
+    (one,) = asked
+    (other,) = [kind for kind in kinds if kind is not one]
+    held = _figure_clauses(folded, _written(question))
+    return bool(held) and all(other.search(clause) and not one.search(clause)
+                              for clause, _ in held)
 
 
 def _figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:
