@@ -25,11 +25,6 @@ PLACE_READING_RATIO = 10
 # known to the dictionary at all: 保定 739 : 40, 南通 508 : 22, 嘉兴 407 : 27; not 白银
 # (silver) 334 : 9, 来宾 (guest) 166 : 3.
 CITY_READING_RATIO = 30
-# A county's spoken name that jieba's dictionary tags as a place is still another word when
-# the word alone is more than this many times as common as its 市/县/区 forms: 新建 ("newly
-# built") 1000 : 4, 江南 4986 : 2, 古城 1664 : 3. A few counties named mostly in news lose
-# their short name (舟曲 261 : 2); their full names (舟曲县) still name them.
-COMMON_WORD_RATIO = 100
 # What a place name may end in that the text may leave out (苏州市 → 苏州).
 PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 
@@ -83,11 +78,6 @@ def place_names() -> dict[str, str]:
 
     for word in read_otherwise:
         if not mostly_a_place(names[word]):
-            del names[word]
-    for word in [word for word in tagged_places if names.get(word) == word]:
-        forms = sum(tokenizer.FREQ.get(word + suffix, 0) for suffix in "市县区")
-        if (word not in cities and word not in provinces()
-                and tokenizer.FREQ.get(word, 0) > COMMON_WORD_RATIO * forms > 0):
             del names[word]
     places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
     for word, tag in tokenizer.user_word_tag_tab.items():  # the policy dictionary's tag wins
