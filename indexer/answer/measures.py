@@ -217,6 +217,16 @@ def lacks_count(question: Question, folded: str) -> bool:
     return question.counted_in is not None and not _count_in(question.counted_in).search(folded)
 
 
+def _counted(question: Question) -> re.Pattern[str] | None:
+    """How a sentence writes what a number question counts: its measure (:func:`_written`)
+    or its count in classifiers (:func:`_count_in`); None for a question that says
+    neither."""
+    written = _written(question)
+    if written is not None or question.counted_in is None:
+        return written
+    return _count_in(question.counted_in)
+
+
 def _count_in(classifiers: str) -> re.Pattern[str]:
     """How a count in ``classifiers`` is written (248套, 1160台 for 台套)."""
     return re.compile(AMOUNT + r"[万千百亿]?[" + classifiers + "]")
@@ -229,8 +239,7 @@ def gives_only_changes(question: Question, folded: str) -> bool:
     带头人27名,评出…知名教师10名" does not say how many teachers there are."""
     if question.kind != "number" or not ASKS_TOTAL.search(question.folded):
         return False
-    counted = _count_in(question.counted_in) if question.counted_in else None
-    held = _figure_clauses(folded, _written(question) or counted or FIGURE)
+    held = _figure_clauses(folded, _counted(question) or FIGURE)
     return bool(held) and all(CHANGE.search(clause) for clause, _ in held)
 
 
@@ -267,8 +276,7 @@ def counts_the_counterpart(question: Question, folded: str) -> bool:
     answered by "…新建改扩建公办幼儿园57所,奖补一批民办普惠性幼儿园". A sentence that
     names only the counterpart is refused whatever its figures
     (:func:`indexer.answer.question.names_the_counterpart`)."""
-    counted = _count_in(question.counted_in) if question.counted_in else None
-    figure = _written(question) or counted
+    figure = _counted(question)
     if question.kind != "number" or figure is None or not question.counterparts:
         return False
     held = [clause for clause, _ in _figure_clauses(folded, figure)]
@@ -306,12 +314,10 @@ def counts_other_people(question: Question, folded: str) -> bool:
     "句容的留守儿童有多少人?" by "…配备专职保安241名,兼职保安21名"."""
     if question.measure != "people":
         return False
-    kinds = (STAFF, PUPILS)
-    asked = [kind for kind in kinds if kind.search(question.folded)]
-    if len(asked) != 1:
+    staff, pupils = bool(STAFF.search(question.folded)), bool(PUPILS.search(question.folded))
+    if staff == pupils:
         return False
-    (one,) = asked
-    (other,) = [kind for kind in kinds if kind is not one]
+    one, other = (STAFF, PUPILS) if staff else (PUPILS, STAFF)
     held = _figure_clauses(folded, _written(question))
     return bool(held) and all(other.search(clause) and not one.search(clause)
                               for clause, _ in held)

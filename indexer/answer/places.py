@@ -65,17 +65,23 @@ ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]
 NAMED_DIVISION = re.compile(r"[\u4e00-\u9fff]{2,}[省市县区州]")
 
 
-
 def _named(place: str, text: str, comparing: bool = False) -> bool:
     """Whether ``text`` names ``place``, or one of its counties or districts: a report
     on 吴中 is a report on 苏州. Unless ``comparing`` (the question compares places), a
     place it names only to compare with (:func:`only_compared`) is not named."""
-    if any(name in text and (comparing or not only_compared(name, text))
-           for name in spellings(place)):
+    if _names_itself(place, text, comparing):
         return True
     counties = cities_and_counties().counties.get(place, frozenset())
     # Segmenting is the costly part: only for a text that holds a county's name at all.
     return any(county in text for county in counties) and bool(counties & places_in(text))
+
+
+def _names_itself(place: str, text: str, comparing: bool = False) -> bool:
+    """Whether ``text`` (folded) names ``place`` itself, by its name or a nickname
+    (:func:`indexer.answer.divisions.spellings`), other than only to compare with it
+    (:func:`only_compared`) unless ``comparing``."""
+    return any(name in text and (comparing or not only_compared(name, text))
+               for name in spellings(place))
 
 
 def only_compared(place: str, text: str) -> bool:
@@ -165,8 +171,7 @@ def is_of_the_place_asked(question: Question, report: Callable[[], str]) -> bool
     its counties give and of those counties (002 of 青岛, by 平度). False for a question
     that asks of no place."""
     asked = _asked_of(question)
-    levels = {level for level, pattern in ASKED_LEVEL.items()
-              if pattern.search(question.folded)}
+    levels = _asked_levels(question)
     if not asked and not levels:
         return False
     text = report()
@@ -179,8 +184,7 @@ def names_the_places_asked(question: Question, context: str) -> bool:
     """Whether a passage (``context``, folded, with its headings) names every place the
     question names and asks of, other than to compare (False when it names none)."""
     asked = _asked_of(question)
-    return bool(asked) and all(any(name in context and not only_compared(name, context)
-                                   for name in spellings(place)) for place in asked)
+    return bool(asked) and all(_names_itself(place, context) for place in asked)
 
 
 @functools.lru_cache(maxsize=256)
@@ -238,13 +242,11 @@ def of_a_county_of_the_city_asked(question: Question, context: str,
     asked = _asked_of(question)
     counties = cities_and_counties().counties
     cities = [name for name in asked if counties.get(name)]
-    if not cities or any(pattern.search(question.folded) for pattern in ASKED_LEVEL.values()):
+    if not cities or _asked_levels(question):
         return False
     if any(counties[city] & set(asked) for city in cities):
         return False
-    unnamed = [city for city in cities
-               if not any(name in context and not only_compared(name, context)
-                          for name in spellings(city))]
+    unnamed = [city for city in cities if not _names_itself(city, context)]
     return bool(unnamed) and any(_of_a_county(city, report()) for city in unnamed)
 
 
@@ -254,7 +256,7 @@ def _of_a_county(city: str, report: str) -> bool:
     speaks of itself as a county or district more often than as a city (003: 我县, 全县;
     004: 全区), or it names one of the city's counties at least :data:`COUNTY_OWN_MIN` times
     and more often than the city, other than to compare (句容's report)."""
-    said = {level: len(SELF_LEVEL[level].findall(report)) for level in "县区市"}
+    said = _self_level_counts(report)
     if said["县"] + said["区"] > said["市"]:
         return True
     own = sum(_own_mentions(name, report) for name in spellings(city))
@@ -269,20 +271,29 @@ def of_another_level(question: Question, report: Callable[[], str]) -> bool:
     when needed) speaks of itself at other levels only (:data:`SELF_LEVEL`): 句容's report
     says 我市 and 全市, never 我县, so it is not the county asked of. A report that speaks
     of itself at no level may be of any."""
-    asked = [level for level, pattern in ASKED_LEVEL.items()
-             if pattern.search(question.folded)]
+    asked = _asked_levels(question)
     if not asked:
         return False
     own = _self_levels(report())
-    return bool(own) and not own & set(asked)
+    return bool(own) and not own & asked
+
+
+def _asked_levels(question: Question) -> set[str]:
+    """The levels a question asks of without a name (:data:`ASKED_LEVEL`: 这个县 → 县)."""
+    return {level for level, pattern in ASKED_LEVEL.items() if pattern.search(question.folded)}
 
 
 @functools.lru_cache(maxsize=64)
+def _self_level_counts(report: str) -> dict[str, int]:
+    """How often a report (folded) speaks of itself at each level (:data:`SELF_LEVEL`)."""
+    return {level: len(pattern.findall(report)) for level, pattern in SELF_LEVEL.items()}
+
+
 def _self_levels(report: str) -> frozenset[str]:
     """The levels a report (folded) speaks of itself at, at least :data:`SELF_LEVEL_MIN`
     times each (004 both 区 and 镇: 吴中区 and 白寨镇)."""
-    return frozenset(level for level, pattern in SELF_LEVEL.items()
-                     if len(pattern.findall(report)) >= SELF_LEVEL_MIN)
+    return frozenset(level for level, count in _self_level_counts(report).items()
+                     if count >= SELF_LEVEL_MIN)
 
 
 def lacks_the_place_asked(question: Question, folded: str) -> bool:

@@ -179,15 +179,15 @@ def missing_specifics(question: Question, context: str,
     """
     if not question.specifics:
         return 0.0
-    missing = [name for name in question.specifics if not _written(name, context)]
+    missing = [name for name in question.specifics if not _spelt_in(name, context)]
     if report is not None and any(not name.isdigit() for name in missing):
         text = report()
         missing = [name for name in missing
-                   if name.isdigit() or not (_written(name, text) or of_a_masked_city(name, text))]
+                   if name.isdigit() or not (_spelt_in(name, text) or of_a_masked_city(name, text))]
     return len(missing) / len(question.specifics)
 
 
-def _written(specific: str, text: str) -> bool:
+def _spelt_in(specific: str, text: str) -> bool:
     """Whether ``text`` writes a year, or a place by its name or a nickname (岛城)."""
     return any(name in text for name in spellings(specific))
 
