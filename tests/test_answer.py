@@ -207,9 +207,16 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("吉林有多少所民办普惠性幼儿园拿到了奖补?", "other_side"),  # 公办幼儿园57所
     ("镇江今年高考本二达线率是多少?", "other_place"),  # 句容's 56.9%
     ("苏州今年新增了多少个公办小学学位?", "other_place"),  # 吴中's 4320个
+    ("沧州今年本二上线多少人?", "other_place"),  # 003's 856人, beside 荣获沧州市…奖
     ("句容的留守儿童有多少人?", "figure_not_given"),  # 专职保安241名
     ("这份总结写的是哪个县?", "place_not_given"),  # 003 masks its county, 我县
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", "name_not_given"),  # 2名學生
+    ("句容的校车接送一趟要多长时间?", "figure_not_given"),  # 257条 lines, no time
+    ("吉林的幼儿园生均公用经费每年多少钱?", "figure_not_given"),  # 小学's and 初中's
+    ("句容下蜀中学今年高考本二上线多少人?", "other_school"),  # the city's 62人
+    ("句容理科前1万名里男生有几个?", "figure_not_given"),  # 理科45人, of either sex
+    ("吉林给中职学生免学费一年花了多少钱?", "figure_not_given"),  # 每生每年3000元
+    ("句容想借哪座大城市的明校力量?", "place_not_given"),  # 鲁云龙同学 names no place
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
                                                         why):

@@ -62,11 +62,17 @@ def test_a_nicknamed_city_is_not_answered_from_another_places_report(model_engin
 @pytest.mark.parametrize("question, doc, context, county", [
     # 句容's report names 句容 13 times and 镇江 6: it is of 镇江's county, not of 镇江.
     ("镇江今年高考本二达线率是多少?", "000", "本二以上达线率56.9%", True),
-    # A passage that names the city itself may answer for it.
-    ("镇江今年要创建几个教育现代化镇?", "000", "有6个镇、28所学校要创建镇江市教育现代化镇", False),
-    # 吴中's report speaks of itself as a district (全区); 003's as a county (我县).
+    # A passage that names 镇江 as the level of a title still counts 句容's towns.
+    ("镇江今年要创建几个教育现代化镇?", "000", "有6个镇、28所学校要创建镇江市教育现代化镇", True),
+    ("镇江上半年在大报上发了多少篇稿?", "000", "上半年,在镇江市级以上主流媒体发稿、报道40余篇",
+     True),
+    # A question for no figure may be answered by a passage that names the city.
+    ("镇江的教育现代化镇要怎么创建?", "000", "有6个镇、28所学校要创建镇江市教育现代化镇", False),
+    ("镇江的教育现代化镇要怎么创建?", "000", "有6个镇、28所学校要创建教育现代化镇", True),
+    # 吴中's report speaks of itself as a district (全区); 003's as a county (我县), and
+    # names 沧州 only as the giver of its prizes (荣获沧州市…奖).
     ("苏州今年新增了多少个公办小学学位?", "004", "", True),
-    ("沧州今年本二上线多少人?", "003", "", True),
+    ("沧州今年本二上线多少人?", "003", "荣获沧州市*年普通高中教育教学质量特殊贡献奖", True),
     # The city's own report: 001 is 吉林's; 002 masks 青岛 and names 平度 only twice.
     ("吉林今年新建改扩建多少所公办幼儿园?", "001", "", False),
     ("青岛今年新开工了几所中小学?", "002", "", False),

@@ -7,16 +7,18 @@ import pytest
 
 from indexer.answer.measures import (
     asks_figure,
+    counts_another_stage,
     counts_only_passers,
     counts_other_people,
     counts_the_counterpart,
-    gives_another_period,
     gives_only_changes,
     gives_only_gaps,
+    gives_only_rates,
     has_measure,
     lacks_count,
     lacks_day,
     lacks_figure,
+    lacks_the_sex_asked,
     lacks_time,
 )
 from indexer.answer.question import analyse
@@ -230,29 +232,64 @@ def test_a_figure_of_the_counterpart_does_not_answer(question, sentence, counter
     assert counts_the_counterpart(analyse(question), fold(sentence)) is counterpart
 
 
-# 001's rates of funding per pupil, per year.
-PER_YEAR = "统一全市城乡义务教育学校生均公用经费基准定额:小学每生每年600元、初中每生每年800元"
+# 001's rates of funding per pupil, by stage of schooling.
+FUNDING = ("统一全市城乡义务教育学校生均公用经费基准定额:小学每生每年600元、初中每生每年800元,"
+           "寄宿制学校按照寄宿生年生均200元标准增加公用经费补助")
 
 
-@pytest.mark.parametrize("question, sentence, other_period", [
-    # The near miss nm-019 asks a day's lunch subsidy; the report gives yearly sums only.
-    ("吉林低保家庭孩子的午餐补贴一天多少钱?", PER_YEAR, True),
-    ("吉林低保家庭孩子的午餐补贴每个月多少钱?", PER_YEAR, True),
-    ("白寨每个村一年放几场电影?", "每村每月就能免费看到一场高清晰的数字电影", True),
-    # The period asked is given (日 and 天 are one period; so are 周 and 星期).
-    ("吉林孩子住校的话,学校每人每年多拿多少补贴?", PER_YEAR, False),
-    ("白寨每个村每月放几场电影?", "每村每月就能免费看到一场高清晰的数字电影", False),
-    ("学生每天锻炼多少分钟?", "确保学生每日校园体育活动时间不少于1小时", False),
-    ("每星期上几节体育课?", "每周3节体育课", False),
-    # A sentence that gives no rate says nothing of the period: a year's total answers.
-    ("新开的幼儿托管点一年添了多少个名额?", "全年新增看护点学位近8000个", False),
-    # Not a period: a school year, or 一年来; nor a question that asks for no figure.
-    ("一年级新生有多少人?", "每年招收新生600人", False),
-    ("一年来学校建了多少所?", "每年新建学校2所", False),
-    ("午餐补贴一天是不是每年发?", PER_YEAR, False),
+@pytest.mark.parametrize("question, sentence, other_stage", [
+    # The probe's near miss: 幼儿园 asked, 小学 and 初中 given.
+    ("吉林的幼儿园生均公用经费每年多少钱?", FUNDING, True),
+    ("吉林高中生均公用经费一年多少钱?", FUNDING, True),
+    ("吉林小学生均公用经费一年多少钱?", FUNDING, False),
+    ("吉林初中生每年的公用经费是多少?", FUNDING, False),
+    # 中小学 and 义务教育 span stages: either asks of several, so none in particular.
+    ("吉林中小学生均公用经费一年多少钱?", FUNDING, False),
+    # The stage asked is named elsewhere in the sentence (公办中职学校…3000元).
+    ("吉林中职学生每年的公用经费是多少?", "公办普通高中按500元标准补助,公办中职学校生均公用经费"
+     "标准提高到每生每年3000元", False),
+    # A figure that names no stage; a question that asks no figure; an exam is no stage
+    # (升高中那场考试 is 中考).
+    ("吉林幼儿园今年投入了多少钱?", "全市计划投资1.7亿元", False),
+    ("吉林的幼儿园有什么经费?", FUNDING, False),
+    ("句容娃升高中那场考试,平均成绩比镇江城里低几分?",
+     "2016年中考,我市中考均分与镇江市区比相差34.5分", False),
 ])
-def test_a_rate_per_another_period_does_not_answer(question, sentence, other_period):
-    assert gives_another_period(analyse(question), fold(sentence)) is other_period
+def test_a_figure_of_another_stage_of_schooling_does_not_answer(question, sentence,
+                                                                other_stage):
+    assert counts_another_stage(analyse(question), fold(sentence)) is other_stage
+
+
+# 001's rate for vocational schools.
+VOCATIONAL = "公办中职学校生均公用经费标准提高到每生每年3000元(含免学费补助)"
+# 000's top scorers, counted by stream, not by sex.
+TOP_SCORERS = "全市普高进入全省理科前1万名、文科前2500名的人数总数达到62人,其中理科45人,文科17人"
+
+
+@pytest.mark.parametrize("question, sentence, lacking", [
+    ("句容理科前1万名里男生有几个?", TOP_SCORERS, True),
+    ("句容有多少名女教师?", "全市共有专任教师2300名", True),
+    ("句容有多少名女教师?", "全市共有专任教师2300名,其中女教师1500名", False),
+    # Both sexes asked, or none; or no figure asked (第几名).
+    ("句容理科前1万名里男生女生各有几个?", TOP_SCORERS, False),
+    ("句容理科前1万名有几个人?", TOP_SCORERS, False),
+    ("外語學校那個學文的女孩,高考在江蘇排第幾名?", "游文忠获评文科第28名", False),
+])
+def test_a_count_of_one_sex_needs_that_sex_named(question, sentence, lacking):
+    assert lacks_the_sex_asked(analyse(question), fold(sentence)) is lacking
+
+
+@pytest.mark.parametrize("question, sentence, only_rates", [
+    # The probe's near miss: a sum spent in all, answered with rates per pupil.
+    ("吉林给中职学生免学费一年花了多少钱?", VOCATIONAL, True),
+    ("吉林一共投入了多少钱补助公用经费?", FUNDING, True),
+    # A sum in all is given beside the rates; or the question asks the rate itself.
+    ("吉林一共投入了多少钱补助公用经费?", "全市投入1.2亿元,小学每生每年600元", False),
+    ("吉林中职学校生均公用经费一年多少钱?", VOCATIONAL, False),
+    ("吉林中职学校的公用经费是多少钱?", VOCATIONAL, False),  # a rate may be what is meant
+])
+def test_a_rate_per_one_does_not_say_what_was_spent_in_all(question, sentence, only_rates):
+    assert gives_only_rates(analyse(question), fold(sentence)) is only_rates
 
 
 @pytest.mark.parametrize("question, counted", [

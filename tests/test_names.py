@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer.names import asks_a_name, lacks_a_name, names_a_person
+from indexer.answer.names import asks_a_name, lacks_a_name, names_a_person, without_people
+from indexer.answer.places import lacks_the_place_asked
 from indexer.answer.question import analyse
 from indexer.text.analysis import fold
 
@@ -49,3 +50,17 @@ def test_a_name_asked_is_not_answered_by_a_sentence_that_names_nobody():
     # A question that does not ask for a name never lacks one.
     assert not lacks_a_name(analyse("吳中中專有幾名學生獲得一等獎?"),
                             fold("吳中中專2名學生在省職業學校師生創新大賽中獲得中職一等獎。"))
+
+
+# 000's top students: 云龙 is a district of 徐州, and here a student's given name.
+STUDENTS = ("名校自主招生取得新进展,鲁云龙同学分别取得清华和北大加分资格,"
+            "周子贤同学以全省前三名的优异成绩被中国科学院大学录取")
+
+
+def test_a_persons_name_is_no_place():
+    assert without_people(fold(STUDENTS)).count("云龙") == 0
+    assert without_people("全市教师和校长张洪鸣") == "全市教师和 "  # 教师 is no name
+    # ty-010 (明校 for 名校) was answered with this sentence, as if 云龙 were the city asked.
+    asked = analyse("句容想借哪座大城市的明校力量?")
+    assert lacks_the_place_asked(asked, fold(STUDENTS))
+    assert not lacks_the_place_asked(asked, fold("主动引进和对接南京优质教育资源,助力宁句一体化"))

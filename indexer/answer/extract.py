@@ -24,6 +24,7 @@ from indexer.answer.features import Sentence
 from indexer.answer.model import AnswerModel, load_model, question_features, row
 from indexer.answer.question import Question, analyse, keyword_query, only_numbers
 from indexer.answer.rerank import by_answer_score
+from indexer.answer.schools import of_the_school_asked
 from indexer.answer.spans import sentences
 from indexer.retrieve.hits import Hit
 
@@ -47,20 +48,24 @@ REFUSALS = {
     "other_year": "最接近的句子说的是另一年的情况。",
     "other_side": "最接近的句子说的是与所问相对的另一项（如问上半年，它说下半年）。",
     "other_place": "所问的地方在这份报告里没有提到。",
+    "other_school": "最接近的句子说的不是所问的学校。",
     "name_not_given": "最接近的句子没有给出所问的人名。",
     "place_not_given": "最接近的句子没有给出所问的地方。",
 }
 # What a best sentence lacks, by the rule features (:mod:`indexer.answer.features`) that
 # say so: the place asked about (its report never names it), the figure or date asked
-# for, the name asked for, the year asked about, the side asked about.
+# for, the name asked for, the year asked about, the side asked about, the school asked
+# about.
 MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
-                                 "gap_miss", "passers_miss", "people_miss", "period_miss",
+                                 "gap_miss", "passers_miss", "people_miss", "stage_miss",
+                                 "sex_miss", "rate_miss", "period_miss", "length_miss",
                                  "day_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
            ("place_not_given", ("where_miss",)),
            ("other_year", ("time_miss",)),
-           ("other_side", ("counterpart_miss",)))
+           ("other_side", ("counterpart_miss",)),
+           ("other_school", ("school_miss",)))
 
 
 @dataclass
@@ -196,7 +201,7 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
                              model)
     if rerank:
         hits = by_answer_score(hits, scored, rerank)
-    scored = feats.of_the_place_asked(scored)
+    scored = of_the_school_asked(feats.of_the_place_asked(scored))
     if not scored:
         return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits),
                       refused_because="no_candidates" if hits else "no_passages")
@@ -275,10 +280,16 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     counterpart of what is asked: the other half-year, 中考 for 高考, 本二 for 本一
     (:func:`indexer.answer.question.names_the_counterpart`), or a figure of the
     counterpart only (:func:`indexer.answer.measures.counts_the_counterpart`); or rates
-    per another period (:func:`indexer.answer.measures.gives_another_period`), a count of
-    staff for pupils (:func:`indexer.answer.measures.counts_other_people`), or a county's
-    figure for its city (:func:`indexer.answer.places.of_a_county_of_the_city_asked`). A
-    report that never gives the figure asked for is not answered with another one.
+    per another period (:func:`indexer.answer.periods.gives_another_period`), no length
+    of time for 多长时间 (:func:`indexer.answer.periods.lacks_a_length`), a count of
+    staff for pupils (:func:`indexer.answer.measures.counts_other_people`), of another
+    stage of schooling (:func:`indexer.answer.measures.counts_another_stage`) or of
+    either sex for one (:func:`indexer.answer.measures.lacks_the_sex_asked`), rates per
+    one for a sum in all (:func:`indexer.answer.measures.gives_only_rates`), a county's
+    figure for its city (:func:`indexer.answer.places.of_a_county_of_the_city_asked`), or
+    a city's or another school's for a school asked by name
+    (:func:`indexer.answer.schools.of_another_school`). A report that never gives the
+    figure asked for is not answered with another one.
 
     The answer model weighs the measure too; as a rule on top of it, out of fold on the
     own-words train questions, it refused 5 of the 33 near misses the model would answer,

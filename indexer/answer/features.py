@@ -18,19 +18,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.answer.measures import (
+    counts_another_stage,
     counts_only_passers,
     counts_other_people,
     counts_the_counterpart,
-    gives_another_period,
     gives_only_changes,
     gives_only_gaps,
+    gives_only_rates,
     has_measure,
     lacks_count,
     lacks_day,
     lacks_figure,
+    lacks_the_sex_asked,
     lacks_time,
 )
 from indexer.answer.names import lacks_a_name
+from indexer.answer.periods import gives_another_period, lacks_a_length
 from indexer.answer.places import (
     is_of_the_place_asked,
     lacks_other_places,
@@ -51,6 +54,7 @@ from indexer.answer.question import (
     missing_specifics,
     names_the_counterpart,
 )
+from indexer.answer.schools import names_the_school_asked, of_another_school
 from indexer.answer.spans import readable_sentences
 from indexer.records import Passage
 from indexer.retrieve.hits import Hit
@@ -223,13 +227,20 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "gap_miss": 1.0 if gives_only_gaps(question, folded) else 0.0,
         "passers_miss": 1.0 if counts_only_passers(question, folded) else 0.0,
         "people_miss": 1.0 if counts_other_people(question, folded) else 0.0,
+        "stage_miss": 1.0 if counts_another_stage(question, folded) else 0.0,
+        "sex_miss": 1.0 if lacks_the_sex_asked(question, folded) else 0.0,
+        "rate_miss": 1.0 if gives_only_rates(question, folded) else 0.0,
         "period_miss": 1.0 if gives_another_period(question, folded) else 0.0,
+        "length_miss": 1.0 if lacks_a_length(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,
         "when_miss": 1.0 if lacks_time(question, folded) else 0.0,
         "name_miss": 1.0 if lacks_a_name(question, folded) else 0.0,
         "time_miss": 1.0 if dated_otherwise(question, folded, report_years)
         or lacks_year_before(question, folded, report_years) else 0.0,
         "others_miss": 1.0 if lacks_other_places(question, folded) else 0.0,
+        "school_miss": 1.0 if of_another_school(question, folded, body) else 0.0,
+        # Nor this: an answer is taken from a sentence that names the school asked of.
+        "school_named": 1.0 if names_the_school_asked(question, folded) else 0.0,
         "where_miss": 1.0 if lacks_the_place_asked(question, folded) else 0.0,
         "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading)
         or counts_the_counterpart(question, folded) else 0.0,

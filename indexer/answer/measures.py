@@ -128,16 +128,26 @@ ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|�
 STAFF = re.compile(r"教师|老师|校长|园长|班主任|教职工|职工|员工|讲师|教练|保安|干部|名师|督学"
                    r"|督导员|辅导员|专家|教授")
 PUPILS = re.compile(r"学生|孩子|幼儿(?!园)|儿童|新生|考生|毕业生|学员|少年|同学|小朋友|娃")
+# The stages of schooling, each with the words that name it: a figure of one stage does not
+# answer what another costs or counts (小学每生每年600元 for 幼儿园). A word that spans stages
+# names each (中小学, 义务教育, 中学); 幼儿 is of pre-school. Not the exams (升高中那场考试
+# is 中考): 中考 and 高考 are counterparts (:data:`indexer.answer.question.COUNTERPARTS`).
+STAGES = (re.compile(r"幼儿|学前|入园|托育|托儿|早教"),
+          re.compile(r"小学|义务教育"),
+          re.compile(r"初中|初[一二三]|中学|中小学|义务教育"),
+          re.compile(r"高中|普高|中学|中小学"),
+          re.compile(r"中职|中专|中等职业|职业学校|职业教育|职教|职校|职高|技校|技工"),
+          re.compile(r"高校|大学|高职|高等教育|本科|研究生"))
+# A count of one sex (男生, 女教师): a sentence that names no one of that sex does not give
+# it (理科45人 for 男生有几个).
+SEX_ASKED = re.compile(r"([男女])(?:生|孩|童|性|教师|老师|职工|干部|学生|同学|运动员)")
+# What asks for a sum in all (一共, 花了, 投入了), and what makes a sum a rate per one
+# (每生每年600元, 生均, 按500元标准): a rate does not say what was spent in all.
+ASKS_SUM = re.compile(r"一共|总共|共计|总计|合计|累计|总额|总投入|花了|花费了|投入了|投了|拨了")
+PER_ONE = re.compile(r"每[生人名位所校村户个]|[生人]均|标准")
 # A clause that goes on with the one before it, whose figure is of what that one counts
 # (…本二上线人数突破800大关,达856人).
 GOES_ON = re.compile(r"^(?:达到?|共计?|合计|计|为|约|近|超过?)")
-# The period a question asks a rate for (一天多少钱, 每个月发多少, 每人每年; not 一年级, 一年来,
-# 一年度), and the periods a sentence gives rates for (每生每年600元, 每村每月一场, 年均), each
-# by one name: 天 and 日 are one period, as are 周 and 星期.
-_PERIOD = r"(天|日|周|星期|月|学期|年)"
-ASKS_PER = re.compile(rf"(?:每|一)个?{_PERIOD}(?![级来度])")
-GIVES_PER = re.compile(rf"每个?{_PERIOD}(?!级)|(年|月|日)均")
-SAME_PERIOD = {"日": "天", "星期": "周"}
 
 
 def has_measure(question: Question, folded: str) -> bool | None:
@@ -289,24 +299,6 @@ def counts_the_counterpart(question: Question, folded: str) -> bool:
         for one, other in question.counterparts)
 
 
-def gives_another_period(question: Question, folded: str) -> bool:
-    """Whether a question asks for a figure per a period (:data:`ASKS_PER`) and a sentence
-    (folded) gives figures per other periods only (:data:`GIVES_PER`): "午餐补贴一天多少钱?"
-    is not answered by "…小学每生每年600元". A sentence that gives no rate says nothing of
-    the period (一年添了多少个名额? is answered by 全年新增…近8000个)."""
-    asked = _periods(ASKS_PER, question.folded)
-    if not asked or not asks_figure(question):
-        return False
-    given = _periods(GIVES_PER, folded)
-    return bool(given) and not asked & given
-
-
-def _periods(pattern: re.Pattern[str], folded: str) -> set[str]:
-    """The periods ``pattern`` finds in a folded text, by one name each (:data:`SAME_PERIOD`)."""
-    return {SAME_PERIOD.get(name, name) for match in pattern.finditer(folded)
-            for name in match.groups() if name}
-
-
 def counts_other_people(question: Question, folded: str) -> bool:
     """Whether a question counts staff or pupils (:data:`STAFF`, :data:`PUPILS`), not both,
     and every clause of a sentence (folded) that counts people names only the other kind:
@@ -321,6 +313,41 @@ def counts_other_people(question: Question, folded: str) -> bool:
     held = _figure_clauses(folded, _written(question))
     return bool(held) and all(other.search(clause) and not one.search(clause)
                               for clause, _ in held)
+
+
+def counts_another_stage(question: Question, folded: str) -> bool:
+    """Whether a number question asks of one stage of schooling (:data:`STAGES`: 幼儿园,
+    中职), a sentence (folded) never names it, and a clause of it that gives a figure of
+    what the question counts names another stage: "吉林的幼儿园生均公用经费每年多少钱?" is
+    not answered by "…小学每生每年600元、初中每生每年800元,寄宿制学校…200元…"."""
+    figure = _counted(question)
+    if question.kind != "number" or figure is None:
+        return False
+    asked = [stage for stage in STAGES if stage.search(question.folded)]
+    if len(asked) != 1 or asked[0].search(folded):
+        return False
+    return any(stage.search(clause) for clause, _ in _figure_clauses(folded, figure)
+               for stage in STAGES)
+
+
+def lacks_the_sex_asked(question: Question, folded: str) -> bool:
+    """Whether a question asking for a figure counts people of one sex (:data:`SEX_ASKED`:
+    男生, 女教师) and a sentence (folded) never names that sex: "句容理科前1万名里男生有几个?"
+    is not answered by "…其中理科45人,文科17人"."""
+    asked = {match.group(1) for match in SEX_ASKED.finditer(question.folded)}
+    return len(asked) == 1 and asks_figure(question) and asked.pop() not in folded
+
+
+def gives_only_rates(question: Question, folded: str) -> bool:
+    """Whether a question asks for a sum spent in all (:data:`ASKS_SUM`; not per one:
+    生均, 每人) and every clause of a sentence (folded) that gives a sum in 元 gives a rate
+    per one (:data:`PER_ONE`): "吉林给中职学生免学费一年花了多少钱?" is not answered by
+    "…公办中职学校生均公用经费标准提高到每生每年3000元"."""
+    if (question.measure != "money" or not ASKS_SUM.search(question.folded)
+            or PER_ONE.search(question.folded)):
+        return False
+    held = _figure_clauses(folded, _written(question))
+    return bool(held) and all(PER_ONE.search(clause) for clause, _ in held)
 
 
 def _figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:

@@ -63,6 +63,16 @@ def names_a_person(folded: str) -> bool:
                for surname, first, second in zip(words, words[1:], words[2:], strict=False))
 
 
+def without_people(folded: str) -> str:
+    """A folded text with the names of people beside a title cut out (鲁云龙同学, 校长张洪鸣;
+    not 全市教师, a dictionary word): a name is no place, though 云龙 is one's too."""
+    from indexer.text.analysis import _segmenter
+
+    segmenter = _segmenter()
+    return TITLED.sub(lambda match: match.group() if segmenter.freq.get(
+        match.group(1) or match.group(2)) else " ", folded)
+
+
 def _single_han(word: str) -> bool:
     """Whether a word is one Chinese character (jieba read it as no longer word)."""
     return len(word) == 1 and "\u4e00" <= word <= "\u9fff"

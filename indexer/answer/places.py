@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indexer.answer.divisions import cities_and_counties, places_in, provinces, spellings
+from indexer.answer.names import without_people
 
 if TYPE_CHECKING:
     from indexer.answer.question import Question
@@ -233,12 +234,17 @@ def of_a_county_of_the_city_asked(question: Question, context: str,
                                   report: Callable[[], str]) -> bool:
     """Whether the question asks of a city (one with counties or districts: 镇江, 苏州) by
     its name alone, not by one of its counties nor by a level (这个县: :data:`ASKED_LEVEL`),
-    and the passage (``context``, folded) does not name that city other than to compare,
-    while its ``report`` (folded, asked for only when needed) is of one of the city's
+    and the ``report`` (folded, asked for only when needed) is of one of the city's
     counties or districts (:func:`_of_a_county`): "镇江今年高考本二达线率是多少?" is not
-    answered by 句容's 56.9%, nor 苏州's by 吴中's 1058人. A question that names the county
-    too (镇江句容…) may be answered from it: :func:`is_of_the_place_asked` takes a county's
-    report as of its city."""
+    answered by 句容's 56.9%, nor 苏州's by 吴中's 1058人.
+
+    A figure of such a report is the county's even in a passage (``context``, folded)
+    that names the city: it does so as the level of a title or a prize (1个镇江市课程基地,
+    荣获沧州市…奖, 在镇江市级以上主流媒体发稿40余篇). Another question may be answered by
+    a passage that names the city other than to compare ("平原省在哪一年改属为山东省聊城专区?"
+    of a county's article). A question that names the county too (镇江句容…) may be
+    answered from it: :func:`is_of_the_place_asked` takes a county's report as of its
+    city."""
     asked = _asked_of(question)
     counties = cities_and_counties().counties
     cities = [name for name in asked if counties.get(name)]
@@ -246,8 +252,9 @@ def of_a_county_of_the_city_asked(question: Question, context: str,
         return False
     if any(counties[city] & set(asked) for city in cities):
         return False
-    unnamed = [city for city in cities if not _names_itself(city, context)]
-    return bool(unnamed) and any(_of_a_county(city, report()) for city in unnamed)
+    if question.kind != "number":
+        cities = [city for city in cities if not _names_itself(city, context)]
+    return any(_of_a_county(city, report()) for city in cities)
 
 
 @functools.lru_cache(maxsize=256)
@@ -301,9 +308,11 @@ def lacks_the_place_asked(question: Question, folded: str) -> bool:
     (:data:`ASKS_WHICH_PLACE`) and the sentence (folded) names no place but those the
     question names: none of the place table, no masked one (xx市), no division by its full
     name (:data:`NAMED_DIVISION`) and no word jieba tags as a place name (莫斯科, 罗斯托夫:
-    places abroad). "这份总结写的是哪个县?" is not answered by "…表明我县学校管理水平…"."""
+    places abroad). "这份总结写的是哪个县?" is not answered by "…表明我县学校管理水平…". A
+    person's name is no place (鲁云龙同学: :func:`indexer.answer.names.without_people`)."""
     if not ASKS_WHICH_PLACE.search(question.folded):
         return False
+    folded = without_people(folded)
     if places_in(folded) - question.specifics or MASKED_PLACE.search(folded):
         return False
     return not any((flag.startswith("ns") or NAMED_DIVISION.fullmatch(word))
