@@ -65,7 +65,7 @@ def names_a_person(folded: str) -> bool:
 
 def without_people(folded: str) -> str:
     """A folded text with the names of people beside a title cut out (鲁云龙同学, 校长张洪鸣;
-    not 全市教师, a dictionary word): a name is no place, though 云龙 is one's too."""
+    not 全市教师, a dictionary word): a name is no place, though 云龙 is a district's too."""
     from indexer.text.analysis import _segmenter
 
     segmenter = _segmenter()

@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 
 # The words a school's name ends in.
 SCHOOL_KIND = re.compile(r"(?:幼儿园|小学|中学|高中|初中|中专|实小|大学|学院|学校)$")
-# A name that only a school has: two characters (not 那所, 这个: 苏苑那所实验小学 names
+# A name that only a school has: two characters (not 那所, 八届: 苏苑那所实验小学 names
 # none), then a short form or an ordinal that no kind of school is called by (东山实小,
-# 木渎三小, 吉林第一中学, 临湖实验中学), and the kindergarten of such a school (宝带实小幼儿园).
-SCHOOL_NAME = re.compile(r"(?:(?![那这哪该其此每各所个家的在])[\u4e00-\u9fff]){2}"
+# 木渎三小, 吉林第一中学, 临湖实验中学; not 十八届三中全会), and the kindergarten of such a
+# school (宝带实小幼儿园).
+SCHOOL_NAME = re.compile(r"(?:(?![那这哪该其此每各所个家的在届])[\u4e00-\u9fff]){2}"
                          r"(?:实小|实验小学|实验中学|实验学校|高级中学|[一二三四五六七八九十]小"
-                         r"|[一二三四五六七八九十]中(?![学心国华专考])"
+                         r"|[一二三四五六七八九十]中(?![学心国华专考全央])"
                          r"|第[一二三四五六七八九十]+(?:中学|小学|高中|初中))(?:幼儿园)?")
 
 
