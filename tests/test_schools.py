@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from indexer.answer.divisions import place_names
 from indexer.answer.question import analyse
 from indexer.answer.schools import (
     dictionary_schools,
@@ -47,6 +48,16 @@ def test_the_dictionarys_schools_are_the_bodies_it_tags_that_are_schools():
     schools = dictionary_schools()
     assert {"下蜀中学", "宝带实小", "苏苑高级中学", "苏苑高中"} <= set(schools)
     assert "句容市教育局" not in schools and "公办幼儿园" not in schools  # a body; a kind
+
+
+def test_the_dictionarys_tags_outlive_a_part_of_speech_tagger():
+    # jieba's POSTokenizer empties its tokenizer's record of the user dictionary's tags
+    # when it first cuts a text; read after that, the schools (and towns) were lost.
+    from indexer.answer.places import _tagger
+
+    assert ("下蜀中学", "nt") in {tuple(pair) for pair in _tagger().lcut("下蜀中学")}
+    assert "下蜀中学" in dictionary_schools.__wrapped__()
+    assert place_names.__wrapped__()["白寨镇"] == "白寨"
 
 
 @pytest.mark.parametrize("question, sentence, passage, other", [

@@ -81,7 +81,7 @@ def place_names() -> dict[str, str]:
         if not mostly_a_place(names[word]):
             del names[word]
     places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
-    for word, tag in tokenizer.user_word_tag_tab.items():  # the policy dictionary's tag wins
+    for word, tag in _segmenter().tags.items():  # the policy dictionary's tag wins
         if tag == "ns":
             places[word] = PLACE_SUFFIX.sub("", word)
         else:

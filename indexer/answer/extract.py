@@ -24,7 +24,6 @@ from indexer.answer.features import Sentence
 from indexer.answer.model import AnswerModel, load_model, question_features, row
 from indexer.answer.question import Question, analyse, keyword_query, only_numbers
 from indexer.answer.rerank import by_answer_score
-from indexer.answer.schools import of_the_school_asked
 from indexer.answer.spans import sentences
 from indexer.retrieve.hits import Hit
 
@@ -183,7 +182,8 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
            model: AnswerModel | None = None, rerank: int = 0) -> Answer:
     """The best one to three sentences of ``hits`` that answer ``question``, cited; those
     of a report of the place the question asks of first, unless the best one's passage
-    names the place itself (:func:`indexer.answer.features.of_the_place_asked`).
+    names the place itself, and those that speak of the school it asks of
+    (:func:`indexer.answer.features.answered_from`).
 
     Args:
         vectors: the dense retriever with sentence vectors; without it scoring is lexical.
@@ -201,7 +201,7 @@ def answer(question: str, hits: list[Hit], catalog: Catalog, vectors=None, *,
                              model)
     if rerank:
         hits = by_answer_score(hits, scored, rerank)
-    scored = of_the_school_asked(feats.of_the_place_asked(scored))
+    scored = feats.answered_from(scored)
     if not scored:
         return Answer(question, False, NO_ANSWER if hits else NO_PASSAGES, [], list(hits),
                       refused_because="no_candidates" if hits else "no_passages")

@@ -54,7 +54,7 @@ from indexer.answer.question import (
     missing_specifics,
     names_the_counterpart,
 )
-from indexer.answer.schools import names_the_school_asked, of_another_school
+from indexer.answer.schools import names_the_school_asked, of_another_school, of_the_school_asked
 from indexer.answer.spans import readable_sentences
 from indexer.records import Passage
 from indexer.retrieve.hits import Hit
@@ -362,3 +362,10 @@ def of_the_place_asked(found: list[Sentence]) -> list[Sentence]:
         return found
     kept = [sentence for sentence in found if sentence.features.get("place_own")]
     return kept or found
+
+
+def answered_from(found: list[Sentence]) -> list[Sentence]:
+    """The candidates (best first) an answer is taken from, in their order: those of a
+    report of the place asked (:func:`of_the_place_asked`), then, among them, those that
+    speak of the school asked (:func:`indexer.answer.schools.of_the_school_asked`)."""
+    return of_the_school_asked(of_the_place_asked(found))

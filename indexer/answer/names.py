@@ -52,13 +52,11 @@ def names_a_person(folded: str) -> bool:
     (施/明/振; not the 吴 of 吴中中专)."""
     from indexer.text.analysis import _segmenter
 
-    segmenter = _segmenter()
-    for match in TITLED.finditer(folded):
-        if not segmenter.freq.get(match.group(1) or match.group(2)):
-            return True
+    if _titled_names(folded):
+        return True
     if FOREIGN.search(folded):
         return True
-    words = [word for word, _, _ in segmenter.segment(folded)]
+    words = [word for word, _, _ in _segmenter().segment(folded)]
     return any(surname in SURNAMES and _single_han(first) and _single_han(second)
                for surname, first, second in zip(words, words[1:], words[2:], strict=False))
 
@@ -66,11 +64,19 @@ def names_a_person(folded: str) -> bool:
 def without_people(folded: str) -> str:
     """A folded text with the names of people beside a title cut out (鲁云龙同学, 校长张洪鸣;
     not 全市教师, a dictionary word): a name is no place, though 云龙 is a district's too."""
+    for match in reversed(_titled_names(folded)):
+        folded = folded[:match.start()] + " " + folded[match.end():]
+    return folded
+
+
+def _titled_names(folded: str) -> list[re.Match[str]]:
+    """The names beside a title in a folded text (:data:`TITLED`) that are no word of the
+    dictionary (薛亚春老师, not 全市教师)."""
     from indexer.text.analysis import _segmenter
 
     segmenter = _segmenter()
-    return TITLED.sub(lambda match: match.group() if segmenter.freq.get(
-        match.group(1) or match.group(2)) else " ", folded)
+    return [match for match in TITLED.finditer(folded)
+            if not segmenter.freq.get(match.group(1) or match.group(2))]
 
 
 def _single_han(word: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from indexer.answer.measures import asks_figure
+from indexer.answer.measures import AMOUNT, asks_figure
 
 if TYPE_CHECKING:
     from indexer.answer.question import Question
@@ -31,9 +31,8 @@ ASKS_LENGTH = re.compile(r"多长(?:的)?时间|多久|(?<!哪)(?:多少|几)个
 # not miss one): a number of units (1小时, 三十日内, 近一年, 2016年), a rate (每月, 每季度),
 # or a word that says how long or how often (年度, 一年一度, 半月, 全天, 定期, 长期).
 _UNIT = r"(?:小时|钟头|钟|分钟|秒|天|日|周|星期|月|季度?|年|学期|学年|课时|学时|节课?|堂课?)"
-_HOW_MANY = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千半几数]+)\s*(?:多|余)?个?"
-LENGTH_GIVEN = re.compile(rf"{_HOW_MANY}{_UNIT}|每个?{_UNIT}|[年季月]度|半月|全天|整天|当天|当日"
-                          r"|定期|长期|常年|随时|即时|立即|及时")
+LENGTH_GIVEN = re.compile(rf"(?:{AMOUNT}|[半几数])个?{_UNIT}|每个?{_UNIT}|[年季月]度|半月"
+                          r"|全天|整天|当天|当日|定期|长期|常年|随时|即时|立即|及时")
 
 
 def gives_another_period(question: Question, folded: str) -> bool:

@@ -45,19 +45,20 @@ def by_answer_score(hits: list[Hit], scored: list[Sentence], depth: int) -> list
     """``hits`` with the first ``depth`` ordered by the best re-ranking score among their
     sentences in ``scored`` (ties, and passages with no scored sentence, keep their
     retrieval order); the passages of the sentences the answer is taken from
-    (:func:`indexer.answer.features.of_the_place_asked`: a report of the place the
-    question asks of) come before the others. The rest follow unchanged."""
+    (:func:`indexer.answer.features.answered_from`: a report of the place the question
+    asks of, a sentence on the school it asks of) come before the others. The rest follow
+    unchanged."""
     if not scored or len(hits[:depth]) < 2:  # nothing read (e.g. numbers only), or one hit
         return hits
-    from indexer.answer.features import of_the_place_asked
+    from indexer.answer.features import answered_from
 
     best: dict[str, float] = {}
     for sentence in scored:
         pid = sentence.passage.passage_id
         best[pid] = max(best.get(pid, sentence.rank_score), sentence.rank_score)
-    of_the_place = {sentence.passage.passage_id for sentence in of_the_place_asked(scored)}
+    answering = {sentence.passage.passage_id for sentence in answered_from(scored)}
     top = hits[:depth]
-    order = sorted(top, key=lambda hit: (hit.passage_id not in of_the_place,
+    order = sorted(top, key=lambda hit: (hit.passage_id not in answering,
                                          -best.get(hit.passage_id, -1.0), hit.rank))
     for rank, hit in enumerate(order, start=1):
         hit.scores.setdefault("retrieval_rank", hit.rank)

@@ -41,13 +41,12 @@ def dictionary_schools() -> tuple[str, ...]:
     下蜀中学, 宝带实小), each also in its short form (苏苑高中), longest first."""
     from indexer.text.analysis import _segmenter
 
-    tags = _segmenter().jieba.user_word_tag_tab
-    names = {spelling for word, tag in tags.items()
-             if tag == "nt" and SCHOOL_KIND.search(word) for spelling in spellings(word)}
+    names = {spelling for word, tag in _segmenter().tags.items()
+             if tag == "nt" and SCHOOL_KIND.search(word) for spelling in written_forms(word)}
     return tuple(sorted(names, key=len, reverse=True))
 
 
-def spellings(name: str) -> frozenset[str]:
+def written_forms(name: str) -> frozenset[str]:
     """A school's name as written in full and for short (:data:`SHORT_FORMS`)."""
     forms = {name}
     for full, short in SHORT_FORMS:
@@ -61,19 +60,17 @@ def schools_in(folded: str) -> frozenset[str]:
     """The schools a folded text names by their own names: those of the policy dictionary
     (with 幼儿园 when it follows: 宝带实小幼儿园) and any name :data:`SCHOOL_NAME` reads."""
     found = {match.group() for match in SCHOOL_NAME.finditer(folded)}
-    for name in dictionary_schools():
-        for match in re.finditer(re.escape(name) + "(?:幼儿园)?", folded):
-            if not any(match.group() in other for other in found):
-                found.add(match.group())
+    found |= {match.group() for name in dictionary_schools()
+              for match in re.finditer(re.escape(name) + "(?:幼儿园)?", folded)}
     return frozenset(name for name in found
                      if not any(name != other and name in other for other in found))
 
 
 def names_the_school_asked(question: Question, folded: str) -> bool:
     """Whether a sentence (folded) names a school the question asks of by its name, in
-    full or for short (:func:`spellings`)."""
+    full or for short (:func:`written_forms`)."""
     return any(form in folded for name in schools_in(question.folded)
-               for form in spellings(name))
+               for form in written_forms(name))
 
 
 def of_another_school(question: Question, folded: str, passage: str) -> bool:

@@ -136,6 +136,9 @@ class _Segmenter:
         self.jieba = jieba.Tokenizer()
         self.jieba.initialize()
         self.freq: dict[str, int] = self.jieba.FREQ
+        # The policy dictionary's tags (下蜀中学 nt, 白寨镇 ns), kept here: jieba's own
+        # record of them is emptied by the first part-of-speech tagger made over it.
+        self.tags: dict[str, str] = {}
         added = self._load_userdict(USERDICT_PATH)
         self.stopwords = frozenset(_data_lines(STOPWORDS_PATH))
         self.subwords = functools.lru_cache(maxsize=_SUBWORD_CACHE)(self._subwords)
@@ -152,6 +155,8 @@ class _Segmenter:
             # suggest_freq: just enough for the word to stay whole on its own.
             freq = max(wanted, self.freq.get(word, 0), self.jieba.suggest_freq(word))
             self.jieba.add_word(word, freq, tag)
+            if tag:
+                self.tags[word] = tag
             count += 1
         return count
 
