@@ -217,6 +217,8 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("句容理科前1万名里男生有几个?", "figure_not_given"),  # 理科45人, of either sex
     ("吉林给中职学生免学费一年花了多少钱?", "figure_not_given"),  # 每生每年3000元
     ("句容想借哪座大城市的明校力量?", "place_not_given"),  # 鲁云龙同学 names no place
+    ("白寨鎮的戲迷俱樂部是哪一年成立的?", "figure_not_given"),  # xx年5月4日, a masked year
+    ("苏州工业园区今年新增了多少个公办学位?", "other_place"),  # 吴中's, another district
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
                                                         why):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.answer.divisions import city_nicknames, place_names, spellings
+from indexer.answer.divisions import city_nicknames, place_names, places_in, spellings
 from indexer.answer.places import (
     is_of_the_place_asked,
     names_another_place,
@@ -47,6 +47,13 @@ def test_the_report_of_a_nicknamed_city_is_of_the_place_asked(corpus):
     # A passage that writes the nickname names the city.
     assert names_the_places_asked(analyse("青岛的学校有几所?"), fold("島城的學校"))
     assert names_the_places_asked(asked, fold("青岛的学校"))
+
+
+def test_a_zone_of_a_city_is_a_place_of_its_own():
+    # The segmenter reads 苏州工业园区 as one word: it is not 苏州, nor 吴中.
+    assert places_in(fold("苏州工业园区今年新增了多少个公办学位?")) == {"苏州工业园区"}
+    assert places_in(fold("苏州高新区有几所学校?")) == {"苏州高新区"}
+    assert places_in(fold("苏州今年新增了多少个公办学位?")) == {"苏州"}
 
 
 def test_a_nicknamed_city_is_not_answered_from_another_places_report(model_engine):

@@ -15,6 +15,7 @@ from indexer.answer.measures import (
     gives_only_gaps,
     gives_only_rates,
     has_measure,
+    lacks_a_year,
     lacks_count,
     lacks_day,
     lacks_figure,
@@ -335,6 +336,20 @@ def test_a_question_asking_which_day_wants_a_day():
         assert not lacks_day(asked, fold(given))
     # Nor does a question that asks no day want one.
     assert not lacks_day(analyse("教育大会是哪一年开的?"), fold("将在年底前陆续开工"))
+
+
+def test_a_question_asking_which_year_wants_a_year():
+    asked = analyse("白寨鎮的戲迷俱樂部是哪一年成立的?")
+    # The near miss nm-230's sentence: its year masked by the report, a month and a day.
+    assert lacks_a_year(asked, fold("xx年5月4日下午,在XX市白寨鎮金鑫商店十字路口,由鄭州新世紀"
+                                    "\"谷秀榮\"藝術學校和白寨戲迷俱樂部聯合舉辦了…演唱會"))
+    assert lacks_a_year(asked, fold("年內,大官廳鄉陳圩中學榮獲河北省示范性家長學校榮譽稱號"))
+    for given in ["始建于2008年", "一九四九年建成", "民國元年設立", "去年成立", "同年改名",
+                  "成立于1990年代", "十九世紀末傳入"]:
+        assert not lacks_a_year(asked, fold(given)), given
+    # A question for a day or a grade asks no year (lacks_day reads the day).
+    assert not lacks_a_year(analyse("哪一年几月几号开的?"), fold("5月4日"))
+    assert not lacks_a_year(analyse("学生读到哪个年级了?"), fold("读到三年级"))
 
 
 def test_a_question_asking_when_something_will_happen_wants_a_time():

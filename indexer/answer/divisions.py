@@ -26,6 +26,9 @@ PLACE_READING_RATIO = 10
 # (silver) 334 : 9, 来宾 (guest) 166 : 3.
 CITY_READING_RATIO = 30
 # What a place name may end in that the text may leave out (苏州市 → 苏州).
+# A zone of a city or county that the segmenter reads as one word: 苏州工业园区, 苏州高新区.
+ZONE = re.compile(r"(.{2,}?)(?:工业园区|科技园区|高新区|高新技术产业开发区|经济技术开发区"
+                  r"|经济开发区|开发区|保税区|新区)")
 PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 
 
@@ -166,9 +169,15 @@ def cities_and_counties() -> Divisions:
 @functools.lru_cache(maxsize=256)
 def places_in(text: str) -> frozenset[str]:
     """The places a folded text names, as words (市中 is no place in 全市中小学), each by
-    its spoken name."""
+    its spoken name; a zone of a place, read as one word (苏州工业园区), by its whole name:
+    it is not its city (:data:`ZONE`)."""
     from indexer.text.analysis import _segmenter
 
     places = place_names()
-    return frozenset(places[word] for word, _, _ in _segmenter().segment(text)
-                     if word in places)
+    found = set()
+    for word, _, _ in _segmenter().segment(text):
+        if word in places:
+            found.add(places[word])
+        elif (zone := ZONE.fullmatch(word)) and zone.group(1) in places:
+            found.add(word)
+    return frozenset(found)

@@ -25,6 +25,12 @@ DATE = re.compile(r"(?<!\d)\d{1,4}年|\d{1,2}月|\d{1,2}日|年[初底末]|[上�
 # 周六, 元宵节, 除夕), read broadly: 年底前 does not say which day.
 ASKS_DAY = re.compile(r"哪一?天|几月几|几号|哪日|几日")
 DAY = re.compile(r"[日号天节夕]|周[一二三四五六日末]|星期|礼拜")
+# What asks for a year (哪一年, 何年; not 哪个年级, 哪个年代), and any word a year may be
+# given in: 2016年, 二〇一六年, 民国元年, 去年, 同年, 1990年代, 十九世纪; not a masked one
+# (xx年), nor 新世纪.
+ASKS_YEAR = re.compile(r"哪[一个]?年(?![级龄代])|何年|年份")
+YEAR_GIVEN = re.compile(r"(?<![xX×*])[\d〇○零一二三四五六七八九十百千两]+(?:年|世纪)"
+                        r"|[元去今明前后同次当翌隔初末]年")
 # What asks when something is yet to happen (什么时候能盖好?, 打算什么时候发下去?), and any
 # word its time may be given in (年底前, 9月1日, 尽早, 下学期, 受惊吓时, 四十亿年后; 已 when
 # it has happened).
@@ -180,6 +186,14 @@ def lacks_day(question: Question, folded: str) -> bool:
     by …将在年底前陆续开工. A rule beside the calendar measure, not a finer measure: the
     measure is a feature of the answer model, which a new one would change."""
     return bool(ASKS_DAY.search(question.folded)) and not DAY.search(folded)
+
+
+def lacks_a_year(question: Question, folded: str) -> bool:
+    """Whether a question asks for a year (:data:`ASKS_YEAR`), not a day, and a sentence
+    (folded) gives none (:data:`YEAR_GIVEN`): 戏迷俱乐部是哪一年成立的? is not answered by
+    "xx年5月4日下午…", whose year the report masks."""
+    return (bool(ASKS_YEAR.search(question.folded)) and not ASKS_DAY.search(question.folded)
+            and not YEAR_GIVEN.search(folded))
 
 
 def lacks_time(question: Question, folded: str) -> bool:
