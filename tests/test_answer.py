@@ -219,6 +219,10 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("句容想借哪座大城市的明校力量?", "place_not_given"),  # 鲁云龙同学 names no place
     ("白寨鎮的戲迷俱樂部是哪一年成立的?", "figure_not_given"),  # xx年5月4日, a masked year
     ("苏州工业园区今年新增了多少个公办学位?", "other_place"),  # 吴中's, another district
+    ("句容的初中有多少个在编老师?", "figure_not_given"),  # 14位名师
+    ("吉林市教育局的局长是谁?", "name_not_given"),  # the plan's aims, no one named
+    ("吉林的职教产业园区建在哪个区?", "place_not_given"),  # 职教产业园区, no district
+    ("句容今年哪所学校的高考成绩最好?", "place_not_given"),  # the city's 13.5%, no school
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
                                                         why):

@@ -15,7 +15,12 @@ from indexer.text.analysis import fold
     ("句容教育局局长叫什么名字?", True),
     ("吳中中專在省裡創新比賽拿一等獎的那兩個學生叫什麼名字?", True),
     ("苏苑那所实验小学的当家人叫什么名字?", True),
+    # Who holds an office asks a name too.
+    ("吉林市教育局的局长是谁?", True),
+    ("白寨镇文化服务中心的主任是谁?", True),
+    ("木渎高中的校长是哪位?", True),
     # 谁 and 哪位 may be answered by an office or a body (谁出钱 → 市财政).
+    ("句容教育局是谁管的?", False),
     ("句容接送学生的校车是谁出钱?", False),
     ("吴中哪位老师评上了江苏省特级教师?", False),
     # A name that is no person's.

@@ -11,6 +11,7 @@ from indexer.answer.divisions import place_names
 from indexer.answer.question import analyse
 from indexer.answer.schools import (
     dictionary_schools,
+    lacks_the_school_asked,
     of_another_school,
     of_the_school_asked,
     schools_in,
@@ -79,6 +80,19 @@ def test_another_school_or_a_passage_on_none_does_not_answer(question, sentence,
 
 def candidate(name: str, **features: float) -> SimpleNamespace:
     return SimpleNamespace(text=name, features=features)
+
+
+@pytest.mark.parametrize("question, sentence, lacks", [
+    # Which school: the probe's near miss, answered from a city's rate.
+    ("句容今年哪所学校的高考成绩最好?", "2016年全市高考稳中有升,文理类本一达线率13.5%", True),
+    ("吴中今年的高考状元是哪个学校的?", "全区本二达线率50%", True),
+    # Any word for a school will do; and a question that asks no school is left alone.
+    ("句容今年哪所学校的高考成绩最好?", "木渎高级中学本二达线率超90%", False),
+    ("吉林的智慧校园试点学校是哪几所?", "升级改造学校校园网络基础设施", False),
+    ("句容今年高考成绩怎么样?", "2016年全市高考稳中有升,文理类本一达线率13.5%", False),
+])
+def test_which_school_is_answered_by_a_sentence_with_a_school(question, sentence, lacks):
+    assert lacks_the_school_asked(analyse(question), fold(sentence)) is lacks
 
 
 def test_an_answer_is_taken_from_a_sentence_on_the_school_asked():

@@ -44,6 +44,13 @@ def test_other_places_are_not_answered_by_the_reports_own(question, sentence, la
      "表明我县学校管理水平达到了一个新的高度。", True),
     ("句容的教育工作会议是在哪个市开的?", "召开了全市教育工作会议,部署全年工作", True),
     ("潜江市隶属于哪一个省份?", "1994 年被列为省直管市。", True),
+    # A county or district is not read from jieba's tags for places (深度 is one).
+    ("吉林的职教产业园区建在哪个区?", "统筹规划职教产业园区“1+4”(职教+产业)布局,积极谋划校企深度"
+     "融合的体制机制创新。", True),
+    # Which street: a sentence that names no road.
+    ("句容教育局的办公地点在哪条街上?", "城区新建的北阳门幼儿园、三台阁幼儿园已建成交付使用", True),
+    ("句容教育局的办公地点在哪条街上?", "教育局位于华阳北路18号", False),
+    ("郭庄教育产业园建在哪条路上?", "产业园沿二圣大道布局", False),
     # A place of the table, a masked one, a division by its full name, a place abroad.
     ("吉林老师在片区里轮岗,先拿哪个区试点?", "在船营区开展大学区内教师交流试点", False),
     ("这个县是哪个市给的牌子?", "*荣获沧州市*年高中教育教学质量先进县奖。", False),

@@ -58,8 +58,8 @@ REFUSALS = {
 MISSING = (("other_place", ("place_miss", "others_miss")),
            ("figure_not_given", ("measure_miss", "figure_miss", "count_miss", "total_miss",
                                  "gap_miss", "passers_miss", "people_miss", "stage_miss",
-                                 "sex_miss", "rate_miss", "period_miss", "length_miss",
-                                 "day_miss", "year_miss", "when_miss")),
+                                 "staff_miss", "sex_miss", "rate_miss", "period_miss",
+                                 "length_miss", "day_miss", "year_miss", "when_miss")),
            ("name_not_given", ("name_miss",)),
            ("place_not_given", ("where_miss",)),
            ("other_year", ("time_miss",)),
@@ -283,9 +283,10 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     counterpart only (:func:`indexer.answer.measures.counts_the_counterpart`); or rates
     per another period (:func:`indexer.answer.periods.gives_another_period`), no length
     of time for 多长时间 (:func:`indexer.answer.periods.lacks_a_length`), a count of
-    staff for pupils (:func:`indexer.answer.measures.counts_other_people`), of another
-    stage of schooling (:func:`indexer.answer.measures.counts_another_stage`) or of
-    either sex for one (:func:`indexer.answer.measures.lacks_the_sex_asked`), rates per
+    staff for pupils (:func:`indexer.answer.groups.counts_other_people`), of another
+    stage of schooling (:func:`indexer.answer.groups.counts_another_stage`), of another
+    kind of teacher (:func:`indexer.answer.groups.counts_another_kind_of_staff`) or of
+    either sex for one (:func:`indexer.answer.groups.lacks_the_sex_asked`), rates per
     one for a sum in all (:func:`indexer.answer.measures.gives_only_rates`), a county's
     figure for its city (:func:`indexer.answer.places.of_a_county_of_the_city_asked`), or
     a city's or another school's for a school asked by name

@@ -17,10 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer.answer.measures import (
+from indexer.answer.groups import (
+    counts_another_kind_of_staff,
     counts_another_stage,
-    counts_only_passers,
     counts_other_people,
+    lacks_the_sex_asked,
+)
+from indexer.answer.measures import (
+    counts_only_passers,
     counts_the_counterpart,
     gives_only_changes,
     gives_only_gaps,
@@ -30,7 +34,6 @@ from indexer.answer.measures import (
     lacks_count,
     lacks_day,
     lacks_figure,
-    lacks_the_sex_asked,
     lacks_time,
 )
 from indexer.answer.names import lacks_a_name
@@ -55,7 +58,12 @@ from indexer.answer.question import (
     missing_specifics,
     names_the_counterpart,
 )
-from indexer.answer.schools import names_the_school_asked, of_another_school, of_the_school_asked
+from indexer.answer.schools import (
+    lacks_the_school_asked,
+    names_the_school_asked,
+    of_another_school,
+    of_the_school_asked,
+)
 from indexer.answer.spans import readable_sentences
 from indexer.records import Passage
 from indexer.retrieve.hits import Hit
@@ -230,6 +238,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "people_miss": 1.0 if counts_other_people(question, folded) else 0.0,
         "stage_miss": 1.0 if counts_another_stage(question, folded) else 0.0,
         "sex_miss": 1.0 if lacks_the_sex_asked(question, folded) else 0.0,
+        "staff_miss": 1.0 if counts_another_kind_of_staff(question, folded) else 0.0,
         "rate_miss": 1.0 if gives_only_rates(question, folded) else 0.0,
         "period_miss": 1.0 if gives_another_period(question, folded) else 0.0,
         "length_miss": 1.0 if lacks_a_length(question, folded) else 0.0,
@@ -243,7 +252,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "school_miss": 1.0 if of_another_school(question, folded, body) else 0.0,
         # Nor this: an answer is taken from a sentence that names the school asked of.
         "school_named": 1.0 if names_the_school_asked(question, folded) else 0.0,
-        "where_miss": 1.0 if lacks_the_place_asked(question, folded) else 0.0,
+        "where_miss": 1.0 if lacks_the_place_asked(question, folded)
+        or lacks_the_school_asked(question, folded) else 0.0,
         "counterpart_miss": 1.0 if names_the_counterpart(question, folded, heading)
         or counts_the_counterpart(question, folded) else 0.0,
         "position": math.log1p(index),

@@ -129,24 +129,6 @@ LEVELS = ("score", "percent", "money")
 # of an exam or its results: a count of passers answers only a question about an exam.
 PASSED = re.compile(r"上线|达线|过线|录取|考取|考入|考上")
 ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|本一|本二|分数线")
-# The two kinds of people a school report counts, staff and pupils (幼儿 not of 幼儿园): a
-# count of one kind does not answer how many of the other there are.
-STAFF = re.compile(r"教师|老师|校长|园长|班主任|教职工|职工|员工|讲师|教练|保安|干部|名师|督学"
-                   r"|督导员|辅导员|专家|教授")
-PUPILS = re.compile(r"学生|孩子|幼儿(?!园)|儿童|新生|考生|毕业生|学员|少年|同学|小朋友|娃")
-# The stages of schooling, each with the words that name it: a figure of one stage does not
-# answer what another costs or counts (小学每生每年600元 for 幼儿园). A word that spans stages
-# names each (中小学, 义务教育, 中学); 幼儿 is of pre-school. Not the exams (升高中那场考试
-# is 中考): 中考 and 高考 are counterparts (:data:`indexer.answer.question.COUNTERPARTS`).
-STAGES = (re.compile(r"幼儿|学前|入园|托育|托儿|早教"),
-          re.compile(r"小学|义务教育"),
-          re.compile(r"初中|初[一二三]|中学|中小学|义务教育"),
-          re.compile(r"高中|普高|中学|中小学"),
-          re.compile(r"中职|中专|中等职业|职业学校|职业教育|职教|职校|职高|技校|技工"),
-          re.compile(r"高校|大学|高职|高等教育|本科|研究生"))
-# A count of one sex (男生, 女教师): a sentence that names no one of that sex does not give
-# it (理科45人 for 男生有几个).
-SEX_ASKED = re.compile(r"([男女])(?:生|孩|童|性|教师|老师|职工|干部|学生|同学|运动员)")
 # What asks for a sum in all (一共, 花了, 投入了), and what makes a sum a rate per one
 # (每生每年600元, 生均, 按500元标准): a rate does not say what was spent in all.
 ASKS_SUM = re.compile(r"一共|总共|共计|总计|合计|累计|总额|总投入|花了|花费了|投入了|投了|拨了")
@@ -160,11 +142,11 @@ def has_measure(question: Question, folded: str) -> bool | None:
     """Whether a sentence holds a number of what the question counts (money in 元, people
     in 人/名, a share in %) or the date it asks for (None: the question asks for nothing
     in particular)."""
-    written = _written(question)
+    written = written_as(question)
     return None if written is None else bool(written.search(folded))
 
 
-def _written(question: Question) -> re.Pattern[str] | None:
+def written_as(question: Question) -> re.Pattern[str] | None:
     """How a sentence writes what the question counts or dates (its measure's pattern of
     :data:`MEASURES`), or None for a question without a measure."""
     return next((pattern for name, _, pattern in MEASURES if name == question.measure), None)
@@ -241,11 +223,11 @@ def lacks_count(question: Question, folded: str) -> bool:
     return question.counted_in is not None and not _count_in(question.counted_in).search(folded)
 
 
-def _counted(question: Question) -> re.Pattern[str] | None:
-    """How a sentence writes what a number question counts: its measure (:func:`_written`)
+def counted_as(question: Question) -> re.Pattern[str] | None:
+    """How a sentence writes what a number question counts: its measure (:func:`written_as`)
     or its count in classifiers (:func:`_count_in`); None for a question that says
     neither."""
-    written = _written(question)
+    written = written_as(question)
     if written is not None or question.counted_in is None:
         return written
     return _count_in(question.counted_in)
@@ -263,7 +245,7 @@ def gives_only_changes(question: Question, folded: str) -> bool:
     带头人27名,评出…知名教师10名" does not say how many teachers there are."""
     if question.kind != "number" or not ASKS_TOTAL.search(question.folded):
         return False
-    held = _figure_clauses(folded, _counted(question) or FIGURE)
+    held = figure_clauses(folded, counted_as(question) or FIGURE)
     return bool(held) and all(CHANGE.search(clause) for clause, _ in held)
 
 
@@ -274,8 +256,8 @@ def gives_only_gaps(question: Question, folded: str) -> bool:
     answered by "…我市中考均分与镇江市区比相差34.5分,较…缩小了15.2分"."""
     if question.measure not in LEVELS or ASKS_GAP.search(question.folded):
         return False
-    figure = _written(question)
-    held = _figure_clauses(folded, figure)
+    figure = written_as(question)
+    held = figure_clauses(folded, figure)
     return bool(held) and all(_gap_before_figure(clause, figure) for clause, _ in held)
 
 
@@ -287,7 +269,7 @@ def counts_only_passers(question: Question, folded: str) -> bool:
     达856人,本一上线人数312人"."""
     if question.measure != "people" or ASKS_EXAM.search(question.folded):
         return False
-    held = _figure_clauses(folded, _written(question))
+    held = figure_clauses(folded, written_as(question))
     return bool(held) and all(
         PASSED.search(clause) or (GOES_ON.match(clause) and PASSED.search(before))
         for clause, before in held)
@@ -300,10 +282,10 @@ def counts_the_counterpart(question: Question, folded: str) -> bool:
     answered by "…新建改扩建公办幼儿园57所,奖补一批民办普惠性幼儿园". A sentence that
     names only the counterpart is refused whatever its figures
     (:func:`indexer.answer.question.names_the_counterpart`)."""
-    figure = _counted(question)
+    figure = counted_as(question)
     if question.kind != "number" or figure is None or not question.counterparts:
         return False
-    held = [clause for clause, _ in _figure_clauses(folded, figure)]
+    held = [clause for clause, _ in figure_clauses(folded, figure)]
 
     def names(side: tuple[str, ...], clause: str) -> bool:
         return any(name in clause for name in side)
@@ -311,45 +293,6 @@ def counts_the_counterpart(question: Question, folded: str) -> bool:
     return bool(held) and any(
         all(names(other, clause) and not names(one, clause) for clause in held)
         for one, other in question.counterparts)
-
-
-def counts_other_people(question: Question, folded: str) -> bool:
-    """Whether a question counts staff or pupils (:data:`STAFF`, :data:`PUPILS`), not both,
-    and every clause of a sentence (folded) that counts people names only the other kind:
-    "吴中今年有多少名教师退休?" is not answered by "吴中中专2名学生…获得中职一等奖", nor
-    "句容的留守儿童有多少人?" by "…配备专职保安241名,兼职保安21名"."""
-    if question.measure != "people":
-        return False
-    staff, pupils = bool(STAFF.search(question.folded)), bool(PUPILS.search(question.folded))
-    if staff == pupils:
-        return False
-    one, other = (STAFF, PUPILS) if staff else (PUPILS, STAFF)
-    held = _figure_clauses(folded, _written(question))
-    return bool(held) and all(other.search(clause) and not one.search(clause)
-                              for clause, _ in held)
-
-
-def counts_another_stage(question: Question, folded: str) -> bool:
-    """Whether a number question asks of one stage of schooling (:data:`STAGES`: 幼儿园,
-    中职), a sentence (folded) never names it, and a clause of it that gives a figure of
-    what the question counts names another stage: "吉林的幼儿园生均公用经费每年多少钱?" is
-    not answered by "…小学每生每年600元、初中每生每年800元,寄宿制学校…200元…"."""
-    figure = _counted(question)
-    if question.kind != "number" or figure is None:
-        return False
-    asked = [stage for stage in STAGES if stage.search(question.folded)]
-    if len(asked) != 1 or asked[0].search(folded):
-        return False
-    return any(stage.search(clause) for clause, _ in _figure_clauses(folded, figure)
-               for stage in STAGES)
-
-
-def lacks_the_sex_asked(question: Question, folded: str) -> bool:
-    """Whether a question asking for a figure counts people of one sex (:data:`SEX_ASKED`:
-    男生, 女教师) and a sentence (folded) never names that sex: "句容理科前1万名里男生有几个?"
-    is not answered by "…其中理科45人,文科17人"."""
-    asked = {match.group(1) for match in SEX_ASKED.finditer(question.folded)}
-    return len(asked) == 1 and asks_figure(question) and asked.pop() not in folded
 
 
 def gives_only_rates(question: Question, folded: str) -> bool:
@@ -360,11 +303,11 @@ def gives_only_rates(question: Question, folded: str) -> bool:
     if (question.measure != "money" or not ASKS_SUM.search(question.folded)
             or PER_ONE.search(question.folded)):
         return False
-    held = _figure_clauses(folded, _written(question))
+    held = figure_clauses(folded, written_as(question))
     return bool(held) and all(PER_ONE.search(clause) for clause, _ in held)
 
 
-def _figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:
+def figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:
     """Each clause of a sentence (folded) that gives ``figure``, with the clause before it
     ("" for the first)."""
     clauses = [clause.strip() for clause in CLAUSE.split(folded)]

@@ -15,8 +15,10 @@ if TYPE_CHECKING:
     from indexer.answer.question import Question
 
 # What asks for a name itself, in a question about a person (局长叫什么名字?, 那两个学生的
-# 姓名?). Not 谁 or 哪位, which an office or a body may answer (谁出钱 → 市财政).
-ASKS_NAME = re.compile(r"叫什么|名字|姓名")
+# 姓名?), or who holds an office (局长是谁?, 校长是哪位?). Not 谁 or 哪位 alone, which an
+# office or a body may answer (谁出钱 → 市财政).
+ASKS_NAME = re.compile(r"叫什么|名字|姓名|(?:[局校园市县区镇乡村院厅处科所站]长|主任|书记)"
+                       r"是(?:谁|哪一?位)")
 # The common surnames (simplified), one character each.
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"

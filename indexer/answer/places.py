@@ -61,6 +61,9 @@ SPEAKS_OF_OTHERS = re.compile(rf"(?:{_OTHER}|兄弟|周边|各|外){_PLACE_NOUN}
 # 哪个省级单位, 哪个区长): its answer names one.
 ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]?(?:省|城市|市|县|区(?!域))"
                               r"(?![级长委里直属])")
+# What asks which street or road (在哪条街上?, 哪条路): its answer names one (文昌路).
+ASKS_WHICH_ROAD = re.compile(r"哪[一条]{0,2}(?:街|路|马路|大街|大道)|什么(?:街|路)")
+ROAD = re.compile(r"[\u4e00-\u9fff\d]{1,8}(?:路|街|大道|巷|胡同|弄)")
 # A division a text names by its full name, beyond the place table (平度市, 延吉市; three
 # characters or more, so not 我县, 全市 or 城区).
 NAMED_DIVISION = re.compile(r"[\u4e00-\u9fff]{2,}[省市县区州]")
@@ -307,15 +310,22 @@ def lacks_the_place_asked(question: Question, folded: str) -> bool:
     """Whether the question asks which city, county, district or province
     (:data:`ASKS_WHICH_PLACE`) and the sentence (folded) names no place but those the
     question names: none of the place table, no masked one (xx市), no division by its full
-    name (:data:`NAMED_DIVISION`) and no word jieba tags as a place name (莫斯科, 罗斯托夫:
-    places abroad). "这份总结写的是哪个县?" is not answered by "…表明我县学校管理水平…". A
-    person's name is no place (鲁云龙同学: :func:`indexer.answer.names.without_people`)."""
-    if not ASKS_WHICH_PLACE.search(question.folded):
+    name (:data:`NAMED_DIVISION`) and, for a city or province, no word jieba tags as a
+    place name (莫斯科, 罗斯托夫: places abroad; not for a county or district, which jieba's
+    tags would find in 深度 or 英雄). "这份总结写的是哪个县?" is not answered by "…表明我县学
+    校管理水平…". A person's name is no place (鲁云龙同学:
+    :func:`indexer.answer.names.without_people`). Nor is a question asking which street
+    (:data:`ASKS_WHICH_ROAD`) answered by a sentence that names no road."""
+    if ASKS_WHICH_ROAD.search(question.folded) and not ROAD.search(folded):
+        return True
+    asked = ASKS_WHICH_PLACE.search(question.folded)
+    if asked is None:
         return False
     folded = without_people(folded)
     if places_in(folded) - question.specifics or MASKED_PLACE.search(folded):
         return False
-    return not any((flag.startswith("ns") or NAMED_DIVISION.fullmatch(word))
+    abroad = not asked.group().endswith(("县", "区"))
+    return not any(((abroad and flag.startswith("ns")) or NAMED_DIVISION.fullmatch(word))
                    and len(word) > 1 and word not in question.folded
                    for word, flag in _tagger().cut(folded))
 
