@@ -18,6 +18,7 @@ from indexer.answer.measures import (
     lacks_day,
     lacks_figure,
     lacks_time,
+    spent_on_another_purpose,
 )
 from indexer.answer.question import analyse
 from indexer.text.analysis import fold
@@ -227,6 +228,25 @@ VOCATIONAL = "公办中职学校生均公用经费标准提高到每生每年300
 ])
 def test_a_rate_per_one_does_not_say_what_was_spent_in_all(question, sentence, only_rates):
     assert gives_only_rates(analyse(question), fold(sentence)) is only_rates
+
+
+# 003's sum for music and art equipment, in a passage about training teachers.
+EQUIPMENT = ("三年来累计培训近千人次,本年度又投入资金70万元用于购置音美器材,"
+             "培训规模、人力物力投入、发挥的效益都是空前的")
+
+
+@pytest.mark.parametrize("question, sentence, other_purpose", [
+    # The probe's near miss: a sum for training asked, one for equipment given.
+    ("县里给教师培训一年花了多少钱?", EQUIPMENT, True),
+    # The purpose asked in the report's words, in its own words (器具 for 器材), or a sum
+    # that says nothing of what it is for.
+    ("县里买音美器材花了多少钱?", EQUIPMENT, False),
+    ("县里今年又掏了多少钱专门买唱歌画画用的器具?", EQUIPMENT, False),  # ow-160
+    ("县里给教师培训一年花了多少钱?", "年内投资809.8万元,完成农村中小学远程教育工程", False),
+    ("县里给教师培训一年培训了多少人次?", EQUIPMENT, False),  # no sum asked
+])
+def test_a_sum_spent_on_something_else_does_not_answer(question, sentence, other_purpose):
+    assert spent_on_another_purpose(analyse(question), fold(sentence)) is other_purpose
 
 
 @pytest.mark.parametrize("question, counted", [

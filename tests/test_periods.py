@@ -53,6 +53,10 @@ def test_a_rate_per_another_period_does_not_answer(question, sentence, other_per
     ("吳中對各個學校的管理打分,多久評一回?", "一年一度的学校管理考评", False),
     ("市裡來木瀆高中檢查素質教育查了幾天?", "进行了为期3天的督导评估", False),
     ("递交了开私立学校的筹备材料,多久能给个准信?", "应当自受理之日起三十日内", False),
+    # How long one lasts: only an amount of time answers, not how often (每月一场).
+    ("白寨鎮的數字電影放一場要多長時間?", CINEMA, True),
+    ("数字电影放一场要多长时间?", "每场放映约2小时", False),
+    ("白寨镇多久放一场电影?", CINEMA, False),
     # Not a length: which days or months, and questions that ask none.
     ("全国的职教宣传周是哪几天?", BUSES, False),
     ("吴中那179个新老师是哪几个月招进来的?", BUSES, False),

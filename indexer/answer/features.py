@@ -35,6 +35,7 @@ from indexer.answer.measures import (
     lacks_day,
     lacks_figure,
     lacks_time,
+    spent_on_another_purpose,
 )
 from indexer.answer.names import lacks_a_name
 from indexer.answer.periods import gives_another_period, lacks_a_length
@@ -240,6 +241,7 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "sex_miss": 1.0 if lacks_the_sex_asked(question, folded) else 0.0,
         "staff_miss": 1.0 if counts_another_kind_of_staff(question, folded) else 0.0,
         "rate_miss": 1.0 if gives_only_rates(question, folded) else 0.0,
+        "purpose_miss": 1.0 if spent_on_another_purpose(question, folded) else 0.0,
         "period_miss": 1.0 if gives_another_period(question, folded) else 0.0,
         "length_miss": 1.0 if lacks_a_length(question, folded) else 0.0,
         "day_miss": 1.0 if lacks_day(question, folded) else 0.0,

@@ -133,6 +133,8 @@ ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|�
 # (每生每年600元, 生均, 按500元标准): a rate does not say what was spent in all.
 ASKS_SUM = re.compile(r"一共|总共|共计|总计|合计|累计|总额|总投入|花了|花费了|投入了|投了|拨了")
 PER_ONE = re.compile(r"每[生人名位所校村户个]|[生人]均|标准")
+# What a sum is spent on, after it in its clause (70万元用于购置音美器材, 投入1.1亿元用于…).
+SPENT_ON = re.compile(r"用于([^，,；;。]{2,16})")
 # A clause that goes on with the one before it, whose figure is of what that one counts
 # (…本二上线人数突破800大关,达856人).
 GOES_ON = re.compile(r"^(?:达到?|共计?|合计|计|为|约|近|超过?)")
@@ -305,6 +307,27 @@ def gives_only_rates(question: Question, folded: str) -> bool:
         return False
     held = figure_clauses(folded, written_as(question))
     return bool(held) and all(PER_ONE.search(clause) for clause, _ in held)
+
+
+def spent_on_another_purpose(question: Question, folded: str) -> bool:
+    """Whether a question asks for a sum (money) and every clause of a sentence (folded)
+    that gives one says what it is spent on (:data:`SPENT_ON`) in none of the question's
+    words, their report words or a character of one of two or more (器具 may be 器材, as
+    people ask in their own words): "县里给教师培训一年花了多少钱?" is not answered by
+    "…本年度又投入资金70万元用于购置音美器材"."""
+    if question.measure != "money":
+        return False
+    held = figure_clauses(folded, written_as(question))
+    if not held:
+        return False
+    for clause, _ in held:
+        purpose = SPENT_ON.search(clause)
+        spent_on = purpose.group(1) if purpose else ""
+        if purpose is None or any(question.holds(spent_on, term)
+                                  or (len(term) > 1 and any(c in spent_on for c in term))
+                                  for term in question.terms):
+            return False
+    return True
 
 
 def figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:

@@ -31,8 +31,13 @@ ASKS_LENGTH = re.compile(r"多长(?:的)?时间|多久|(?<!哪)(?:多少|几)个
 # not miss one): a number of units (1小时, 三十日内, 近一年, 2016年), a rate (每月, 每季度),
 # or a word that says how long or how often (年度, 一年一度, 半月, 全天, 定期, 长期).
 _UNIT = r"(?:小时|钟头|钟|分钟|秒|天|日|周|星期|月|季度?|年|学期|学年|课时|学时|节课?|堂课?)"
-LENGTH_GIVEN = re.compile(rf"(?:{AMOUNT}|[半几数])个?{_UNIT}|每个?{_UNIT}|[年季月]度|半月"
+_AMOUNT_OF_TIME = rf"(?:{AMOUNT}|[半几数])个?{_UNIT}"
+LENGTH_GIVEN = re.compile(rf"{_AMOUNT_OF_TIME}|每个?{_UNIT}|[年季月]度|半月"
                           r"|全天|整天|当天|当日|定期|长期|常年|随时|即时|立即|及时")
+# What asks how long one of something lasts (放一场要多长时间?, 接送一趟要多久?; not 多久碰一次
+# 头, which asks how often): only an amount of time answers it, not a rate (每月一场).
+ASKS_ONE_LASTS = re.compile(r"一(?:场|趟|次|节|堂|回|轮|期)[^,，?？]{0,4}?(?:多长(?:的)?时间|多久)")
+DURATION_GIVEN = re.compile(_AMOUNT_OF_TIME)
 
 
 def gives_another_period(question: Question, folded: str) -> bool:
@@ -57,5 +62,10 @@ def lacks_a_length(question: Question, folded: str) -> bool:
     """Whether a question asks how long or how often (:data:`ASKS_LENGTH`) and a sentence
     (folded) gives no length of time nor any rate (:data:`LENGTH_GIVEN`): "句容的校车接送一趟
     要多长时间?" is not answered by "全年开通接送学生线路257条…", while "多久碰一次头?" is
-    by 月度 and "一天至少能动多久?" by 一小时."""
-    return bool(ASKS_LENGTH.search(question.folded)) and not LENGTH_GIVEN.search(folded)
+    by 月度 and "一天至少能动多久?" by 一小时. How long one of something lasts
+    (:data:`ASKS_ONE_LASTS`) is answered by an amount of time only: "数字电影放一场要多长
+    时间?" not by "…每村每月就能免费看到一场…"."""
+    if not ASKS_LENGTH.search(question.folded):
+        return False
+    given = DURATION_GIVEN if ASKS_ONE_LASTS.search(question.folded) else LENGTH_GIVEN
+    return not given.search(folded)
