@@ -224,6 +224,7 @@ def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, mon
     ("吉林的职教产业园区建在哪个区?", "place_not_given"),  # 职教产业园区, no district
     ("句容今年哪所学校的高考成绩最好?", "place_not_given"),  # the city's 13.5%, no school
     ("县里给教师培训一年花了多少钱?", "figure_not_given"),  # 70万元用于购置音美器材
+    ("吉林今年给每个农村学校配了几台电脑?", "figure_not_given"),  # 1160台 in all
 ])
 def test_a_refusal_says_what_the_closest_sentence_lacks(model_engine, monkeypatch, question,
                                                         why):

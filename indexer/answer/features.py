@@ -26,6 +26,7 @@ from indexer.answer.groups import (
 from indexer.answer.measures import (
     counts_only_passers,
     counts_the_counterpart,
+    gives_no_rate_per_one,
     gives_only_changes,
     gives_only_gaps,
     gives_only_rates,
@@ -240,7 +241,8 @@ def _lexical(question: Question, sentence: Sentence, folded: str, heading: str,
         "stage_miss": 1.0 if counts_another_stage(question, folded) else 0.0,
         "sex_miss": 1.0 if lacks_the_sex_asked(question, folded) else 0.0,
         "staff_miss": 1.0 if counts_another_kind_of_staff(question, folded) else 0.0,
-        "rate_miss": 1.0 if gives_only_rates(question, folded) else 0.0,
+        "rate_miss": 1.0 if gives_only_rates(question, folded)
+        or gives_no_rate_per_one(question, folded) else 0.0,
         "purpose_miss": 1.0 if spent_on_another_purpose(question, folded) else 0.0,
         "period_miss": 1.0 if gives_another_period(question, folded) else 0.0,
         "length_miss": 1.0 if lacks_a_length(question, folded) else 0.0,
