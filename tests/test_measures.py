@@ -136,6 +136,9 @@ def test_a_figure_with_ji_is_required_of_the_sentence():
     ("句容全市一共有多少所中小学?", "郭庄教育产业园、文昌路小学、下蜀中学、边城中心小学、"
      "葛村中心幼儿园等19所学校正在紧锣密鼓的建设中;", True),
     ("吴中区一共有多少所民办幼儿园?", "依法批辦民辦幼兒園6所、非學歷教育機構2個;", True),
+    # A total asked after the place and its 的: a place is no verb.
+    ("吴中的民办学校有多少所?", "依法批辦民辦幼兒園6所、非學歷教育機構2個;", True),
+    ("这个县的小学有多少所?", "计划新建小学3所", True),
     # A clause that gives the total answers, whatever else the sentence adds.
     ("全县有多少所幼儿园?", "全县现有幼儿园57所,今年新建3所。", False),
     ("句容全市一共有多少名专职保安?", "配备专职保安241名", False),
@@ -145,6 +148,7 @@ def test_a_figure_with_ji_is_required_of_the_sentence():
     ("句容有几位老师评上了省里正高职称?", "新增省职教正高级讲师1人", False),
     ("全市有多少名教师参加培训?", "全年培训教师3000人次", False),
     ("吉林现代学徒制试点有几所市直职校参加?", "计划新增试点职校12所", False),
+    ("評上市裡陽光好少年的吳中孩子有幾個?", "新增市阳光好少年12名", False),  # a verb before 的
 ])
 def test_a_total_is_not_answered_by_what_was_added_or_planned(question, sentence,
                                                                only_changes):
@@ -222,6 +226,7 @@ VOCATIONAL = "公办中职学校生均公用经费标准提高到每生每年300
     # The probe's near miss: a sum spent in all, answered with rates per pupil.
     ("吉林给中职学生免学费一年花了多少钱?", VOCATIONAL, True),
     ("吉林一共投入了多少钱补助公用经费?", FUNDING, True),
+    ("吉林市今年给贫困学生发了多少钱助学金?", FUNDING, True),
     # A sum in all is given beside the rates; or the question asks the rate itself.
     ("吉林一共投入了多少钱补助公用经费?", "全市投入1.2亿元,小学每生每年600元", False),
     ("吉林中职学校生均公用经费一年多少钱?", VOCATIONAL, False),

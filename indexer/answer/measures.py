@@ -108,6 +108,8 @@ ASKS_COUNTED = re.compile(r"多少[万千百亿]?([" + "".join(CLASSIFIERS) + "]
 ASKS_TOTAL = re.compile(r"^[^的了过被把,，]*?有(?:多少|几)(?!.*(?:参加|参与|获|评|考|招|培训|入选"
                         r"|报名|录取|毕业|接受|享受|就读|上榜|当选|拿))"
                         r"[万千百]?[^的了过被把在得着到,，?？]{1,8}[?？]*$")
+# A place a question asks of without its name, and its 的 (这个县的, 全市的).
+OWN_PLACE_OF = re.compile(r"^(?:这个|那个|该|全|本|我)[省市县区镇乡村]的")
 # What makes a figure a change or a plan, not a total: 新增…27名, 计划新改扩建的8所,
 # 19所学校正在…建设中, 评出…10名, 依法批办民办幼儿园6所.
 CHANGE = re.compile(r"新增|新建|新招|新聘|招聘|新改扩建|改扩建|扩建|新开|新设|增加|增长|减少"
@@ -129,9 +131,10 @@ LEVELS = ("score", "percent", "money")
 # of an exam or its results: a count of passers answers only a question about an exam.
 PASSED = re.compile(r"上线|达线|过线|录取|考取|考入|考上")
 ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|本一|本二|分数线")
-# What asks for a sum in all (一共, 花了, 投入了), and what makes a sum a rate per one
+# What asks for a sum in all (一共, 花了, 投入了, 发了), and what makes a sum a rate per one
 # (每生每年600元, 生均, 按500元标准): a rate does not say what was spent in all.
-ASKS_SUM = re.compile(r"一共|总共|共计|总计|合计|累计|总额|总投入|花了|花费了|投入了|投了|拨了")
+ASKS_SUM = re.compile(r"一共|总共|共计|总计|合计|累计|总额|总投入|花了|花费了|投入了|投了|拨了"
+                      r"|发了|发放了")
 PER_ONE = re.compile(r"每[生人名位所校村户个]|[生人]均|标准")
 # What asks a figure for each one (每个农村学校配了几台, 每所奖补多少, 生均; not per a period,
 # :mod:`indexer.answer.periods`), and any word that gives one (每生, 每所, 人均, 平均).
@@ -251,10 +254,23 @@ def gives_only_changes(question: Question, folded: str) -> bool:
     clause of a sentence (folded) that gives a figure of what it counts (any figure, for a
     question that names no measure) gives a change or a plan (:data:`CHANGE`): "新增…学科
     带头人27名,评出…知名教师10名" does not say how many teachers there are."""
-    if question.kind != "number" or not ASKS_TOTAL.search(question.folded):
+    if question.kind != "number" or not asks_total(question):
         return False
     held = figure_clauses(folded, counted_as(question) or FIGURE)
     return bool(held) and all(CHANGE.search(clause) for clause, _ in held)
+
+
+def asks_total(question: Question) -> bool:
+    """Whether a question asks how many there are in all (:data:`ASKS_TOTAL`), after the
+    place it asks of and its 的 (吴中的民办学校有多少所?, 这个县的…): a place is no verb."""
+    asked = question.folded
+    for place in sorted((p for p in question.specifics if not p.isdigit()), key=len,
+                        reverse=True):
+        if asked.startswith(place + "的"):
+            asked = asked[len(place) + 1:]
+            break
+    asked = OWN_PLACE_OF.sub("", asked, count=1)
+    return bool(ASKS_TOTAL.search(asked))
 
 
 def gives_only_gaps(question: Question, folded: str) -> bool:
