@@ -25,10 +25,10 @@ PLACE_READING_RATIO = 10
 # known to the dictionary at all: 保定 739 : 40, 南通 508 : 22, 嘉兴 407 : 27; not 白银
 # (silver) 334 : 9, 来宾 (guest) 166 : 3.
 CITY_READING_RATIO = 30
-# What a place name may end in that the text may leave out (苏州市 → 苏州).
 # A zone of a city or county that the segmenter reads as one word: 苏州工业园区, 苏州高新区.
 ZONE = re.compile(r"(.{2,}?)(?:工业园区|科技园区|高新区|高新技术产业开发区|经济技术开发区"
                   r"|经济开发区|开发区|保税区|新区)")
+# What a place name may end in that the text may leave out (苏州市 → 苏州).
 PLACE_SUFFIX = re.compile(r"(?<=..)[省市县区镇乡村]$")
 
 

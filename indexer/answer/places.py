@@ -61,7 +61,8 @@ SPEAKS_OF_OTHERS = re.compile(rf"(?:{_OTHER}|兄弟|周边|各|外){_PLACE_NOUN}
 # 哪个省级单位, 哪个区长): its answer names one.
 ASKS_WHICH_PLACE = re.compile(r"哪(?:个|座|一个|一座|些|几个)?[大小]?(?:省|城市|市|县|区(?!域))"
                               r"(?![级长委里直属])")
-# What asks which street or road (在哪条街上?, 哪条路): its answer names one (文昌路).
+# What asks which street or road (在哪条街上?, 哪条路): its answer names one (文昌路), read
+# broadly (思路 counts: a rule that refuses on its absence must not miss one).
 ASKS_WHICH_ROAD = re.compile(r"哪[一条]{0,2}(?:街|路|马路|大街|大道)|什么(?:街|路)")
 ROAD = re.compile(r"[\u4e00-\u9fff\d]{1,8}(?:路|街|大道|巷|胡同|弄)")
 # A division a text names by its full name, beyond the place table (平度市, 延吉市; three

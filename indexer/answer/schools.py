@@ -34,9 +34,10 @@ SCHOOL_NAME = re.compile(r"(?:(?![那这哪该其此每各所个家的在届])[\
 # What asks which school (哪所学校成绩最好?, 是哪个学校的?, 哪几所?): its answer names one.
 ASKS_WHICH_SCHOOL = re.compile(r"哪[一几]?所|哪[一几]?[个家]?(?:学校|大学|中学|小学|高中|初中"
                                r"|幼儿园|学院|高校|中专|职校)")
-# Any word for a school: a sentence without one names none.
-ANY_SCHOOL = re.compile(r"学校|大学|学院|中学|小学|高中|初中|幼儿园|中专|职校|高校|实小|书院|学堂"
-                        r"|[一二三四五六七八九十][中小](?![学心国华专考全央])|校")
+# Any word for a school (学校, 高校 and 职校 by their 校), read broadly: a sentence without
+# one names none.
+ANY_SCHOOL = re.compile(r"校|大学|学院|中学|小学|高中|初中|幼儿园|中专|实小|书院|学堂"
+                        r"|[一二三四五六七八九十][中小](?![学心国华专考全央])")
 # How one school's name is written in full and for short (苏苑高级中学 is 苏苑高中).
 SHORT_FORMS = (("高级中学", "高中"), ("实验小学", "实小"))
 
