@@ -1,13 +1,14 @@
-"""How long and how often: a rate per a period, and a length of time
-(:mod:`indexer.answer.periods`)."""
+"""Rates and lengths of time: a rate per a period, a figure for each one, and a length of
+time (:mod:`indexer.answer.periods`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from indexer.answer.periods import gives_another_period, lacks_a_length
+from indexer.answer.periods import gives_another_period, gives_no_rate_per_one, lacks_a_length
 from indexer.answer.question import analyse
 from indexer.text.analysis import fold
+from tests.test_measures import COMPUTERS, FUNDING
 
 # 001's rates of funding per pupil, per year.
 PER_YEAR = "统一全市城乡义务教育学校生均公用经费基准定额:小学每生每年600元、初中每生每年800元"
@@ -64,3 +65,17 @@ def test_a_rate_per_another_period_does_not_answer(question, sentence, other_per
 ])
 def test_a_length_of_time_asked_must_be_given(question, sentence, lacking):
     assert lacks_a_length(analyse(question), fold(sentence)) is lacking
+
+
+@pytest.mark.parametrize("question, sentence, in_all_only", [
+    # The probe's near miss: a count for each school asked, the machines in all given.
+    ("吉林今年给每个农村学校配了几台电脑?", COMPUTERS, True),
+    ("吉林给普惠性的民办幼儿园每所奖补多少钱?", "全市计划投资1.7亿元", True),
+    # A rate for each one is given, or none is asked, or a span of time is asked.
+    ("吉林孩子住校的话,学校每人每年多拿多少补贴?", FUNDING, False),
+    ("吉林今年配了多少台电脑?", COMPUTERS, False),
+    ("用网络把好课送进每个课堂的那份方案,前后打算做几年?", "研究制订“互联网+”教育三年行动计划",
+     False),
+])
+def test_a_figure_in_all_does_not_answer_one_for_each(question, sentence, in_all_only):
+    assert gives_no_rate_per_one(analyse(question), fold(sentence)) is in_all_only

@@ -291,7 +291,7 @@ def lacks_what_is_asked(features: Mapping[str, float]) -> bool:
     one for a sum in all (:func:`indexer.answer.measures.gives_only_rates`), a county's
     figure for its city (:func:`indexer.answer.places.of_a_county_of_the_city_asked`), a
     sum spent on something else (:func:`indexer.answer.measures.spent_on_another_purpose`),
-    a figure in all for one for each (:func:`indexer.answer.measures.gives_no_rate_per_one`),
+    a figure in all for one for each (:func:`indexer.answer.periods.gives_no_rate_per_one`),
     no school for 哪所学校 (:func:`indexer.answer.schools.lacks_the_school_asked`), or
     a city's or another school's for a school asked by name
     (:func:`indexer.answer.schools.of_another_school`). A report that never gives the

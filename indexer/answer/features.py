@@ -26,7 +26,6 @@ from indexer.answer.groups import (
 from indexer.answer.measures import (
     counts_only_passers,
     counts_the_counterpart,
-    gives_no_rate_per_one,
     gives_only_changes,
     gives_only_gaps,
     gives_only_rates,
@@ -39,7 +38,7 @@ from indexer.answer.measures import (
     spent_on_another_purpose,
 )
 from indexer.answer.names import lacks_a_name
-from indexer.answer.periods import gives_another_period, lacks_a_length
+from indexer.answer.periods import gives_another_period, gives_no_rate_per_one, lacks_a_length
 from indexer.answer.places import (
     is_of_the_place_asked,
     lacks_other_places,

@@ -73,13 +73,8 @@ def counts_another_stage(question: Question, folded: str) -> bool:
     what the question counts names another stage: "吉林的幼儿园生均公用经费每年多少钱?" is
     not answered by "…小学每生每年600元、初中每生每年800元,寄宿制学校…200元…"."""
     figure = counted_as(question)
-    if question.kind != "number" or figure is None:
-        return False
-    asked = [stage for stage in STAGES if stage.search(question.folded)]
-    if len(asked) != 1 or asked[0].search(folded):
-        return False
-    return any(stage.search(clause) for clause, _ in figure_clauses(folded, figure)
-               for stage in STAGES)
+    return (question.kind == "number" and figure is not None
+            and _of_another_group(STAGES, question, folded, figure))
 
 
 def counts_another_kind_of_staff(question: Question, folded: str) -> bool:
@@ -88,13 +83,20 @@ def counts_another_kind_of_staff(question: Question, folded: str) -> bool:
     of what the question counts, or the clause before, names another kind: "句容的初中有多
     少个在编老师?" is not answered by "成立由14位名师领衔的教师工作室…"."""
     figure = counted_as(question)
-    if figure is None or not asks_figure(question):
-        return False
-    asked = [kind for kind in STAFF_KINDS if kind.search(question.folded)]
+    return (figure is not None and asks_figure(question)
+            and _of_another_group(STAFF_KINDS, question, folded, figure, before=True))
+
+
+def _of_another_group(groups: tuple[re.Pattern[str], ...], question: Question, folded: str,
+                      figure: re.Pattern[str], before: bool = False) -> bool:
+    """Whether the question names one of ``groups`` only, the sentence (folded) never names
+    it, and a clause of it that gives ``figure`` (or, with ``before``, the clause before
+    that) names another."""
+    asked = [group for group in groups if group.search(question.folded)]
     if len(asked) != 1 or asked[0].search(folded):
         return False
-    return any(kind.search(clause) or kind.search(before)
-               for clause, before in figure_clauses(folded, figure) for kind in STAFF_KINDS)
+    return any(group.search(clause) or (before and group.search(prior))
+               for clause, prior in figure_clauses(folded, figure) for group in groups)
 
 
 def lacks_the_sex_asked(question: Question, folded: str) -> bool:

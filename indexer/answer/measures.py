@@ -135,13 +135,10 @@ ASKS_EXAM = re.compile(r"考|上线|达线|过线|录取|升学|一本|二本|�
 # (每生每年600元, 生均, 按500元标准): a rate does not say what was spent in all.
 ASKS_SUM = re.compile(r"一共|总共|共计|总计|合计|累计|总额|总投入|花了|花费了|投入了|投了|拨了"
                       r"|发了|发放了")
-PER_ONE = re.compile(r"每[生人名位所校村户个]|[生人]均|标准")
-# What asks a figure for each one (每个农村学校配了几台, 每所奖补多少, 生均; not per a period,
-# :mod:`indexer.answer.periods`), and any word that gives one (每生, 每所, 人均, 平均).
-ASKS_PER_ONE = re.compile(r"每一?[个所名位人生校村户班家间]|[生人校]均|平均每")
-GIVES_PER_ONE = re.compile(r"每|均")
-# A span of time asked (每个课堂…打算做几年?): a length, not a figure for each one.
-ASKS_TIME_SPAN = re.compile(r"(?:几|多少)个?(?:年|月|天|周|星期|小时)|多久|多长")
+# For each one (每生, 每所, 每个农村学校, 生均, 平均每; not per a period,
+# :mod:`indexer.answer.periods`); 按500元标准 gives a rate per one too.
+EACH = r"每一?[个所名位人生校村户班家间]|[生人校]均|平均每"
+PER_ONE = re.compile(rf"{EACH}|标准")
 # What a sum is spent on, after it in its clause (70万元用于购置音美器材, 投入1.1亿元用于…).
 SPENT_ON = re.compile(r"用于([^，,；;。]{2,16})")
 # A clause that goes on with the one before it, whose figure is of what that one counts
@@ -331,19 +328,6 @@ def gives_only_rates(question: Question, folded: str) -> bool:
     return bool(held) and all(PER_ONE.search(clause) for clause, _ in held)
 
 
-def gives_no_rate_per_one(question: Question, folded: str) -> bool:
-    """Whether a question asks for a figure for each one (:data:`ASKS_PER_ONE`) and a
-    sentence (folded) gives the figure asked in all only, with no word for each
-    (:data:`GIVES_PER_ONE`): "吉林今年给每个农村学校配了几台电脑?" is not answered by
-    "…配备计算机1160台", which gives the machines in all. Not a span of time asked
-    (:data:`ASKS_TIME_SPAN`)."""
-    if (not asks_figure(question) or not ASKS_PER_ONE.search(question.folded)
-            or ASKS_TIME_SPAN.search(question.folded)):
-        return False
-    figure = counted_as(question) or FIGURE
-    return bool(figure_clauses(folded, figure)) and not GIVES_PER_ONE.search(folded)
-
-
 def spent_on_another_purpose(question: Question, folded: str) -> bool:
     """Whether a question asks for a sum (money) and every clause of a sentence (folded)
     that gives one says what it is spent on (:data:`SPENT_ON`) in none of the question's
@@ -353,16 +337,15 @@ def spent_on_another_purpose(question: Question, folded: str) -> bool:
     if question.measure != "money":
         return False
     held = figure_clauses(folded, written_as(question))
-    if not held:
-        return False
-    for clause, _ in held:
-        purpose = SPENT_ON.search(clause)
-        spent_on = purpose.group(1) if purpose else ""
-        if purpose is None or any(question.holds(spent_on, term)
-                                  or (len(term) > 1 and any(c in spent_on for c in term))
-                                  for term in question.terms):
-            return False
-    return True
+    purposes = [SPENT_ON.search(clause) for clause, _ in held]
+
+    def of_the_question(purpose: str) -> bool:
+        return any(question.holds(purpose, term)
+                   or (len(term) > 1 and any(char in purpose for char in term))
+                   for term in question.terms)
+
+    return bool(purposes) and all(purpose is not None and not of_the_question(purpose.group(1))
+                                  for purpose in purposes)
 
 
 def figure_clauses(folded: str, figure: re.Pattern[str]) -> list[tuple[str, str]]:

@@ -1,9 +1,11 @@
-"""How long and how often: the period a question asks a rate for (一天多少钱), and the
-length of time it asks (多长时间, 多久, 几个小时), and whether a sentence gives either.
+"""Rates and lengths of time: the period a question asks a rate for (一天多少钱), the one
+it asks a figure for each of (每个学校配了几台), the length of time it asks (多长时间, 多久,
+几个小时), and whether a sentence gives them.
 
-A sentence that gives rates per another period (每生每年600元 for 一天多少钱), or no length
-of time at all (开通接送学生线路257条 for 校车一趟要多长时间?), does not answer: these checks
-let the answer step refuse it (:mod:`indexer.answer.extract`).
+A sentence that gives rates per another period (每生每年600元 for 一天多少钱), only a figure
+in all for one for each (配备计算机1160台 for 每个农村学校配了几台), or no length of time at
+all (开通接送学生线路257条 for 校车一趟要多长时间?), does not answer: these checks let the
+answer step refuse it (:mod:`indexer.answer.extract`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from indexer.answer.measures import AMOUNT, asks_figure
+from indexer.answer.measures import AMOUNT, EACH, FIGURE, asks_figure, counted_as, figure_clauses
 
 if TYPE_CHECKING:
     from indexer.answer.question import Question
@@ -27,6 +29,12 @@ SAME_PERIOD = {"日": "天", "星期": "周"}
 # 月度): 多长时间, 多久, 几个小时, 多少天, 几个月 (not 哪几天, 哪几个月, 几月, 星期几).
 ASKS_LENGTH = re.compile(r"多长(?:的)?时间|多久|(?<!哪)(?:多少|几)个?(?:小时|钟头|分钟|天|周|星期)"
                          r"|(?<!哪)(?:多少|几)个月")
+# What asks for a figure for each one (:data:`indexer.answer.measures.EACH`), and any word
+# that gives one (每生, 人均, 平均); a span of time asked (每个课堂…打算做几年?) asks a length,
+# not a figure for each one.
+ASKS_EACH = re.compile(EACH)
+GIVES_EACH = re.compile(r"每|均")
+ASKS_SPAN = re.compile(rf"{ASKS_LENGTH.pattern}|(?<![哪第])(?:多少|几)个?年(?!级)")
 # Any length of time or frequency, read broadly (a rule that refuses on its absence must
 # not miss one): a number of units (1小时, 三十日内, 近一年, 2016年), a rate (每月, 每季度),
 # or a word that says how long or how often (年度, 一年一度, 半月, 全天, 定期, 长期).
@@ -50,6 +58,18 @@ def gives_another_period(question: Question, folded: str) -> bool:
         return False
     given = _periods(GIVES_PER, folded)
     return bool(given) and not asked & given
+
+
+def gives_no_rate_per_one(question: Question, folded: str) -> bool:
+    """Whether a question asks for a figure for each one (:data:`ASKS_EACH`; not a span of
+    time, :data:`ASKS_SPAN`) and a sentence (folded) gives the figure asked in all only,
+    with no word for each (:data:`GIVES_EACH`): "吉林今年给每个农村学校配了几台电脑?" is not
+    answered by "…配备计算机1160台", which gives the machines in all."""
+    if (not asks_figure(question) or not ASKS_EACH.search(question.folded)
+            or ASKS_SPAN.search(question.folded)):
+        return False
+    figure = counted_as(question) or FIGURE
+    return bool(figure_clauses(folded, figure)) and not GIVES_EACH.search(folded)
 
 
 def _periods(pattern: re.Pattern[str], folded: str) -> set[str]:
