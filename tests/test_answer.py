@@ -175,6 +175,10 @@ def test_a_question_the_corpus_does_not_answer_is_refused(any_engine, question):
     # When something is yet to happen: a sentence with no time gives none (立项审批).
     ("新的盲校什麼時候能蓋好?", None),
     ("吉林那些临时拼凑接孩子的车,啥时候要换掉?", "年底前"),
+    # How a share changed is given in points; a place in a ranking (第几位) is no count of
+    # people. Both were refused as figure_not_given.
+    ("苏苑高中的二本上线比例比前一年涨了多少?", "23個百分點"),
+    ("县教育局谈办学好坏时,把孩子不出事摆在第几位?", "安全第一"),
 ])
 def test_a_figure_or_date_the_report_never_gives_is_not_answered(any_engine, monkeypatch,
                                                                   question, asked):

@@ -68,9 +68,21 @@ def test_questions_that_count_nothing_in_particular_have_no_measure():
                      "多倫多大學的主要校區是哪個校區?",  # 多大 inside a name
                      "哪个年级的学生最多?",  # 哪个年级 is no date
                      "农村小学组建了几个学科的老师队伍?",  # counts 学科, not people
-                     "2012年时靖西市境内的人口数为多少?"]:  # 62万 is written without 人
+                     "2012年时靖西市境内的人口数为多少?",  # 62万 is written without 人
+                     "县教育局把孩子不出事摆在第几位?"]:  # a place in a ranking, no people
         assert analyse(question).measure is None
         assert has_measure(analyse(question), "投入1.7亿元") is None
+
+
+def test_a_change_in_a_share_is_given_in_points():
+    # ow-299: a share asked how it changed is answered by its points; the share itself is not.
+    changed = analyse("苏苑高中的二本上线比例比前一年涨了多少?")
+    level = analyse("苏苑高中的二本上线比例是多少?")
+    points = fold("蘇苑高級中學本二達線率較去年增長23個百分點;")
+    assert changed.measure == level.measure == "percent"
+    assert has_measure(changed, points) is True
+    assert has_measure(level, points) is False
+    assert has_measure(changed, fold("本二达线率56.9%")) is True
 
 
 def test_a_question_asking_how_many_wants_a_figure():

