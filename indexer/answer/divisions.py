@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,16 @@ def place_names() -> dict[str, str]:
         names[name] = names[spoken] = spoken
     cities = {_spoken(name) for code, name in DIVISION_DATA.items()
               if code.endswith("00") and not code.endswith("0000")}
+    # A county's or district's spoken name that is no city's or province's (河北区 of 天津
+    # is the province's name).
+    counties = {_spoken(name) for code, name in DIVISION_DATA.items()
+                if not code.endswith("00")} - cities - provinces()
     tokenizer = _segmenter().jieba
+
+    def frequency(words: Iterable[str]) -> int:
+        """How often jieba's dictionary has the words, in all."""
+        return sum(tokenizer.FREQ.get(word, 0) for word in words)
+
     read_otherwise: list[str] = []
     tagged_places: set[str] = set()
     with tokenizer.get_dict_file() as lines:
@@ -82,22 +92,19 @@ def place_names() -> dict[str, str]:
             forms = [spoken + suffix for suffix in "市县区"]
             known = any(form in tagged_places for form in forms)
             ratio = PLACE_READING_RATIO
-        return known and (tokenizer.FREQ.get(spoken, 0)
-                          <= ratio * sum(tokenizer.FREQ.get(form, 0) for form in forms))
+        return known and tokenizer.FREQ.get(spoken, 0) <= ratio * frequency(forms)
 
     def mostly_another_word(spoken: str) -> bool:
-        """Whether jieba tags a county's spoken name as a place but knows it far better
-        as another word (:data:`COMMON_WORD_RATIO`)."""
-        forms = sum(tokenizer.FREQ.get(spoken + suffix, 0) for suffix in "市县区")
+        """Whether jieba knows a county's spoken name far better as another word than
+        its 市/县/区 forms (:data:`COMMON_WORD_RATIO`: 新建)."""
+        forms = frequency(spoken + suffix for suffix in "市县区")
         return 0 < forms and COMMON_WORD_RATIO * forms < tokenizer.FREQ.get(spoken, 0)
 
     for word in read_otherwise:
         if not mostly_a_place(names[word]):
             del names[word]
-    full_names = set(DIVISION_DATA.values())
-    for word in tagged_places & names.keys():
-        if (names[word] == word and word not in full_names and word not in cities
-                and word not in provinces() and mostly_another_word(word)):
+    for word in tagged_places & counties & names.keys():
+        if mostly_another_word(word):
             del names[word]
     places = {word: spoken for word, spoken in names.items() if len(spoken) >= 2}
     for word, tag in _segmenter().tags.items():  # the policy dictionary's tag wins
