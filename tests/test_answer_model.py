@@ -136,3 +136,24 @@ def test_questions_on_laws_leave_the_other_questions_folds_as_they_were():
     alone = folds_of(groups)
     assert len(set(alone.tolist())) > 1
     assert folds_of(groups + on_laws)[:len(groups)].tolist() == alone.tolist()
+
+
+def test_out_of_fold_scores_average_draws_of_the_folds_without_seeing_their_question():
+    # The thresholds are set on out-of-fold scores averaged over several draws of the
+    # folds: a question's own labels must reach none of its averaged sentence scores, and
+    # the average must differ from any one draw's (else the draws were all the same).
+    pytest.importorskip("sklearn")
+    from dataclasses import replace
+
+    from bench.train_answer_model import train_variant
+
+    groups = _groups(1)
+    _, scored, _ = train_variant(groups, True, "pairwise", repeats=4)
+    flipped = list(groups)
+    flipped[0] = replace(groups[0], labels=groups[0].labels[::-1].copy())
+    _, scored_flipped, _ = train_variant(flipped, True, "pairwise", repeats=4)
+    assert np.allclose(np.sort(scored[0].probs), np.sort(scored_flipped[0].probs))
+    others = [i for i, g in enumerate(groups) if g.example.qid != groups[0].example.qid]
+    assert any(not np.allclose(scored[i].probs, scored_flipped[i].probs) for i in others)
+    _, one_draw, _ = train_variant(groups, True, "pairwise", repeats=1)
+    assert not np.allclose(scored[0].probs, one_draw[0].probs)
