@@ -246,12 +246,15 @@ def with_followers(scored: list[Sentence], follow: float, limit: int = 3) -> lis
 
 
 def refusal(scored: list[Sentence], confidence: float, threshold: float) -> str | None:
-    """Why the best of ``scored`` is no answer (one of :data:`REFUSALS`), or None: it is."""
+    """Why the best of ``scored`` is no answer (one of :data:`REFUSALS`), or None: it is.
+    What the sentence lacks of the question comes first, however sure the model is: it
+    tells the reader more than ``uncertain`` does."""
     if not scored:
         return "no_candidates"
-    if confidence < threshold:
+    missing = what_is_missing(scored[0].features)
+    if missing is None and confidence < threshold:
         return "uncertain"
-    return what_is_missing(scored[0].features)
+    return missing
 
 
 def what_is_missing(features: Mapping[str, float]) -> str | None:
