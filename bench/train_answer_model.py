@@ -363,6 +363,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the cached feature rows")
     parser.add_argument("--output", type=Path, default=MODEL_FILE)
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, not {args.repeats}")
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("POLICYQA_PROGRESS", "false")
     os.environ.setdefault("POLICYQA_QUERY_SYNONYMS", "false")  # see the module's docstring

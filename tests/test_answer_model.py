@@ -157,3 +157,10 @@ def test_out_of_fold_scores_average_draws_of_the_folds_without_seeing_their_ques
     assert any(not np.allclose(scored[i].probs, scored_flipped[i].probs) for i in others)
     _, one_draw, _ = train_variant(groups, True, "pairwise", repeats=1)
     assert not np.allclose(scored[0].probs, one_draw[0].probs)
+
+
+def test_the_trainer_refuses_no_draws_of_the_folds_before_it_reads_anything():
+    result = subprocess.run([sys.executable, "-m", "bench.train_answer_model", "--repeats", "0"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "--repeats must be at least 1, not 0" in result.stderr
