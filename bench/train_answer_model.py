@@ -68,10 +68,7 @@ from bench.data import ROOT
 
 SEED = 11
 FOLDS = 3
-# Draws of the folds whose out-of-fold scores are averaged before the thresholds are set:
-# with one draw they moved with the seed (answer 0.089-0.113, follow 0.65-0.85 over seven
-# draws), with 20 they hold (0.102-0.104 and 0.65-0.67 over two).
-REPEATS = 20
+REPEATS = 20  # draws of the folds whose out-of-fold scores are averaged (docstring)
 C = 1.0
 OWNWORDS_WEIGHT = 10.0  # one own-words question counts as this many CMRC ones
 LAW_WEIGHT = 3.0  # and one own-words question on a law (--laws) this many
@@ -226,6 +223,15 @@ def folds_of(groups: list[Group], seed: int = SEED) -> np.ndarray:
     return np.array([fold[g.example.qid] for g in groups])
 
 
+def held_out(groups: list[Group], repeats: int):
+    """Each fold of each of ``repeats`` draws (seeds ``SEED`` on), as a mask of the groups
+    it holds out."""
+    for r in range(repeats):
+        fold = folds_of(groups, SEED + r)
+        for k in range(FOLDS):
+            yield fold == k
+
+
 def train_variant(groups: list[Group], dense: bool, stage: str = "pointwise",
                   repeats: int = REPEATS) -> tuple[dict, list[Scored], np.ndarray]:
     """The stages of one variant, and its out-of-fold sentence scores and
@@ -237,25 +243,21 @@ def train_variant(groups: list[Group], dense: bool, stage: str = "pointwise",
     names = [f for f in FEATURES if dense or f not in DENSE_FEATURES]
     qnames = [f for f in QUESTION_FEATURES
               if dense or f.removeprefix("top_") not in DENSE_FEATURES]
-    draws = [folds_of(groups, SEED + r) for r in range(repeats)]
     cols = columns(names)
     oof_probs = [np.zeros(len(g.labels)) for g in groups]
-    for fold in draws:
-        for k in range(FOLDS):
-            model = fit_sentence([g for g, f in zip(groups, fold, strict=True) if f != k],
-                                 names, stage)
-            for i in np.flatnonzero(fold == k):
-                oof_probs[i] += model.prob(groups[i].rows[:, cols]) / repeats
+    for out in held_out(groups, repeats):
+        model = fit_sentence([g for g, o in zip(groups, out, strict=True) if not o], names,
+                             stage)
+        for i in np.flatnonzero(out):
+            oof_probs[i] += model.prob(groups[i].rows[:, cols]) / repeats
     oof_scored = [Scored(g, names, p) for g, p in zip(groups, oof_probs, strict=True)]
     q_rows = np.stack([s.question_row(qnames) for s in oof_scored])
     q_labels = np.array([int(s.labels[0]) for s in oof_scored])
     q_weights = np.array([group_weight(g) for g in groups])
     oof_answerable = np.zeros(len(groups))
-    for fold in draws:
-        for k in range(FOLDS):
-            mask = fold != k
-            stage2 = fit(q_rows[mask], q_labels[mask], q_weights[mask], qnames)
-            oof_answerable[~mask] += stage2.prob(q_rows[~mask]) / repeats
+    for out in held_out(groups, repeats):
+        stage2 = fit(q_rows[~out], q_labels[~out], q_weights[~out], qnames)
+        oof_answerable[out] += stage2.prob(q_rows[out]) / repeats
     # What `ask` refuses whatever its answerability, before the threshold is chosen.
     oof_answerable[np.array([lacks_what_is_asked(s.features[0]) for s in oof_scored])] = 0.0
     sentence = fit_sentence(groups, names, stage)
